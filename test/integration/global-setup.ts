@@ -1,0 +1,51 @@
+// One real control plane (etcd + kube-apiserver) per test run, shared by all
+// integration files. Children run under PR_SET_PDEATHSIG, so even a killed
+// vitest leaves no process behind; the temporary folder of a run that died is
+// removed by the next one.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { ensureBinaries } from '../cluster/binaries.ts';
+import { startCluster, stopCluster, type ClusterInfo } from '../cluster/control-plane.ts';
+import { isAlive } from '../cluster/processes.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cluster: ClusterInfo;
+  }
+}
+
+const PREFIX = 'kubectl-custom-test-';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function removeStaleRunDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    const pidFile = join(dir, 'owner.pid');
+    const owner = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
+    if (!Number.isInteger(owner) || !isAlive(owner)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  removeStaleRunDirs();
+  const binaries = await ensureBinaries();
+  const dir = mkdtempSync(join(tmpdir(), PREFIX));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const started = Date.now();
+  const cluster = await startCluster({ dir, binaries, log: (l) => process.stderr.write(`[cluster] ${l}\n`) });
+  process.stderr.write(`[cluster] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  // Every integration file needs the storage CRD; the CRD spec also applies it itself.
+  execFileSync(binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '-f', join(ROOT, 'manifests/base/crd.yaml')], { stdio: 'pipe' });
+  execFileSync(binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com'], { stdio: 'pipe' });
+  project.provide('cluster', cluster);
+  return async () => {
+    await stopCluster(cluster);
+    if (process.env['KEEP_CLUSTER_DIR']) process.stderr.write(`[cluster] kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,92 @@
+// Helpers for integration specs: the running cluster, clients per user, and
+// one namespace per test file.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { beforeAll, inject } from 'vitest';
+import type { ClusterInfo } from '../cluster/control-plane.ts';
+import type { UserName } from '../cluster/pki.ts';
+
+export function cluster(): ClusterInfo {
+  return inject('cluster');
+}
+
+export function kubeConfig(user: UserName): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster().kubeconfigs[user]);
+  return kc;
+}
+
+/**
+ * A namespace of this test file's own, created before its tests. Namespaces
+ * are not deleted: without kube-controller-manager they would only hang in
+ * Terminating, and the whole control plane goes away after the run.
+ */
+export function useNamespace(testFile: string): () => string {
+  const name = `${basename(testFile).replace(/\.test\.ts$/, '').replace(/[^a-z0-9-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+  beforeAll(async () => {
+    await kubeConfig('admin').makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  });
+  return () => name;
+}
+
+/** Runs the kubectl built with the control plane; never throws, so tests can assert on failures. */
+export function kubectl(user: UserName, args: string[], opts: { input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(cluster().binaries.kubectl, ['--kubeconfig', cluster().kubeconfigs[user], ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** The status code of a failed client-node call, or undefined if it succeeded. */
+export async function statusCodeOf(p: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (err instanceof ApiException) return err.code;
+    throw err;
+  }
+}
+
+/** The metav1.Status a failed client-node call carried. */
+export async function statusOf(p: Promise<unknown>): Promise<{ code: number; reason?: string; message?: string; details?: { causes?: { field?: string; message?: string; reason?: string }[] } }> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ApiException) {
+      const body: unknown = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+      return { code: err.code, ...(body as object) };
+    }
+    throw err;
+  }
+  throw new Error('expected the request to fail, but it succeeded');
+}
+
+/** Grants `user` a namespaced Role with `rules`, bound by a RoleBinding of the same name. */
+export async function grantRole(namespace: string, name: string, user: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[]): Promise<void> {
+  const rbac = kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    },
+  });
+}
+
+/** Polls `fn` until it returns true (RBAC and caches settle asynchronously); fails with `what` after `timeoutMs`. */
+export async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}
