@@ -2,24 +2,23 @@
 // integration files. Children run under PR_SET_PDEATHSIG, so even a killed
 // vitest leaves no process behind; the temporary folder of a run that died is
 // removed by the next one.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { installBase, startBackend, type BackendInfo } from '../cluster/backend.ts';
 import { ensureBinaries } from '../cluster/binaries.ts';
 import { startCluster, stopCluster, type ClusterInfo } from '../cluster/control-plane.ts';
-import { isAlive } from '../cluster/processes.ts';
+import { isAlive, stopProcess } from '../cluster/processes.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     cluster: ClusterInfo;
+    backend: BackendInfo;
   }
 }
 
 const PREFIX = 'kubectl-custom-test-';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function removeStaleRunDirs(): void {
   for (const name of readdirSync(tmpdir())) {
@@ -39,11 +38,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const cluster = await startCluster({ dir, binaries, log: (l) => process.stderr.write(`[cluster] ${l}\n`) });
   process.stderr.write(`[cluster] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  // Every integration file needs the storage CRD; the CRD spec also applies it itself.
-  execFileSync(binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '-f', join(ROOT, 'manifests/base/crd.yaml')], { stdio: 'pipe' });
-  execFileSync(binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com'], { stdio: 'pipe' });
+  let backendPid: number | undefined;
+  try {
+    // manifests/base: the CRD, and the backend's ServiceAccount with its RBAC.
+    installBase(cluster);
+    const backend = await startBackend({ cluster, dir: join(dir, 'backend') });
+    backendPid = backend.pid;
+    const { proc: _proc, ...info } = backend;
+    process.stderr.write(`[cluster] backend ready on port ${backend.port} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    project.provide('backend', info);
+  } catch (err) {
+    await stopCluster(cluster);
+    throw err;
+  }
   project.provide('cluster', cluster);
   return async () => {
+    if (backendPid) await stopProcess(backendPid);
     await stopCluster(cluster);
     if (process.env['KEEP_CLUSTER_DIR']) process.stderr.write(`[cluster] kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });

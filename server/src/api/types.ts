@@ -1,0 +1,102 @@
+// The wire types of custom.example.com/v1 (served by the backend) and of the
+// storage CRD example.com/v1. Field names are spelled exactly as on the wire.
+
+export const GROUP = 'custom.example.com';
+export const VERSION = 'v1';
+export const GROUP_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'CustomResource';
+export const LIST_KIND = 'CustomResourceList';
+export const RESOURCE = 'customresources';
+export const SINGULAR = 'customresource';
+
+export const STORAGE_GROUP = 'example.com';
+export const STORAGE_VERSION = 'v1';
+
+export const GROUP_RESOURCE = { group: GROUP, resource: RESOURCE } as const;
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface Spec {
+  name: string;
+  states: string[];
+  protectedStates?: string[];
+  minSoakSeconds?: Record<string, number>;
+}
+
+export type HistoryAction = 'promote' | 'set-state';
+
+export interface HistoryEntry {
+  action: HistoryAction;
+  from?: string;
+  to: string;
+  user: string;
+  time: string;
+  reason?: string;
+}
+
+/** status as the backend stores it in the CRD. */
+export interface StoredStatus {
+  state?: string;
+  stateSince?: string;
+  observedGeneration?: number;
+  history?: HistoryEntry[];
+}
+
+/** An object of the storage CRD, as kube-apiserver returns it. */
+export interface StoredObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: StoredStatus;
+}
+
+/** status as custom.example.com serves it: the stored fields plus computed ones. */
+export interface Status extends StoredStatus {
+  /** The current state: status.state, or spec.states[0] for an object never moved. */
+  state: string;
+  /** The state `promote` moves to; absent at the last state or when the state is not in spec.states. */
+  nextState?: string;
+  /** Whole seconds since the object entered its current state. */
+  secondsInState?: number;
+  /** Seconds until `minSoakSeconds` of the current state is served; 0 when promote is allowed by soak. */
+  soakRemainingSeconds?: number;
+  /** False when the current state is no longer listed in spec.states; only set-state can repair it. */
+  valid: boolean;
+  /** Why the object is invalid, when it is. */
+  message?: string;
+}
+
+export interface CustomResource {
+  apiVersion: typeof GROUP_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status: Status;
+}
+
+export interface ListMeta {
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface CustomResourceList {
+  apiVersion: typeof GROUP_VERSION;
+  kind: typeof LIST_KIND;
+  metadata: ListMeta;
+  items: CustomResource[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

@@ -1,0 +1,56 @@
+// Client-certificate chain verification against a CA pool that can change at
+// run time (the front-proxy and client CAs are followed live from a
+// ConfigMap). The TLS handshake already proved the client holds the leaf's
+// private key; this checks the chain, validity and usage, as Go's
+// x509.Verify does with ExtKeyUsageClientAuth.
+import type { X509Certificate } from 'node:crypto';
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_EKU = '2.5.29.37.0';
+const MAX_DEPTH = 5;
+
+export type ChainResult = { ok: true; chain: X509Certificate[] } | { ok: false; reason: string };
+
+function validAt(c: X509Certificate, now: Date): boolean {
+  return new Date(c.validFrom) <= now && now <= new Date(c.validTo);
+}
+
+/** EKU "undefined" means the extension is absent: any usage. */
+function allowsClientAuth(c: X509Certificate): boolean {
+  const eku = c.keyUsage as string[] | undefined;
+  return !eku || eku.includes(CLIENT_AUTH) || eku.includes(ANY_EKU);
+}
+
+function issued(issuer: X509Certificate, child: X509Certificate): boolean {
+  try {
+    return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verifies `leaf` up to one of `roots`, through `intermediates` the client
+ * presented. Roots are trusted as given (their own validity is checked too).
+ */
+export function verifyClientChain(leaf: X509Certificate, intermediates: X509Certificate[], roots: X509Certificate[], now: Date = new Date()): ChainResult {
+  if (roots.length === 0) return { ok: false, reason: 'no CA is configured' };
+  if (!validAt(leaf, now)) return { ok: false, reason: `certificate has expired or is not yet valid (valid ${leaf.validFrom} to ${leaf.validTo})` };
+  if (!allowsClientAuth(leaf)) return { ok: false, reason: 'certificate is not allowed for client authentication' };
+  const chain: X509Certificate[] = [leaf];
+  let current = leaf;
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const root = roots.find((r) => issued(r, current));
+    if (root) {
+      if (!validAt(root, now)) return { ok: false, reason: 'the signing CA has expired or is not yet valid' };
+      return { ok: true, chain: [...chain, root] };
+    }
+    const next = intermediates.find((i) => !chain.includes(i) && i.ca && issued(i, current));
+    if (!next) return { ok: false, reason: 'certificate signed by unknown authority' };
+    if (!validAt(next, now)) return { ok: false, reason: 'an intermediate certificate has expired or is not yet valid' };
+    if (!allowsClientAuth(next)) return { ok: false, reason: 'an intermediate certificate does not allow client authentication' };
+    chain.push(next);
+    current = next;
+  }
+  return { ok: false, reason: 'certificate chain is too long' };
+}

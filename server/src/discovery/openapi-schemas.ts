@@ -1,0 +1,161 @@
+// Schemas of custom.example.com/v1, written once in OpenAPI v3 form; the v2
+// document is derived from them. Descriptions are what `kubectl explain`
+// prints, so they are written for users.
+import { GROUP, VERSION } from '../api/types.ts';
+
+export const PREFIX = 'com.example.custom.v1';
+export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const gvk = (kind: string) => [{ group: GROUP, version: VERSION, kind }];
+const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
+const int = (description: string) => ({ type: 'integer', format: 'int64', description });
+
+const typeMeta = {
+  apiVersion: str('APIVersion defines the versioned schema of this representation of an object.'),
+  kind: str('Kind is a string value representing the REST resource this object represents.'),
+};
+
+export const SCHEMAS: Record<string, unknown> = {
+  [`${PREFIX}.CustomResource`]: {
+    type: 'object',
+    description: 'CustomResource is something that moves through an ordered list of states (dev → staging → prod). It is stored as example.com/v1 CustomResource; custom.example.com serves it with computed status and owns every state change.',
+    required: ['spec'],
+    properties: {
+      ...typeMeta,
+      metadata: { ...ref(`${META}.ObjectMeta`), description: 'Standard object metadata.' },
+      spec: { ...ref(`${PREFIX}.CustomResourceSpec`), description: 'The path the object moves along, and its gates.' },
+      status: { ...ref(`${PREFIX}.CustomResourceStatus`), description: 'Where the object stands, and how it got there. Written only by the kubectl-custom backend.' },
+    },
+    'x-kubernetes-group-version-kind': gvk('CustomResource'),
+  },
+  [`${PREFIX}.CustomResourceList`]: {
+    type: 'object',
+    description: 'CustomResourceList is a list of CustomResource objects.',
+    required: ['items'],
+    properties: {
+      ...typeMeta,
+      metadata: { ...ref(`${META}.ListMeta`), description: 'Standard list metadata.' },
+      items: { type: 'array', description: 'The objects.', items: ref(`${PREFIX}.CustomResource`) },
+    },
+    'x-kubernetes-group-version-kind': gvk('CustomResourceList'),
+  },
+  [`${PREFIX}.CustomResourceSpec`]: {
+    type: 'object',
+    description: 'The path an object moves along, and its gates. Edited through the example.com/v1 CustomResource object.',
+    required: ['name', 'states'],
+    properties: {
+      name: str('Display name, for people.'),
+      states: { type: 'array', description: 'The ordered path, first state first: 1 to 32 unique DNS-1123 labels. An object never moved is in states[0].', items: { type: 'string' } },
+      protectedStates: { type: 'array', description: 'States whose entry needs a reason and the `enter` permission on states.custom.example.com with resourceNames: [the state].', items: { type: 'string' } },
+      minSoakSeconds: { type: 'object', description: 'Seconds an object must spend in a state before it is promoted out of it, by state name.', additionalProperties: { type: 'integer', format: 'int64' } },
+    },
+  },
+  [`${PREFIX}.CustomResourceStatus`]: {
+    type: 'object',
+    description: 'Where the object stands. state, stateSince, observedGeneration and history are stored; the other fields are computed when served.',
+    properties: {
+      state: str('The current state: the stored state, or spec.states[0] for an object never moved.'),
+      stateSince: str('When the object entered its current state (RFC 3339).', { format: 'date-time' }),
+      observedGeneration: int('The spec generation the latest state change was checked against.'),
+      history: { type: 'array', description: 'Accepted state changes, newest last; the oldest are dropped past 100 entries.', items: ref(`${PREFIX}.HistoryEntry`) },
+      nextState: str('The state `promote` moves to; absent at the last state or when the object is invalid.'),
+      secondsInState: int('Whole seconds since the object entered its current state.'),
+      soakRemainingSeconds: int('Seconds until spec.minSoakSeconds of the current state is served; 0 when it is.'),
+      valid: { type: 'boolean', description: 'False when spec.states no longer lists the current state; only set-state can move such an object.' },
+      message: str('Why the object is invalid, when it is.'),
+    },
+  },
+  [`${PREFIX}.HistoryEntry`]: {
+    type: 'object',
+    description: 'One accepted state change. Entries are never edited.',
+    required: ['action', 'to', 'user', 'time'],
+    properties: {
+      action: str('promote or set-state.', { enum: ['promote', 'set-state'] }),
+      from: str('The state before the change.'),
+      to: str('The state after the change.'),
+      user: str('The authenticated user who made the change, as kube-apiserver identified them.'),
+      time: str('When the change was made (RFC 3339).', { format: 'date-time' }),
+      reason: str('Why, in the words of the user who made the change.'),
+    },
+  },
+  [`${PREFIX}.${'CustomResourceState'}`]: {
+    type: 'object',
+    description: 'CustomResourceState describes where an object stands on its path, what gates apply, what the caller may do, and its history. Returned by GET …/state, PUT …/state and POST …/promote.',
+    properties: {
+      ...typeMeta,
+      metadata: { ...ref(`${META}.ObjectMeta`), description: 'The object\'s metadata.' },
+      state: str('The current state.'),
+      stateSince: str('When the object entered its current state.', { format: 'date-time' }),
+      path: { type: 'array', description: 'spec.states, in order.', items: { type: 'string' } },
+      position: int('Index of the current state in path; -1 when the object is invalid.'),
+      nextState: str('The state promote moves to, if any.'),
+      valid: { type: 'boolean', description: 'False when path no longer lists the current state.' },
+      gates: { type: 'object', description: 'The gates that apply to promoting now.', additionalProperties: true },
+      allowed: { type: 'object', description: 'What the calling user may do now, as SubjectAccessReview answers.', additionalProperties: true },
+      history: { type: 'array', description: 'Accepted state changes, newest last.', items: ref(`${PREFIX}.HistoryEntry`) },
+    },
+    'x-kubernetes-group-version-kind': gvk('CustomResourceState'),
+  },
+  [`${PREFIX}.StateChange`]: {
+    type: 'object',
+    description: 'The body of PUT …/state (set-state).',
+    required: ['state'],
+    properties: {
+      state: str('The state to move to: any state in spec.states.'),
+      reason: str('Why. Required when entering a protected state.'),
+      from: str('The state the caller saw. If given and not the current state, the request fails with 409 Conflict.'),
+    },
+  },
+  [`${PREFIX}.Promotion`]: {
+    type: 'object',
+    description: 'The body of POST …/promote.',
+    properties: {
+      reason: str('Why. Required when entering a protected state.'),
+      from: str('The state the caller saw. If given and not the current state, the request fails with 409 Conflict.'),
+    },
+  },
+  [`${META}.ObjectMeta`]: {
+    type: 'object',
+    description: 'ObjectMeta is metadata that all persisted resources must have.',
+    properties: {
+      name: str('Name must be unique within a namespace.'),
+      namespace: str('Namespace defines the space within which each name must be unique.'),
+      uid: str('UID is the unique in time and space value for this object.'),
+      resourceVersion: str('An opaque value that represents the internal version of this object; used for watches and optimistic concurrency.'),
+      generation: int('A sequence number representing a specific generation of the desired state.'),
+      creationTimestamp: str('When this object was created (RFC 3339).', { format: 'date-time' }),
+      deletionTimestamp: str('When this object will be deleted (RFC 3339).', { format: 'date-time' }),
+      labels: { type: 'object', description: 'Map of string keys and values that can be used to organize and categorize objects.', additionalProperties: { type: 'string' } },
+      annotations: { type: 'object', description: 'Unstructured key value map stored with a resource.', additionalProperties: { type: 'string' } },
+      finalizers: { type: 'array', items: { type: 'string' }, description: 'Must be empty before the object is deleted from the registry.' },
+      ownerReferences: { type: 'array', items: { type: 'object' }, description: 'Objects depended on by this object.' },
+    },
+  },
+  [`${META}.ListMeta`]: {
+    type: 'object',
+    description: 'ListMeta describes metadata that synthetic resources must have.',
+    properties: {
+      resourceVersion: str('The resourceVersion of the list; watch from it to see later changes.'),
+      continue: str('Set when more results are available; pass it as `continue` to get the next page.'),
+      remainingItemCount: int('How many items remain after this page.'),
+    },
+  },
+  [`${META}.Status`]: {
+    type: 'object',
+    description: 'Status is a return value for calls that don\'t return other objects.',
+    properties: {
+      ...typeMeta,
+      status: str('Status of the operation: Success or Failure.'),
+      message: str('A human-readable description of the status of this operation.'),
+      reason: str('A machine-readable description of why this operation is in the Failure status.'),
+      code: { type: 'integer', format: 'int32', description: 'Suggested HTTP return code for this status.' },
+      details: { type: 'object', description: 'Extended data associated with the reason.', additionalProperties: true },
+    },
+    'x-kubernetes-group-version-kind': [{ group: '', version: 'v1', kind: 'Status' }],
+  },
+  [`${META}.APIResourceList`]: {
+    type: 'object',
+    description: 'APIResourceList is a list of APIResource, used to expose the name of the resources supported in a specific group and version.',
+    properties: { ...typeMeta, groupVersion: str('The group and version of this resource list.'), resources: { type: 'array', items: { type: 'object' } } },
+  },
+};

@@ -1,0 +1,46 @@
+// kubectl-custom backend: the aggregated API server for custom.example.com/v1.
+// The only place that exits the process.
+import { complete } from './config.ts';
+import { OptionsError, parseOptions, USAGE } from './options.ts';
+import { newServer } from './server.ts';
+
+async function main(): Promise<number> {
+  let opts;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof OptionsError) {
+      process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (opts === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const cfg = await complete(opts);
+  cfg.authnSettings.start();
+  cfg.cache.start();
+  const running = await newServer(cfg).listen();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      cfg.log.info('signal received', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await running.shutdown();
+  await Promise.all([cfg.cache.stop(), cfg.authnSettings.stop()]);
+  cfg.client.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,131 @@
+// metav1.Status errors, named and shaped as k8s.io/apimachinery/pkg/api/errors
+// builds them, so kubectl and client libraries show them properly.
+
+export type StatusReason =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Gone'
+  | 'Expired'
+  | 'Invalid'
+  | 'MethodNotAllowed'
+  | 'NotAcceptable'
+  | 'RequestEntityTooLarge'
+  | 'UnsupportedMediaType'
+  | 'TooManyRequests'
+  | 'Timeout'
+  | 'ServiceUnavailable'
+  | 'InternalError';
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: StatusReason;
+  details?: StatusDetails;
+  code: number;
+}
+
+/** The one error type handlers throw; http/write-status.ts serialises it. */
+export class StatusError extends Error {
+  readonly status: Status;
+
+  constructor(code: number, reason: StatusReason, message: string, details?: StatusDetails) {
+    super(message);
+    this.name = 'StatusError';
+    this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code, ...(details ? { details } : {}) };
+  }
+
+  get code(): number {
+    return this.status.code;
+  }
+}
+
+export interface GroupResource {
+  group: string;
+  resource: string;
+}
+
+/** `customresources.custom.example.com`, or just the resource for the core group. */
+export function qualified(gr: GroupResource): string {
+  return gr.group ? `${gr.resource}.${gr.group}` : gr.resource;
+}
+
+export function newNotFound(gr: GroupResource, name: string): StatusError {
+  return new StatusError(404, 'NotFound', `${qualified(gr)} "${name}" not found`, { name, group: gr.group, kind: gr.resource });
+}
+
+export function newConflict(gr: GroupResource, name: string, why: string): StatusError {
+  return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, { name, group: gr.group, kind: gr.resource });
+}
+
+export function newBadRequest(message: string): StatusError {
+  return new StatusError(400, 'BadRequest', message);
+}
+
+/** 422 with one cause per field, as `field.ErrorList.ToAggregate()` would read. */
+export function newInvalid(kind: { group: string; kind: string }, name: string, causes: { field: string; reason?: string; message: string }[]): StatusError {
+  const list = causes.map((c) => `${c.field}: ${c.message}`);
+  const summary = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
+  const qualifiedKind = kind.group ? `${kind.kind}.${kind.group}` : kind.kind;
+  return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${summary}`, {
+    name,
+    group: kind.group,
+    kind: kind.kind,
+    causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
+  });
+}
+
+export function newForbidden(gr: GroupResource, name: string, why: string): StatusError {
+  const message = name ? `${qualified(gr)} "${name}" is forbidden: ${why}` : `${qualified(gr)} is forbidden: ${why}`;
+  return new StatusError(403, 'Forbidden', message, { name: name || undefined, group: gr.group, kind: gr.resource });
+}
+
+export function newUnauthorized(message = 'Unauthorized'): StatusError {
+  return new StatusError(401, 'Unauthorized', message);
+}
+
+export function newMethodNotSupported(gr: GroupResource, action: string): StatusError {
+  return new StatusError(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualified(gr)}"`, { group: gr.group, kind: gr.resource });
+}
+
+export function newGone(message: string): StatusError {
+  return new StatusError(410, 'Gone', message);
+}
+
+export function newResourceExpired(message: string): StatusError {
+  return new StatusError(410, 'Expired', message);
+}
+
+export function newServiceUnavailable(message: string): StatusError {
+  return new StatusError(503, 'ServiceUnavailable', message);
+}
+
+export function newTimeout(message: string, retryAfterSeconds = 0): StatusError {
+  return new StatusError(504, 'Timeout', message, retryAfterSeconds ? { retryAfterSeconds } : undefined);
+}
+
+export function newInternalError(err: unknown): StatusError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new StatusError(500, 'InternalError', `Internal error occurred: ${why}`, { causes: [{ message: why }] });
+}

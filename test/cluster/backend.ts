@@ -1,0 +1,122 @@
+// Runs the backend as a local process the way it runs in a cluster: with its
+// own ServiceAccount's token (only the RBAC of manifests/base), a serving
+// certificate for <service>.<namespace>.svc, and an APIService that reaches it
+// through an ExternalName Service.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { issueCertificate, newCertificateAuthority } from '../../server/src/tls/certificates.ts';
+import { apiServiceAvailability, registerLocalApiService } from './aggregation.ts';
+import type { ClusterInfo } from './control-plane.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { freePort, isAlive, startProcess, stopProcess, waitFor, type Started } from './processes.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BACKEND_SERVICE = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
+export const BACKEND_SERVICE_ACCOUNT = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
+
+export interface BackendInfo {
+  dir: string;
+  port: number;
+  pid: number;
+  logFile: string;
+  /** CA of the serving certificate (the APIService's caBundle). */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** The backend's own credentials: its ServiceAccount's token. */
+  kubeconfig: string;
+  args: string[];
+}
+
+/** Applies manifests/base (CRD, namespace, ServiceAccount, RBAC) as admin. */
+export function installBase(cluster: ClusterInfo): void {
+  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'manifests/base')], { stdio: 'pipe' });
+  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com'], { stdio: 'pipe' });
+}
+
+export function adminKubeConfig(cluster: ClusterInfo): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigs.admin);
+  return kc;
+}
+
+/** A TokenRequest token for the backend's ServiceAccount, as the kubelet would mount it. */
+export async function serviceAccountToken(cluster: ClusterInfo, sa = BACKEND_SERVICE_ACCOUNT, seconds = 24 * 3600): Promise<string> {
+  const core = adminKubeConfig(cluster).makeApiClient(CoreV1Api);
+  const tr = await core.createNamespacedServiceAccountToken({ namespace: sa.namespace, name: sa.name, body: { spec: { audiences: [], expirationSeconds: seconds } } });
+  if (!tr.status?.token) throw new Error('TokenRequest returned no token');
+  return tr.status.token;
+}
+
+function get(port: number, path: string, ca: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, ca, servername: 'localhost', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+export interface StartBackendOptions {
+  cluster: ClusterInfo;
+  dir: string;
+  /** Reuse a port (restarting the same backend); a free one otherwise. */
+  port?: number;
+  detached?: boolean;
+  extraArgs?: string[];
+  /** Skip creating the APIService (a second replica, or a direct-only test). */
+  register?: boolean;
+}
+
+/** Starts the backend and waits until it is ready and, when registered, its APIService is Available. */
+export async function startBackend(opts: StartBackendOptions): Promise<BackendInfo & { proc: Started }> {
+  const { cluster, dir } = opts;
+  mkdirSync(dir, { recursive: true });
+  const svcName = `${BACKEND_SERVICE.name}.${BACKEND_SERVICE.namespace}.svc`;
+  const ca = await newCertificateAuthority('kubectl-custom-backend-ca');
+  const serving = await issueCertificate(ca, { commonName: svcName, usage: 'server', dnsNames: [svcName, 'localhost'], ipAddresses: ['127.0.0.1'] });
+  const caFile = join(dir, 'backend-ca.crt');
+  const certFile = join(dir, 'backend.crt');
+  const keyFile = join(dir, 'backend.key');
+  writeFileSync(caFile, ca.cert);
+  writeFileSync(certFile, serving.cert);
+  writeFileSync(keyFile, serving.key, { mode: 0o600 });
+  const token = await serviceAccountToken(cluster);
+  const kubeconfig = writeKubeconfig(join(dir, 'backend.kubeconfig'), { server: cluster.server, caFile: cluster.caFile, user: 'kubectl-custom-backend', credentials: { token } });
+  const port = opts.port ?? (await freePort());
+  const args = [
+    join(ROOT, 'server/src/main.ts'),
+    `--secure-port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--tls-cert-file=${certFile}`,
+    `--tls-private-key-file=${keyFile}`,
+    `--kubeconfig=${kubeconfig}`,
+    ...(opts.extraArgs ?? []),
+  ];
+  const logFile = join(dir, 'backend.log');
+  const proc = startProcess({ name: 'backend', command: process.execPath, args, logFile, detached: opts.detached });
+  const info = { dir, port, pid: proc.pid, logFile, caFile, certFile, keyFile, kubeconfig, args, proc };
+  await waitFor(`https://127.0.0.1:${port}/readyz`, proc, async () => (await get(port, '/readyz', ca.cert)) === 200, 60_000);
+  if (opts.register !== false) {
+    const kc = adminKubeConfig(cluster);
+    await registerLocalApiService(kc, { group: 'custom.example.com', version: 'v1', service: BACKEND_SERVICE, port, caBundle: ca.cert });
+    await waitFor('APIService v1.custom.example.com Available', proc, async () => (await apiServiceAvailability(kc, 'v1.custom.example.com'))?.status === 'True', 60_000);
+  }
+  return info;
+}
+
+/** Restarts a backend on the same port with the same files (after a kill or a stop). */
+export async function restartBackend(b: BackendInfo, detached = false): Promise<BackendInfo & { proc: Started }> {
+  if (isAlive(b.pid)) await stopProcess(b.pid);
+  const proc = startProcess({ name: 'backend', command: process.execPath, args: b.args, logFile: b.logFile, detached });
+  const ca = readFileSync(b.caFile, 'utf8');
+  await waitFor(`https://127.0.0.1:${b.port}/readyz`, proc, async () => (await get(b.port, '/readyz', ca)) === 200, 60_000);
+  return { ...b, pid: proc.pid, proc };
+}
