@@ -9,10 +9,12 @@ import { Authenticator } from './auth/authenticator.ts';
 import { DelegatingAuthorizer } from './auth/delegated-authz.ts';
 import { CachedTokenReviewer } from './auth/token-review.ts';
 import { buildOpenApi } from './discovery/openapi-handler.ts';
+import { ApiEventRecorder } from './kube/event-recorder.ts';
 import { RestClient } from './kube/rest-client.ts';
 import { newLogger, type Logger } from './log/logger.ts';
 import { newMetrics } from './metrics/metrics.ts';
 import type { ServerOptions } from './options.ts';
+import { StateRest } from './registry/customresources/state-rest.ts';
 import { CustomResourceStorage, type Clock } from './registry/customresources/storage.ts';
 import type { ServerConfig } from './server.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
@@ -55,6 +57,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const authorizer = new DelegatingAuthorizer(client, { onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const cache = new CrdWatchCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
+  const stateRest = new StateRest({ storage, client, authorizer, events: new ApiEventRecorder(client, log), metrics, log, clock });
   return {
     tls: await servingCertificate(o, log),
     port: o.securePort,
@@ -74,7 +77,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         log,
         bookmarkIntervalMs: o.watchBookmarkIntervalSeconds * 1000,
       },
-      subresources: {},
+      subresources: stateRest.handlers(),
     },
     openapi: buildOpenApi(),
     version: { gitVersion: `v${BACKEND_VERSION}` },

@@ -116,3 +116,13 @@ export async function newSigningKeyPair(): Promise<{ privateKey: string; publicK
   const keys = await generateKeys();
   return { privateKey: await privateKeyPem(keys.privateKey) + '\n', publicKey: await publicKeyPem(keys.publicKey) + '\n' };
 }
+
+/** A CA from PEM files (certificate and PKCS#8 ECDSA key), to sign more certificates with it. */
+export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
+  const certificate = new x509.X509Certificate(certPem);
+  const der = x509.PemConverter.decode(keyPem)[0];
+  if (!der) throw new Error('no private key in PEM');
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, true, ['sign']);
+  const publicKey = await certificate.publicKey.export(KEY_ALGORITHM, ['verify']);
+  return { certificate, keys: { privateKey, publicKey }, cert: certPem, key: keyPem };
+}
