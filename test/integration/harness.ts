@@ -1,6 +1,8 @@
 // Helpers for integration specs: the running cluster, clients per user, and
 // one namespace per test file.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -89,4 +91,60 @@ export async function eventually(what: string, fn: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+/**
+ * A raw request to kube-apiserver as `user` (client certificate): the way to
+ * reach custom subresources such as …/promote, which client-node's
+ * CustomObjectsApi cannot address.
+ */
+export function api<T = Record<string, unknown>>(user: UserName, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  const c = cluster();
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(new URL(path, c.server), {
+      method,
+      ca: readFileSync(c.caFile),
+      cert: readFileSync(c.users[user].cert),
+      key: readFileSync(c.users[user].key),
+      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      timeout: 30_000,
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let parsed: unknown = undefined;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed as T, text });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export const CUSTOM = '/apis/custom.example.com/v1';
+export const STORAGE = '/apis/example.com/v1';
+
+/** Creates a storage object as admin. */
+export async function createObject(namespace: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): Promise<void> {
+  const r = await api('admin', 'POST', `${STORAGE}/namespaces/${namespace}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name, ...(labels ? { labels } : {}) }, spec });
+  if (r.status !== 201) throw new Error(`create ${namespace}/${name}: ${r.status} ${r.text}`);
+}
+
+/** Waits until the backend serves the object (its cache has seen it). */
+export async function waitServed(namespace: string, name: string): Promise<void> {
+  await eventually(`the backend serves ${namespace}/${name}`, async () => (await api('admin', 'GET', `${CUSTOM}/namespaces/${namespace}/customresources/${name}`)).status === 200);
 }
