@@ -120,7 +120,7 @@ export function api<T = Record<string, unknown>>(user: UserName, method: string,
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
       res.on('end', () => {
-        let parsed: unknown = undefined;
+        let parsed: unknown;
         try {
           parsed = JSON.parse(text);
         } catch {

@@ -13,7 +13,6 @@ type Stat = { kind: string; reason: string; code: number; message: string; detai
 
 const promoteRules = [{ apiGroups: ['custom.example.com'], resources: ['customresources/promote'], verbs: ['create'] }];
 const readRules = [{ apiGroups: ['custom.example.com'], resources: ['customresources', 'customresources/state'], verbs: ['get', 'list', 'watch'] }];
-const setStateRules = [{ apiGroups: ['custom.example.com'], resources: ['customresources/state'], verbs: ['update'] }];
 
 async function storedStatus(name: string): Promise<{ resourceVersion: string; status: unknown }> {
   const r = await api<{ metadata: { resourceVersion: string }; status?: unknown }>('admin', 'GET', `${STORAGE}/namespaces/${ns()}/customresources/${name}`);
