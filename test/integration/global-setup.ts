@@ -42,7 +42,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     // manifests/base: the CRD, and the backend's ServiceAccount with its RBAC.
     installBase(cluster);
-    const backend = await startBackend({ cluster, dir: join(dir, 'backend') });
+    // Bookmarks every second so watch tests need not wait a minute for one.
+    const backend = await startBackend({ cluster, dir: join(dir, 'backend'), extraArgs: ['--watch-bookmark-interval=1', '--v=debug'] });
     backendPid = backend.pid;
     const { proc: _proc, ...info } = backend;
     process.stderr.write(`[cluster] backend ready on port ${backend.port} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

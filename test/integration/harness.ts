@@ -148,3 +148,72 @@ export async function createObject(namespace: string, name: string, spec: Record
 export async function waitServed(namespace: string, name: string): Promise<void> {
   await eventually(`the backend serves ${namespace}/${name}`, async () => (await api('admin', 'GET', `${CUSTOM}/namespaces/${namespace}/customresources/${name}`)).status === 200);
 }
+
+export interface WatchStream {
+  events: { type: string; object: Record<string, unknown> }[];
+  /** Resolves with the first event (from the start) that satisfies `pred`. */
+  until(pred: (ev: { type: string; object: Record<string, unknown> }) => boolean, timeoutMs?: number): Promise<{ type: string; object: Record<string, unknown> }>;
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
+  status: Promise<number>;
+  close(): void;
+}
+
+/** Opens a watch through kube-apiserver as `user` and collects its events. */
+export function watch(user: UserName, path: string, headers: Record<string, string> = {}): WatchStream {
+  const c = cluster();
+  const events: WatchStream['events'] = [];
+  const waiters: { pred: (e: WatchStream['events'][number]) => boolean; resolve: (e: WatchStream['events'][number]) => void }[] = [];
+  let endResolve!: () => void;
+  const ended = new Promise<void>((r) => (endResolve = r));
+  let statusResolve!: (n: number) => void;
+  const status = new Promise<number>((r) => (statusResolve = r));
+  const req = httpsRequest(new URL(path, c.server), {
+    ca: readFileSync(c.caFile),
+    cert: readFileSync(c.users[user].cert),
+    key: readFileSync(c.users[user].key),
+    headers: { Accept: 'application/json', ...headers },
+  }, (res) => {
+    statusResolve(res.statusCode ?? 0);
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        const ev = JSON.parse(line) as WatchStream['events'][number];
+        events.push(ev);
+        for (const w of [...waiters]) if (w.pred(ev)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(ev);
+        }
+      }
+    });
+    res.on('end', endResolve);
+    res.on('close', endResolve);
+  });
+  req.on('error', () => endResolve());
+  req.end();
+  return {
+    events,
+    ended,
+    status,
+    until(pred, timeoutMs = 15_000) {
+      const found = events.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`watch ${path}: no matching event in ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => e.type))}`)), timeoutMs);
+        waiters.push({ pred, resolve: (e) => {
+          clearTimeout(t);
+          resolve(e);
+        } });
+      });
+    },
+    close() {
+      req.destroy();
+    },
+  };
+}
