@@ -206,3 +206,19 @@ export async function stopCluster(info: Pick<ClusterInfo, 'pids'>): Promise<void
   await stopProcess(info.pids.kubeApiserver);
   await stopProcess(info.pids.etcd);
 }
+
+/** Starts kube-apiserver again with the same flags, ports and PKI (after a stop or kill); updates `info.pids`. */
+export async function restartApiserver(info: ClusterInfo, detached = false): Promise<Started> {
+  const proc = startProcess({ name: 'kube-apiserver', command: info.binaries.kubeApiserver, args: info.kubeApiserverArgs, logFile: info.logs.kubeApiserver, detached });
+  info.pids.kubeApiserver = proc.pid;
+  await waitForApiserver(proc, info);
+  return proc;
+}
+
+/** Starts etcd again with the same data dir and ports; updates `info.pids`. */
+export async function restartEtcd(info: ClusterInfo, detached = false): Promise<Started> {
+  const proc = startProcess({ name: 'etcd', command: info.binaries.etcd, args: info.etcdArgs, logFile: info.logs.etcd, detached });
+  info.pids.etcd = proc.pid;
+  await waitForEtcd(proc, info.etcdUrl);
+  return proc;
+}

@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { installBase, startBackend, type BackendInfo } from '../cluster/backend.ts';
-import { ensureBinaries } from '../cluster/binaries.ts';
-import { startCluster, stopCluster, type ClusterInfo } from '../cluster/control-plane.ts';
-import { isAlive, stopProcess } from '../cluster/processes.ts';
+import type { BackendInfo } from '../cluster/backend.ts';
+import type { ClusterInfo } from '../cluster/control-plane.ts';
+import { isAlive } from '../cluster/processes.ts';
+import { startStack } from '../cluster/stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,30 +32,21 @@ function removeStaleRunDirs(): void {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   removeStaleRunDirs();
-  const binaries = await ensureBinaries();
   const dir = mkdtempSync(join(tmpdir(), PREFIX));
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   const started = Date.now();
-  const cluster = await startCluster({ dir, binaries, log: (l) => process.stderr.write(`[cluster] ${l}\n`) });
-  process.stderr.write(`[cluster] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  let backendPid: number | undefined;
-  try {
-    // manifests/base: the CRD, and the backend's ServiceAccount with its RBAC.
-    installBase(cluster);
-    // Bookmarks every second so watch tests need not wait a minute for one.
-    const backend = await startBackend({ cluster, dir: join(dir, 'backend'), extraArgs: ['--watch-bookmark-interval=1', '--v=debug'] });
-    backendPid = backend.pid;
-    const { proc: _proc, ...info } = backend;
-    process.stderr.write(`[cluster] backend ready on port ${backend.port} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    project.provide('backend', info);
-  } catch (err) {
-    await stopCluster(cluster);
-    throw err;
-  }
-  project.provide('cluster', cluster);
+  const stack = await startStack({
+    dir,
+    // Bookmarks every second so watch tests need not wait a minute for one;
+    // debug logs so tests can check request lines.
+    backendArgs: ['--watch-bookmark-interval=1', '--v=debug'],
+    log: (l) => process.stderr.write(`[cluster] ${l}\n`),
+  });
+  process.stderr.write(`[cluster] control plane and backend ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  project.provide('cluster', stack.cluster);
+  project.provide('backend', stack.backend);
   return async () => {
-    if (backendPid) await stopProcess(backendPid);
-    await stopCluster(cluster);
+    await stack.stop();
     if (process.env['KEEP_CLUSTER_DIR']) process.stderr.write(`[cluster] kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   };

@@ -105,7 +105,11 @@ export interface ApiResponse<T = Record<string, unknown>> {
  * CustomObjectsApi cannot address.
  */
 export function api<T = Record<string, unknown>>(user: UserName, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-  const c = cluster();
+  return apiOn<T>(cluster(), user, method, path, body, headers);
+}
+
+/** `api` against a given control plane (tests that run a stack of their own). */
+export function apiOn<T = Record<string, unknown>>(c: ClusterInfo, user: UserName, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<ApiResponse<T>> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(new URL(path, c.server), {
@@ -114,7 +118,7 @@ export function api<T = Record<string, unknown>>(user: UserName, method: string,
       cert: readFileSync(c.users[user].cert),
       key: readFileSync(c.users[user].key),
       headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json' } : {}), ...headers },
-      timeout: 30_000,
+      timeout: timeoutMs,
     }, (res) => {
       let text = '';
       res.setEncoding('utf8');

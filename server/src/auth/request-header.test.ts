@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { identityHeaderNames, userFromHeaders, type DistinctHeaders, type RequestHeaderNames } from './request-header.ts';
+import type { UserInfo } from './user.ts';
+
+// What kube-apiserver publishes by default in extension-apiserver-authentication.
+const DEFAULT_NAMES: RequestHeaderNames = {
+  usernameHeaders: ['X-Remote-User'],
+  uidHeaders: ['X-Remote-Uid'],
+  groupHeaders: ['X-Remote-Group'],
+  extraHeaderPrefixes: ['X-Remote-Extra-'],
+};
+
+const CUSTOM_NAMES: RequestHeaderNames = {
+  usernameHeaders: ['X-Proxy-User', 'X-Fallback-User'],
+  uidHeaders: ['X-Proxy-Uid', 'X-Fallback-Uid'],
+  groupHeaders: ['X-Proxy-Group', 'X-Proxy-Team'],
+  extraHeaderPrefixes: ['X-Proxy-Extra-', 'X-Other-Extra-'],
+};
+
+describe('userFromHeaders', () => {
+  it.each<{ name: string; names?: RequestHeaderNames; headers: DistinctHeaders; want: UserInfo | undefined }>([
+    { name: 'no headers at all', headers: {}, want: undefined },
+    { name: 'groups and extras without a username', headers: { 'x-remote-group': ['devs'], 'x-remote-extra-scopes': ['a'] }, want: undefined },
+    { name: 'only an empty username', headers: { 'x-remote-user': [''] }, want: undefined },
+    { name: 'header present with no values', headers: { 'x-remote-user': [] }, want: undefined },
+    { name: 'header explicitly undefined', headers: { 'x-remote-user': undefined }, want: undefined },
+    { name: 'username only', headers: { 'x-remote-user': ['alice'] }, want: { name: 'alice', groups: [], extra: {} } },
+    { name: 'first non-empty value of a repeated username header', headers: { 'x-remote-user': ['', 'alice', 'bob'] }, want: { name: 'alice', groups: [], extra: {} } },
+    { name: 'uid', headers: { 'x-remote-user': ['alice'], 'x-remote-uid': ['', 'u-1'] }, want: { name: 'alice', uid: 'u-1', groups: [], extra: {} } },
+    { name: 'empty uid is left out', headers: { 'x-remote-user': ['alice'], 'x-remote-uid': [''] }, want: { name: 'alice', groups: [], extra: {} } },
+    {
+      name: 'repeated groups kept one per value, commas not split',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-group': ['devs', 'ops,admins', 'system:masters'] },
+      want: { name: 'alice', groups: ['devs', 'ops,admins', 'system:masters'], extra: {} },
+    },
+    {
+      name: 'extras: key percent-decoded and lower-cased, values kept in order',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-extra-acme.com%2fproject': ['p1', 'p2'], 'x-remote-extra-scopes': ['view'] },
+      want: { name: 'alice', groups: [], extra: { 'acme.com/project': ['p1', 'p2'], scopes: ['view'] } },
+    },
+    {
+      name: 'extras: a decoded upper-case letter is lower-cased',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-extra-%41bc': ['x'] },
+      want: { name: 'alice', groups: [], extra: { abc: ['x'] } },
+    },
+    {
+      name: 'extras: a bad escape is taken literally',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-extra-bad%zzkey': ['v'], 'x-remote-extra-trailing%': ['w'] },
+      want: { name: 'alice', groups: [], extra: { 'bad%zzkey': ['v'], 'trailing%': ['w'] } },
+    },
+    {
+      name: 'extras: the bare prefix carries no key',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-extra-': ['ignored'] },
+      want: { name: 'alice', groups: [], extra: {} },
+    },
+    {
+      name: 'extras: two encodings of one key merge',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-extra-a%2fb': ['1'], 'x-remote-extra-a%2Fb': ['2'] },
+      want: { name: 'alice', groups: [], extra: { 'a/b': ['1', '2'] } },
+    },
+    {
+      name: 'custom names: first username header with a value wins',
+      names: CUSTOM_NAMES,
+      headers: { 'x-proxy-user': [''], 'x-fallback-user': ['carol'], 'x-remote-user': ['mallory'] },
+      want: { name: 'carol', groups: [], extra: {} },
+    },
+    {
+      name: 'custom names: earlier username header preferred',
+      names: CUSTOM_NAMES,
+      headers: { 'x-fallback-user': ['dave'], 'x-proxy-user': ['carol'] },
+      want: { name: 'carol', groups: [], extra: {} },
+    },
+    {
+      name: 'custom names: uid, groups from every group header, extras from every prefix',
+      names: CUSTOM_NAMES,
+      headers: {
+        'x-proxy-user': ['carol'],
+        'x-fallback-uid': ['u-9'],
+        'x-proxy-team': ['t1'],
+        'x-proxy-group': ['g1', 'g2'],
+        'x-proxy-extra-k': ['a'],
+        'x-other-extra-k': ['b'],
+        'x-remote-group': ['system:masters'],
+        'x-remote-extra-k': ['c'],
+      },
+      want: { name: 'carol', uid: 'u-9', groups: ['g1', 'g2', 't1'], extra: { k: ['a', 'b'] } },
+    },
+    {
+      name: 'custom names: default headers are not read',
+      names: CUSTOM_NAMES,
+      headers: { 'x-remote-user': ['mallory'] },
+      want: undefined,
+    },
+  ])('$name', ({ names, headers, want }) => {
+    expect(userFromHeaders(headers, names ?? DEFAULT_NAMES)).toEqual(want);
+  });
+
+  it('does not modify the headers', () => {
+    const headers: DistinctHeaders = { 'x-remote-user': ['alice'], 'x-remote-group': ['a'], 'x-remote-extra-k': ['v'] };
+    const copy = structuredClone(headers);
+    userFromHeaders(headers, DEFAULT_NAMES);
+    expect(headers).toEqual(copy);
+  });
+});
+
+describe('identityHeaderNames', () => {
+  it.each<{ name: string; names: RequestHeaderNames; headers: DistinctHeaders; want: string[] }>([
+    { name: 'configured names, lower-cased, even when absent', names: DEFAULT_NAMES, headers: {}, want: ['x-remote-user', 'x-remote-uid', 'x-remote-group'] },
+    {
+      name: 'extra headers present on the request',
+      names: DEFAULT_NAMES,
+      headers: { 'x-remote-extra-a': ['1'], 'x-remote-extra-b%2fc': ['2'], 'x-remote-extra-': ['3'], accept: ['*/*'], 'x-remote-extrax': ['4'] },
+      want: ['x-remote-user', 'x-remote-uid', 'x-remote-group', 'x-remote-extra-a', 'x-remote-extra-b%2fc', 'x-remote-extra-'],
+    },
+    {
+      name: 'custom names and several prefixes',
+      names: CUSTOM_NAMES,
+      headers: { 'x-proxy-extra-k': ['a'], 'x-other-extra-j': ['b'], 'x-remote-extra-k': ['c'] },
+      want: ['x-proxy-user', 'x-fallback-user', 'x-proxy-uid', 'x-fallback-uid', 'x-proxy-group', 'x-proxy-team', 'x-proxy-extra-k', 'x-other-extra-j'],
+    },
+    {
+      name: 'duplicates listed once',
+      names: { usernameHeaders: ['X-User', 'x-user'], uidHeaders: ['X-User'], groupHeaders: [], extraHeaderPrefixes: ['X-E-', 'x-e-'] },
+      headers: { 'x-e-k': ['1'] },
+      want: ['x-user', 'x-e-k'],
+    },
+    { name: 'nothing configured', names: { usernameHeaders: [], uidHeaders: [], groupHeaders: [], extraHeaderPrefixes: [] }, headers: { 'x-remote-user': ['a'] }, want: [] },
+  ])('$name', ({ names, headers, want }) => {
+    expect(identityHeaderNames(names, headers)).toEqual(want);
+  });
+});

@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEntry, Spec, StoredStatus } from '../api/types.ts';
+import { decideTransition, isRefusal, nextStateOf, positionOf, secondsInState, soakRemainingSeconds, type Position, type Refusal, type StoredLike, type Transition, type TransitionRequest } from './transitions.ts';
+
+const NOW = new Date('2025-06-01T12:00:00Z');
+const CREATED = '2025-06-01T10:00:00Z';
+
+/** An ISO timestamp `s` seconds before NOW. */
+const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+
+const SPEC: Spec = { name: 'Checkout', states: ['dev', 'staging', 'prod'] };
+
+function obj(spec: Spec, status?: StoredStatus): StoredLike {
+  return { spec, ...(status ? { status } : {}), metadata: { creationTimestamp: CREATED } };
+}
+
+describe('positionOf', () => {
+  it.each<{ name: string; status: StoredStatus | undefined; created?: string; want: Position }>([
+    { name: 'never moved: first state since creation', status: undefined, created: CREATED, want: { state: 'dev', index: 0, since: CREATED } },
+    { name: 'never moved, no creation time', status: undefined, want: { state: 'dev', index: 0 } },
+    { name: 'empty status: first state since creation', status: {}, created: CREATED, want: { state: 'dev', index: 0, since: CREATED } },
+    { name: 'stateSince without state wins over creation', status: { stateSince: ago(5) }, created: CREATED, want: { state: 'dev', index: 0, since: ago(5) } },
+    { name: 'moved: state and stateSince', status: { state: 'staging', stateSince: ago(60) }, created: CREATED, want: { state: 'staging', index: 1, since: ago(60) } },
+    { name: 'moved without stateSince: creation is not used', status: { state: 'prod' }, created: CREATED, want: { state: 'prod', index: 2 } },
+    { name: 'state no longer listed', status: { state: 'qa', stateSince: ago(1) }, created: CREATED, want: { state: 'qa', index: -1, since: ago(1) } },
+    { name: 'empty state reads as the first state', status: { state: '' }, created: CREATED, want: { state: 'dev', index: 0, since: CREATED } },
+  ])('$name', ({ status, created, want }) => {
+    expect(positionOf(SPEC, status, created)).toEqual(want);
+  });
+
+  it('is empty with index -1 for a spec without states', () => {
+    expect(positionOf({ name: 'x', states: [] }, undefined)).toEqual({ state: '', index: -1 });
+  });
+});
+
+describe('nextStateOf', () => {
+  it.each<{ name: string; pos: Position; want: string | undefined }>([
+    { name: 'first state', pos: { state: 'dev', index: 0 }, want: 'staging' },
+    { name: 'middle state', pos: { state: 'staging', index: 1 }, want: 'prod' },
+    { name: 'last state', pos: { state: 'prod', index: 2 }, want: undefined },
+    { name: 'off the path', pos: { state: 'qa', index: -1 }, want: undefined },
+  ])('$name', ({ pos, want }) => {
+    expect(nextStateOf(SPEC, pos)).toBe(want);
+  });
+});
+
+describe('secondsInState', () => {
+  it.each<{ name: string; since: string | undefined; want: number | undefined }>([
+    { name: 'no since', since: undefined, want: undefined },
+    { name: 'unparseable since', since: 'yesterday-ish', want: undefined },
+    { name: 'whole seconds', since: ago(90), want: 90 },
+    { name: 'fractions are floored', since: new Date(NOW.getTime() - 90_999).toISOString(), want: 90 },
+    { name: 'exactly now', since: NOW.toISOString(), want: 0 },
+    { name: 'in the future (clock skew) clamps to 0', since: ago(-30), want: 0 },
+  ])('$name', ({ since, want }) => {
+    const pos: Position = { state: 'dev', index: 0, ...(since !== undefined ? { since } : {}) };
+    expect(secondsInState(pos, NOW)).toBe(want);
+  });
+});
+
+describe('soakRemainingSeconds', () => {
+  const spec: Spec = { ...SPEC, minSoakSeconds: { dev: 600, staging: 0, prod: -5 } };
+  it.each<{ name: string; pos: Position; want: number }>([
+    { name: 'no soak for this state', pos: { state: 'qa', index: -1, since: ago(1) }, want: 0 },
+    { name: 'zero soak', pos: { state: 'staging', index: 1, since: ago(1) }, want: 0 },
+    { name: 'negative soak reads as none', pos: { state: 'prod', index: 2, since: ago(1) }, want: 0 },
+    { name: 'partly served', pos: { state: 'dev', index: 0, since: ago(100) }, want: 500 },
+    { name: 'exactly served', pos: { state: 'dev', index: 0, since: ago(600) }, want: 0 },
+    { name: 'over-served', pos: { state: 'dev', index: 0, since: ago(6000) }, want: 0 },
+    { name: 'unknown since: the whole soak', pos: { state: 'dev', index: 0 }, want: 600 },
+  ])('$name', ({ pos, want }) => {
+    expect(soakRemainingSeconds(spec, pos, NOW)).toBe(want);
+  });
+
+  it('is 0 when the spec has no minSoakSeconds at all', () => {
+    expect(soakRemainingSeconds(SPEC, { state: 'dev', index: 0, since: NOW.toISOString() }, NOW)).toBe(0);
+  });
+});
+
+describe('decideTransition: allowed', () => {
+  const spec: Spec = { ...SPEC, protectedStates: ['prod'], minSoakSeconds: { dev: 60, staging: 3600 } };
+  it.each<{ name: string; status?: StoredStatus; req: TransitionRequest; want: Transition }>([
+    { name: 'promote a never-moved object once its soak (from creation) is served', req: { action: 'promote' }, want: { from: 'dev', to: 'staging', protectedTarget: false } },
+    { name: 'promote with a matching from', status: { state: 'dev', stateSince: ago(61) }, req: { action: 'promote', from: 'dev' }, want: { from: 'dev', to: 'staging', protectedTarget: false } },
+    {
+      name: 'promote into a protected state with a reason',
+      status: { state: 'staging', stateSince: ago(3600) },
+      req: { action: 'promote', reason: 'release 1.2' },
+      want: { from: 'staging', to: 'prod', protectedTarget: true },
+    },
+    { name: 'set-state backwards ignores soak', status: { state: 'staging', stateSince: ago(1) }, req: { action: 'set-state', state: 'dev' }, want: { from: 'staging', to: 'dev', protectedTarget: false } },
+    { name: 'set-state skipping ahead', status: { state: 'dev', stateSince: ago(1) }, req: { action: 'set-state', state: 'prod', reason: 'hotfix' }, want: { from: 'dev', to: 'prod', protectedTarget: true } },
+    { name: 'set-state out of an invalid state', status: { state: 'qa', stateSince: ago(1) }, req: { action: 'set-state', state: 'dev', from: 'qa' }, want: { from: 'qa', to: 'dev', protectedTarget: false } },
+  ])('$name', ({ status, req, want }) => {
+    const got = decideTransition(obj(spec, status), req, NOW);
+    expect(isRefusal(got)).toBe(false);
+    expect(got).toEqual(want);
+  });
+});
+
+describe('decideTransition: refused', () => {
+  const history: HistoryEntry[] = [
+    { action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(500) },
+    { action: 'set-state', from: 'staging', to: 'dev', user: 'bob', time: ago(100), reason: 'rollback' },
+  ];
+  const protectedSpec: Spec = { ...SPEC, protectedStates: ['prod'] };
+  const soakSpec: Spec = { ...SPEC, minSoakSeconds: { dev: 3725, staging: 7200 } };
+
+  it.each<{ name: string; spec?: Spec; status?: StoredStatus; req: TransitionRequest; want: Refusal }>([
+    { name: 'from differs, no history', req: { action: 'promote', from: 'staging' }, want: { kind: 'conflict', current: 'dev' } },
+    {
+      name: 'from differs: lastChange is the latest history entry',
+      status: { state: 'dev', stateSince: ago(100), history },
+      req: { action: 'set-state', state: 'prod', from: 'staging' },
+      want: { kind: 'conflict', current: 'dev', lastChange: { user: 'bob', time: ago(100) } },
+    },
+    { name: 'from differs, empty history', status: { state: 'dev', history: [] }, req: { action: 'promote', from: '' }, want: { kind: 'conflict', current: 'dev' } },
+    {
+      name: 'from is checked before anything else (invalid set-state target)',
+      status: { state: 'staging', stateSince: ago(1), history },
+      req: { action: 'set-state', state: 'nowhere', from: 'dev' },
+      want: { kind: 'conflict', current: 'staging', lastChange: { user: 'bob', time: ago(100) } },
+    },
+    {
+      name: 'promote at the last state',
+      status: { state: 'prod', stateSince: ago(1) },
+      req: { action: 'promote' },
+      want: { kind: 'invalid', causes: [{ field: 'status.state', reason: 'FieldValueInvalid', message: 'Invalid value: "prod": the last state in spec.states; there is nothing to promote to (set-state can move it back)' }] },
+    },
+    {
+      name: 'promote from a state no longer listed',
+      status: { state: 'qa', stateSince: ago(1) },
+      req: { action: 'promote' },
+      want: {
+        kind: 'invalid',
+        causes: [{ field: 'status.state', reason: 'FieldValueInvalid', message: 'Invalid value: "qa": the current state is no longer listed in spec.states, so there is no next state; use set-state to move to one of "dev", "staging", "prod"' }],
+      },
+    },
+    {
+      name: 'soak not served: hours, minutes and seconds',
+      spec: soakSpec,
+      status: { state: 'dev', stateSince: ago(100) },
+      req: { action: 'promote' },
+      want: {
+        kind: 'invalid',
+        causes: [{ field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "dev" needs 1h2m5s of soak time (spec.minSoakSeconds) before promotion; 1h25s left, try again after 2025-06-01T13:00:25.000Z' }],
+      },
+    },
+    {
+      name: 'soak not served: whole hours and seconds only',
+      spec: soakSpec,
+      status: { state: 'staging', stateSince: ago(7195) },
+      req: { action: 'promote' },
+      want: {
+        kind: 'invalid',
+        causes: [{ field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "staging" needs 2h of soak time (spec.minSoakSeconds) before promotion; 5s left, try again after 2025-06-01T12:00:05.000Z' }],
+      },
+    },
+    {
+      name: 'soak counted from creation for a never-moved object',
+      spec: { ...SPEC, minSoakSeconds: { dev: 3 * 3600 } },
+      req: { action: 'promote' },
+      want: {
+        kind: 'invalid',
+        causes: [{ field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "dev" needs 3h of soak time (spec.minSoakSeconds) before promotion; 1h left, try again after 2025-06-01T13:00:00.000Z' }],
+      },
+    },
+    {
+      name: 'protected target without a reason',
+      spec: protectedSpec,
+      status: { state: 'staging', stateSince: ago(1) },
+      req: { action: 'promote' },
+      want: { kind: 'invalid', causes: [{ field: 'reason', reason: 'FieldValueRequired', message: 'Required value: entering the protected state "prod" needs a reason (--reason)' }] },
+    },
+    {
+      name: 'protected target with a whitespace reason',
+      spec: protectedSpec,
+      status: { state: 'dev', stateSince: ago(1) },
+      req: { action: 'set-state', state: 'prod', reason: ' \t\n ' },
+      want: { kind: 'invalid', causes: [{ field: 'reason', reason: 'FieldValueRequired', message: 'Required value: entering the protected state "prod" needs a reason (--reason)' }] },
+    },
+    {
+      name: 'soak and missing reason are both reported',
+      spec: { ...SPEC, protectedStates: ['prod'], minSoakSeconds: { staging: 60 } },
+      status: { state: 'staging', stateSince: ago(30) },
+      req: { action: 'promote', reason: '' },
+      want: {
+        kind: 'invalid',
+        causes: [
+          { field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "staging" needs 1m of soak time (spec.minSoakSeconds) before promotion; 30s left, try again after 2025-06-01T12:00:30.000Z' },
+          { field: 'reason', reason: 'FieldValueRequired', message: 'Required value: entering the protected state "prod" needs a reason (--reason)' },
+        ],
+      },
+    },
+    {
+      name: 'set-state to an unknown state',
+      req: { action: 'set-state', state: 'qa' },
+      want: { kind: 'invalid', causes: [{ field: 'state', reason: 'FieldValueNotSupported', message: 'Unsupported value: "qa": supported values: "dev", "staging", "prod"' }] },
+    },
+    {
+      name: 'set-state without a target',
+      req: { action: 'set-state' },
+      want: { kind: 'invalid', causes: [{ field: 'state', reason: 'FieldValueNotSupported', message: 'Unsupported value: "": supported values: "dev", "staging", "prod"' }] },
+    },
+    {
+      name: 'set-state to the current state',
+      status: { state: 'staging', stateSince: ago(1) },
+      req: { action: 'set-state', state: 'staging' },
+      want: { kind: 'invalid', causes: [{ field: 'state', reason: 'FieldValueInvalid', message: 'Invalid value: "staging": the object is already in this state' }] },
+    },
+    {
+      name: 'set-state to the first state of a never-moved object',
+      req: { action: 'set-state', state: 'dev' },
+      want: { kind: 'invalid', causes: [{ field: 'state', reason: 'FieldValueInvalid', message: 'Invalid value: "dev": the object is already in this state' }] },
+    },
+  ])('$name', ({ spec, status, req, want }) => {
+    const got = decideTransition(obj(spec ?? SPEC, status), req, NOW);
+    expect(isRefusal(got)).toBe(true);
+    expect(got).toEqual(want);
+  });
+
+  it('does not let set-state skip the reason for a protected target', () => {
+    const got = decideTransition(obj(protectedSpec, { state: 'dev', stateSince: ago(1) }), { action: 'set-state', state: 'prod' }, NOW);
+    expect(got).toMatchObject({ kind: 'invalid', causes: [{ field: 'reason' }] });
+  });
+});
+
+describe('decideTransition: protectedTarget', () => {
+  const spec: Spec = { ...SPEC, protectedStates: ['staging', 'prod'] };
+  it.each<{ name: string; spec: Spec; state: string; want: boolean }>([
+    { name: 'target listed as protected', spec, state: 'prod', want: true },
+    { name: 'target not listed', spec, state: 'dev', want: false },
+    { name: 'no protectedStates', spec: SPEC, state: 'prod', want: false },
+    { name: 'protected source but unprotected target', spec: { ...SPEC, protectedStates: ['staging'] }, state: 'dev', want: false },
+  ])('$name', ({ spec: s, state, want }) => {
+    const got = decideTransition(obj(s, { state: 'staging', stateSince: ago(1) }), { action: 'set-state', state, reason: 'why' }, NOW);
+    expect(got).toEqual({ from: 'staging', to: state, protectedTarget: want });
+  });
+});
