@@ -1,87 +1,121 @@
 // npm run cluster:build | cluster:up | cluster:down | demo
 //
-// cluster:up starts a control plane that outlives this command, for a person
-// to use; its state lives in .cluster/ (git-ignored) and cluster:down stops it.
-import { execFileSync } from 'node:child_process';
+// cluster:up starts a control plane and the backend that outlive this
+// command, for a person to use; their state lives in .cluster/ (git-ignored)
+// and cluster:down stops them.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildExecutable, upToDate } from '../../scripts/build-plugin.ts';
+import type { BackendInfo } from './backend.ts';
 import { ensureBinaries } from './binaries.ts';
-import { apiserverGet, startCluster, stopCluster, type ClusterInfo } from './control-plane.ts';
-import { isAlive } from './processes.ts';
+import { apiserverGet, stopCluster, type ClusterInfo } from './control-plane.ts';
+import { isAlive, stopProcess } from './processes.ts';
+import { startStack } from './stack.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STATE_DIR = join(ROOT, '.cluster');
 const STATE_FILE = join(STATE_DIR, 'cluster.json');
+const BIN = join(STATE_DIR, 'bin');
+const DIST = join(ROOT, 'dist');
 const log = (line: string) => process.stderr.write(line + '\n');
 const rel = (p: string) => relative(process.cwd(), p) || '.';
 
-function readState(): ClusterInfo | undefined {
-  if (!existsSync(STATE_FILE)) return undefined;
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as ClusterInfo;
+interface State {
+  cluster: ClusterInfo;
+  backend: BackendInfo;
 }
 
-async function running(info: ClusterInfo): Promise<boolean> {
-  if (!isAlive(info.pids.etcd) || !isAlive(info.pids.kubeApiserver)) return false;
+function readState(): State | undefined {
+  if (!existsSync(STATE_FILE)) return undefined;
+  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as State;
+}
+
+async function running(s: State): Promise<boolean> {
+  if (![s.cluster.pids.etcd, s.cluster.pids.kubeApiserver, s.backend.pid].every(isAlive)) return false;
   try {
-    return (await apiserverGet(info, info.users.admin, '/readyz')).status === 200;
+    return (await apiserverGet(s.cluster, s.cluster.users.admin, '/readyz')).status === 200;
   } catch {
     return false;
   }
 }
 
-async function up(): Promise<ClusterInfo> {
+async function up(): Promise<State> {
   const existing = readState();
   if (existing && (await running(existing))) {
-    log(`A control plane is already running at ${existing.server}; reusing it.`);
+    log(`The control plane and backend are already running (${existing.cluster.server}); reusing them.`);
     return existing;
   }
   if (existing) await down(true);
-  const binaries = await ensureBinaries(log);
+  await ensureBinaries(log);
   rmSync(STATE_DIR, { recursive: true, force: true });
-  const info = await startCluster({ dir: STATE_DIR, binaries, detached: true, log });
-  writeFileSync(STATE_FILE, JSON.stringify(info, null, 2) + '\n');
-  // kubectl of the same version as the server, for `export PATH=.cluster/bin:$PATH`.
-  mkdirSync(join(STATE_DIR, 'bin'), { recursive: true });
-  symlinkSync(binaries.kubectl, join(STATE_DIR, 'bin', 'kubectl'));
-  return info;
+  const stack = await startStack({ dir: STATE_DIR, detached: true, log });
+  const state: State = { cluster: stack.cluster, backend: stack.backend };
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2) + '\n');
+  // kubectl of the server's version, for `export PATH=$PWD/.cluster/bin:$PATH`.
+  mkdirSync(BIN, { recursive: true });
+  symlinkSync(stack.cluster.binaries.kubectl, join(BIN, 'kubectl'));
+  log(`backend serving custom.example.com/v1 on port ${stack.backend.port} (log: ${rel(stack.backend.logFile)})`);
+  return state;
 }
 
-function printUsage(info: ClusterInfo): void {
-  const k = rel(info.kubeconfigs.admin);
+function printUsage(s: State): void {
   console.log(`
-Control plane running at ${info.server} (etcd ${info.etcdUrl}); logs in ${rel(info.dir)}/*.log
+Control plane at ${s.cluster.server}, backend on port ${s.backend.port}; logs in ${rel(s.cluster.dir)}/*.log and ${rel(s.backend.logFile)}.
 
-  export PATH=$PWD/${rel(join(STATE_DIR, 'bin'))}:$PATH     # kubectl ${info.binaries.dir.match(/k8s-(v[^-]+)/)?.[1] ?? ''}, same version as the server
-  kubectl --kubeconfig ${k} get --raw /readyz
+  export KUBECONFIG=$PWD/${rel(s.cluster.kubeconfigs.admin)}      # or alice.kubeconfig, bob.kubeconfig
+  export PATH=$PWD/${rel(BIN)}:$PWD/${rel(DIST)}:$PATH           # kubectl ${s.cluster.binaries.dir.match(/k8s-(v[^-]+)/)?.[1] ?? ''} and kubectl-custom
+  kubectl custom list -A
+  kubectl custom describe-state checkout -n shop
+  kubectl custom promote checkout -n shop --reason "ready"
 
-Kubeconfigs: ${Object.values(info.kubeconfigs).map(rel).join(', ')}
-  (admin is in system:masters; alice and bob have no permissions until you grant them)
-Stop it with: npm run cluster:down`);
+Users are client certificates: admin (system:masters), alice and bob (only what RBAC grants them).
+Stop everything with: npm run cluster:down`);
 }
 
 async function down(quiet = false): Promise<void> {
-  const info = readState();
-  if (!info) {
-    if (!quiet) log('No control plane is running (no .cluster/cluster.json).');
+  const s = readState();
+  if (!s) {
+    if (!quiet) log('Nothing is running (no .cluster/cluster.json).');
     return;
   }
-  await stopCluster(info);
+  await stopProcess(s.backend.pid);
+  await stopCluster(s.cluster);
   rmSync(STATE_DIR, { recursive: true, force: true });
-  if (!quiet) log('Control plane stopped; .cluster/ removed.');
+  if (!quiet) log('Control plane and backend stopped; .cluster/ removed.');
 }
 
-function kubectl(info: ClusterInfo, args: string[]): string {
-  return execFileSync(info.binaries.kubectl, ['--kubeconfig', info.kubeconfigs.admin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+function kubectl(s: State, user: 'admin' | 'alice' | 'bob', args: string[], opts: { show?: boolean; allowFail?: boolean } = {}): string {
+  const env = { ...process.env, PATH: `${DIST}${delimiter}${BIN}${delimiter}${process.env['PATH'] ?? ''}`, KUBECONFIG: s.cluster.kubeconfigs[user] };
+  const r = spawnSync(s.cluster.binaries.kubectl, args, { env, encoding: 'utf8', stdio: ['ignore', opts.show ? 'inherit' : 'pipe', opts.show ? 'inherit' : 'pipe'] });
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`kubectl ${args.join(' ')} failed:\n${r.stderr ?? ''}`);
+  return r.stdout ?? '';
 }
 
 async function demo(): Promise<void> {
-  const info = await up();
-  process.stdout.write(kubectl(info, ['apply', '-k', join(ROOT, 'manifests/base')]));
-  kubectl(info, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com']);
-  process.stdout.write(kubectl(info, ['apply', '-f', join(ROOT, 'manifests/samples/shop.yaml')]));
-  process.stdout.write('\n' + kubectl(info, ['get', 'customresources.example.com', '-A', '-o', 'wide']));
-  printUsage(info);
+  const s = await up();
+  if (!upToDate()) await buildExecutable({ log });
+  kubectl(s, 'admin', ['apply', '-k', join(ROOT, 'manifests/samples')]);
+  // Give the samples some history, the way people would, with the plugin itself (once).
+  const history = kubectl(s, 'admin', ['get', 'customresources.example.com', '-n', 'shop', 'cart', '-o', 'jsonpath={.status.history}']);
+  if (!history) {
+    const step = (user: 'admin' | 'alice', args: string[]) => log(`$ kubectl custom ${args.join(' ')}   # as ${user}\n${kubectl(s, user, ['custom', ...args]).trimEnd()}`);
+    const waitServed = () => {
+      for (let i = 0; i < 100 && kubectl(s, 'admin', ['custom', 'describe-state', 'cluster-eu-1', '-n', 'platform'], { allowFail: true }) === ''; i++) execFileSync('sleep', ['0.1']);
+    };
+    waitServed();
+    step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'unit tests green']);
+    step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4 approved']);
+    step('alice', ['promote', 'checkout', '-n', 'shop', '--reason', 'integration tests green']);
+    step('admin', ['promote', 'ingress-gateway', '-n', 'platform', '--reason', 'design review done']);
+    step('admin', ['promote', 'cluster-eu-1', '-n', 'platform', '--reason', 'moving workloads to eu-2']);
+  }
+  console.log('\n$ kubectl custom list -A');
+  kubectl(s, 'admin', ['custom', 'list', '-A'], { show: true });
+  console.log('\n$ kubectl custom describe-state cart -n shop');
+  kubectl(s, 'admin', ['custom', 'describe-state', 'cart', '-n', 'shop'], { show: true });
+  printUsage(s);
 }
 
 const verb = process.argv[2];

@@ -51,12 +51,14 @@ export class Authenticator {
   async authenticate(req: AuthnRequest): Promise<AuthnResult | undefined> {
     const s = this.opts.settings();
     const now = this.opts.now?.() ?? new Date();
-    const result = await this.tryAll(req, s, now);
-    for (const h of identityHeaderNames(s, req.headers)) delete req.headers[h];
-    // Defence in depth: the default header names go too, even if the
-    // settings in force name others.
-    for (const h of Object.keys(req.headers)) if (h.startsWith('x-remote-')) delete req.headers[h];
-    return result;
+    try {
+      return await this.tryAll(req, s, now);
+    } finally {
+      for (const h of identityHeaderNames(s, req.headers)) delete req.headers[h];
+      // Defence in depth: the default header names go too, even if the
+      // settings in force name others.
+      for (const h of Object.keys(req.headers)) if (h.startsWith('x-remote-')) delete req.headers[h];
+    }
   }
 
   private async tryAll(req: AuthnRequest, s: AuthenticationSettings, now: Date): Promise<AuthnResult | undefined> {

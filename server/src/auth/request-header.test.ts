@@ -129,3 +129,10 @@ describe('identityHeaderNames', () => {
     expect(identityHeaderNames(names, headers)).toEqual(want);
   });
 });
+
+describe('empty group header values', () => {
+  it('are dropped, as k8s.io/apiserver drops them', () => {
+    const names = { usernameHeaders: ['X-Remote-User'], uidHeaders: [], groupHeaders: ['X-Remote-Group'], extraHeaderPrefixes: [] };
+    expect(userFromHeaders({ 'x-remote-user': ['u'], 'x-remote-group': ['', 'g'] }, names)?.groups).toEqual(['g']);
+  });
+});

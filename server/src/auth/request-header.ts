@@ -44,7 +44,8 @@ export function userFromHeaders(headers: DistinctHeaders, names: RequestHeaderNa
     if (uid) break;
   }
   const groups: string[] = [];
-  for (const h of names.groupHeaders) groups.push(...values(headers, h));
+  // Each header line is one group; empty values are dropped, as k8s.io/apiserver does.
+  for (const h of names.groupHeaders) groups.push(...values(headers, h).filter((g) => g.length > 0));
   const extra: Record<string, string[]> = {};
   for (const prefix of names.extraHeaderPrefixes) {
     const p = prefix.toLowerCase();

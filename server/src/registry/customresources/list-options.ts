@@ -54,7 +54,7 @@ export function decodeContinue(s: string): ContinueToken {
   } catch {
     throw newBadRequest('invalid continue token: continue key is not valid: it is not base64url-encoded JSON; pass the metadata.continue value of the previous page unchanged');
   }
-  if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv <= 0 || typeof parsed.start !== 'string' || !parsed.start.endsWith('\u0000')) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || parsed.v !== 'meta.k8s.io/v1' || typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv <= 0 || typeof parsed.start !== 'string' || !parsed.start.endsWith('\u0000')) {
     throw newBadRequest('invalid continue token: continue key is not valid: it was not issued by this server; pass the metadata.continue value of the previous page unchanged');
   }
   return { rv: parsed.rv, after: parsed.start.slice(0, -1) };

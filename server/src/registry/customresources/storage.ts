@@ -116,6 +116,10 @@ export function filterEvent(ev: CacheEvent, namespace: string | undefined, opts:
   if (ev.type === 'DELETED') return before || matches(ev.object, namespace, opts) ? { type: 'DELETED', object: toCustomResource(ev.object, now), rv: ev.rv } : undefined;
   if (cur && (ev.type === 'ADDED' || !before)) return { type: 'ADDED', object: toCustomResource(ev.object, now), rv: ev.rv };
   if (cur && before) return { type: 'MODIFIED', object: toCustomResource(ev.object, now), rv: ev.rv };
-  if (!cur && before) return { type: 'DELETED', object: toCustomResource(ev.object, now), rv: ev.rv };
+  // Leaving the selection: the object as the watcher last saw it (it matched), at this event's resourceVersion, as the cacher sends it.
+  if (!cur && before) {
+    const last = toCustomResource(ev.prev!, now);
+    return { type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: String(ev.rv) } }, rv: ev.rv };
+  }
   return undefined;
 }

@@ -1,0 +1,206 @@
+// The command line: kubectl's connection flags plus one command per verb.
+// yargs parses; the selected verb runs afterwards, so every failure goes
+// through one error path (errors/to-exit-code.ts) and help text goes to the
+// injected output stream.
+import yargs, { type Argv } from 'yargs';
+import { completionScript, complete } from './commands/completion/completion.ts';
+import type { CommandContext } from './commands/context.ts';
+import { runDescribeState } from './commands/describe-state/describe-state.ts';
+import { parseListOutput, runList } from './commands/list/list.ts';
+import { runPromote } from './commands/promote/promote.ts';
+import { runSetState } from './commands/set-state/set-state.ts';
+import { runVersion } from './commands/version/version.ts';
+import type { Deps } from './deps.ts';
+import { UsageError } from './errors/errors.ts';
+import { toExitCode } from './errors/to-exit-code.ts';
+import type { KubeClient } from './kube/client.ts';
+import type { ConnectionFlags } from './kube/kubeconfig.ts';
+import { colorEnabled, newChalk } from './output/color.ts';
+
+type Args = Record<string, unknown> & { _: (string | number)[] };
+type Run = (ctx: CommandContext) => Promise<void>;
+
+const EPILOG = 'Connection flags are kubectl\'s: --kubeconfig, --context, --cluster, --user, -n, --as, --as-group, --request-timeout, --server, --token.';
+
+function globalFlags(y: Argv): Argv {
+  return y
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file to use (else KUBECONFIG, else ~/.kube/config)', global: true })
+    .option('context', { type: 'string', describe: 'The name of the kubeconfig context to use', global: true })
+    .option('cluster', { type: 'string', describe: 'The name of the kubeconfig cluster to use', global: true })
+    .option('user', { type: 'string', describe: 'The name of the kubeconfig user to use', global: true })
+    .option('namespace', { alias: 'n', type: 'string', describe: 'If present, the namespace scope for this request', global: true })
+    .option('as', { type: 'string', describe: 'Username to impersonate for the operation', global: true })
+    .option('as-group', { type: 'string', array: true, describe: 'Group to impersonate for the operation; repeat for more', global: true })
+    .option('request-timeout', { type: 'string', describe: 'How long to wait for a single server request (e.g. 1s, 2m); 0 waits forever', global: true })
+    .option('server', { alias: 's', type: 'string', describe: 'The address and port of the Kubernetes API server', global: true })
+    .option('token', { type: 'string', describe: 'Bearer token for authentication to the API server', global: true })
+    .option('insecure-skip-tls-verify', { type: 'boolean', describe: 'Do not check the server certificate (insecure)', global: true })
+    .option('no-color', { type: 'boolean', describe: 'Never colour the output (also: NO_COLOR=1)', global: true });
+}
+
+function connectionFlags(a: Args): ConnectionFlags {
+  const s = (k: string) => (typeof a[k] === 'string' && a[k] !== '' ? (a[k] as string) : undefined);
+  const groups = (a['as-group'] as string[] | undefined)?.filter(Boolean);
+  const f: ConnectionFlags = {};
+  for (const [k, v] of [['kubeconfig', s('kubeconfig')], ['context', s('context')], ['cluster', s('cluster')], ['user', s('user')], ['namespace', s('namespace')], ['server', s('server')], ['token', s('token')], ['as', s('as')], ['requestTimeout', s('request-timeout')]] as const) {
+    if (v !== undefined) (f as Record<string, string>)[k] = v;
+  }
+  if (groups?.length) f.asGroups = groups;
+  if (a['insecure-skip-tls-verify'] === true) f.insecureSkipTlsVerify = true;
+  return f;
+}
+
+function nameArg(a: Args): string {
+  const n = a['name'];
+  if (typeof n !== 'string' || !n) throw new UsageError('a name is required');
+  return n;
+}
+
+export function buildParser(onRun: (run: Run) => void): Argv {
+  let y = yargs()
+    .scriptName('kubectl custom')
+    .usage('kubectl custom moves objects through ordered states (dev → staging → prod) with enforced permissions and an audit trail.\n\nUsage: kubectl custom <command> [flags]')
+    .exitProcess(false)
+    .strict()
+    .version(false)
+    .help('help')
+    .alias('help', 'h')
+    .showHelpOnFail(false)
+    .parserConfiguration({ 'boolean-negation': false, 'strip-aliased': true })
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilog(EPILOG)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+  y = globalFlags(y);
+  y = y
+    .command(
+      ['list', 'ls'],
+      'List objects and where they stand',
+      (c) =>
+        c
+          .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'List across all namespaces' })
+          .option('selector', { alias: 'l', type: 'string', describe: 'Label selector, e.g. -l team=payments' })
+          .option('output', { alias: 'o', type: 'string', describe: 'wide, json, yaml or name' })
+          .option('watch', { alias: 'w', type: 'boolean', describe: 'After listing, keep the table current' })
+          .option('no-headers', { type: 'boolean', describe: 'Omit the header row' })
+          .example('kubectl custom list -n shop', 'Objects in namespace shop')
+          .example('kubectl custom list -A -o wide', 'Everything, with the path and gates')
+          .example('kubectl custom list -l team=payments -w', 'Watch one team\'s objects'),
+      (a: Args) =>
+        onRun((ctx) =>
+          runList(ctx, {
+            allNamespaces: a['all-namespaces'] === true,
+            ...(typeof a['selector'] === 'string' ? { selector: a['selector'] } : {}),
+            output: parseListOutput(a['output'] as string | undefined),
+            watch: a['watch'] === true,
+            noHeaders: a['no-headers'] === true,
+          }),
+        ),
+    )
+    .command(
+      'describe-state <name>',
+      'Show the path, the current position, the gates, what you may do and the history',
+      (c) =>
+        c
+          .positional('name', { type: 'string', describe: 'Object name' })
+          .option('output', { alias: 'o', type: 'string', describe: 'json or yaml' })
+          .example('kubectl custom describe-state checkout -n shop', ''),
+      (a: Args) => onRun((ctx) => runDescribeState(ctx, nameArg(a), a['output'] as string | undefined)),
+    )
+    .command(
+      'set-state <name> <state>',
+      'Move an object to any state on its path (also backwards)',
+      (c) =>
+        c
+          .positional('name', { type: 'string', describe: 'Object name' })
+          .positional('state', { type: 'string', describe: 'Target state' })
+          .option('reason', { type: 'string', describe: 'Why; required to enter a protected state' })
+          .option('dry-run', { type: 'boolean', describe: 'Check and authorize on the server, change nothing' })
+          .example('kubectl custom set-state checkout staging --reason "roll back 1.2"', ''),
+      (a: Args) =>
+        onRun((ctx) =>
+          runSetState(ctx, { name: nameArg(a), state: String(a['state']), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true }),
+        ),
+    )
+    .command(
+      'promote <name>',
+      'Move an object to the next state on its path',
+      (c) =>
+        c
+          .positional('name', { type: 'string', describe: 'Object name' })
+          .option('reason', { type: 'string', describe: 'Why; required to enter a protected state' })
+          .option('dry-run', { type: 'boolean', describe: 'Check and authorize on the server, change nothing' })
+          .example('kubectl custom promote checkout -n shop --reason "tests green"', ''),
+      (a: Args) => onRun((ctx) => runPromote(ctx, { name: nameArg(a), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true })),
+    )
+    .command(
+      'version',
+      'Print the plugin and backend versions',
+      (c) => c.option('client', { type: 'boolean', describe: 'Only the plugin version; do not contact the server' }),
+      (a: Args) => onRun((ctx) => runVersion(ctx, a['client'] === true)),
+    )
+    .command(
+      'completion <shell>',
+      'Print a shell completion script (bash, zsh or fish)',
+      (c) =>
+        c
+          .positional('shell', { type: 'string', choices: ['bash', 'zsh', 'fish'] })
+          .example('source <(kubectl-custom completion bash)', ''),
+      (a: Args) =>
+        onRun(async (ctx) => {
+          ctx.deps.streams.out.write(completionScript(String(a['shell'])));
+        }),
+    )
+    .command({
+      command: '__complete [words..]',
+      describe: false,
+      builder: (c: Argv) => c.strict(false).parserConfiguration({ 'unknown-options-as-args': true }),
+      handler: (a: Args) =>
+        onRun(async (ctx) => {
+          ctx.deps.streams.out.write(await complete(ctx, (a['words'] as string[] | undefined)?.map(String) ?? ['']));
+        }),
+    })
+    .demandCommand(1, 'name a command: list, describe-state, set-state, promote, version or completion');
+  return y;
+}
+
+/** Runs the command line; returns the exit code. Never exits the process. */
+export async function run(argv: string[], deps: Deps): Promise<number> {
+  const { out, err } = deps.streams;
+  let selected: Run | undefined;
+  let client: KubeClient | undefined;
+  let flags: ConnectionFlags = {};
+  let noColor = false;
+  const completing = argv[0] === '__complete';
+  try {
+    const parser = buildParser((r) => (selected = r));
+    const help = await new Promise<string>((resolve, reject) => {
+      // __complete takes the words verbatim, flags included.
+      const args = completing ? ['__complete', '--', ...argv.slice(1)] : argv;
+      void parser.parse(args, {}, (e: Error | null | undefined, parsed: Args, output: string) => {
+        if (e) return reject(e);
+        if (!completing) {
+          flags = connectionFlags(parsed);
+          noColor = parsed['no-color'] === true;
+        }
+        resolve(output);
+      });
+    });
+    if (help) out.write(help.endsWith('\n') ? help : help + '\n');
+    if (!selected) return 0;
+    const chalk = newChalk(colorEnabled(out, deps.env, noColor));
+    const ctx: CommandContext = {
+      deps,
+      chalk,
+      flags,
+      client: async () => (client ??= await deps.connect(ctx.flags)),
+    };
+    await selected(ctx);
+    return 0;
+  } catch (e) {
+    return toExitCode(e, (s) => err.write(s), client);
+  } finally {
+    client?.close();
+  }
+}

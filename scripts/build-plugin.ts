@@ -1,0 +1,92 @@
+// npm run build: the plugin as one executable, dist/kubectl-custom, a Node
+// Single Executable Application made offline from the project's own Node 24:
+//   1. esbuild bundles plugin/src into one CommonJS file (SEA runs CJS);
+//   2. node --experimental-sea-config turns it into a blob, with V8's code
+//      cache so the bundle is not parsed at every start;
+//   3. a copy of the node binary, stripped of symbols first (stripping after
+//      injection breaks it), gets the blob injected with postject.
+// Also writes dist/kubectl_complete-custom, kubectl's plugin-completion hook.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const DIST = join(ROOT, 'dist');
+
+export interface BuildOptions {
+  /** The node binary to wrap (another platform's for a release); defaults to the one running. */
+  nodeBinary?: string;
+  output?: string;
+  /** Use the code cache (only when the target platform is the one building). */
+  codeCache?: boolean;
+  log?: (s: string) => void;
+}
+
+export async function bundle(): Promise<string> {
+  mkdirSync(DIST, { recursive: true });
+  const out = join(DIST, 'kubectl-custom.cjs');
+  await build({
+    entryPoints: [join(ROOT, 'plugin/src/main.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    minify: true,
+    legalComments: 'none',
+    // yargs (ESM) reads import.meta.url; CJS has none.
+    define: { 'import.meta.url': '__kc_import_meta_url' },
+    banner: { js: 'const __kc_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    logLevel: 'warning',
+  });
+  return out;
+}
+
+export async function buildExecutable(opts: BuildOptions = {}): Promise<string> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const bundled = await bundle();
+  const output = opts.output ?? join(DIST, 'kubectl-custom');
+  const blob = `${output}.blob`;
+  const seaConfig = `${output}.sea-config.json`;
+  writeFileSync(seaConfig, JSON.stringify({ main: bundled, output: blob, disableExperimentalSEAWarning: true, useCodeCache: opts.codeCache ?? true }));
+  execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(output, { force: true });
+  copyFileSync(opts.nodeBinary ?? process.execPath, output);
+  chmodSync(output, 0o755);
+  try {
+    execFileSync('strip', [output], { stdio: 'ignore' });
+  } catch {
+    log('note: strip is not available; the executable keeps its symbols (about 18 MB larger)');
+  }
+  const postject = join(ROOT, 'node_modules/postject/dist/cli.js');
+  execFileSync(process.execPath, [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(blob, { force: true });
+  rmSync(seaConfig, { force: true });
+  const helper = join(DIST, 'kubectl_complete-custom');
+  writeFileSync(helper, '#!/bin/sh\n# kubectl calls this to complete `kubectl custom …` (kubectl plugin completion).\nexec kubectl-custom __complete "$@"\n');
+  chmodSync(helper, 0o755);
+  log(`built ${output} (${Math.round(statSync(output).size / 1e6)} MB)`);
+  return output;
+}
+
+/** Skips the build when dist/kubectl-custom is newer than every plugin source (for tests and the demo). */
+export function upToDate(): boolean {
+  const exe = join(DIST, 'kubectl-custom');
+  if (!existsSync(exe)) return false;
+  const built = statSync(exe).mtimeMs;
+  const inputs = [join(ROOT, 'package-lock.json'), join(ROOT, 'scripts/build-plugin.ts')];
+  const walk = (dir: string) => {
+    for (const e of execFileSync('find', [dir, '-name', '*.ts', '-newer', exe], { encoding: 'utf8' }).split('\n').filter(Boolean)) inputs.push(e);
+  };
+  walk(join(ROOT, 'plugin/src'));
+  walk(join(ROOT, 'server/src/printers'));
+  return inputs.every((f) => !existsSync(f) || statSync(f).mtimeMs <= built) && readFileSync(exe).length > 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const force = process.argv.includes('--force');
+  if (!force && upToDate()) process.stderr.write('dist/kubectl-custom is up to date\n');
+  else await buildExecutable();
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { CustomResource, HistoryEntry, Spec, StoredObject, StoredStatus } from '../../api/types.ts';
+import { COLUMNS, rowCells, table, tableRow } from './table-columns.ts';
+import { toCustomResource } from './view.ts';
+
+const NOW = new Date('2025-06-01T12:00:00Z');
+const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+
+const SPEC: Spec = { name: 'Checkout', states: ['dev', 'staging', 'prod'], protectedStates: ['staging', 'prod'], minSoakSeconds: { staging: 7200 } };
+const HISTORY: HistoryEntry[] = [
+  { action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(7200) },
+  { action: 'set-state', from: 'staging', to: 'dev', user: 'bob', time: ago(5400), reason: 'rollback' },
+  { action: 'promote', from: 'dev', to: 'staging', user: 'carol', time: ago(2700), reason: 'retry' },
+];
+
+function cr(status?: StoredStatus, opts: { spec?: Spec; created?: string | null } = {}): CustomResource {
+  const created = opts.created === null ? {} : { creationTimestamp: opts.created ?? ago(3 * 86400) };
+  const obj: StoredObject = {
+    apiVersion: 'example.com/v1',
+    kind: 'CustomResource',
+    metadata: { name: 'checkout', namespace: 'shop', ...created },
+    spec: opts.spec ?? SPEC,
+    ...(status ? { status } : {}),
+  };
+  return toCustomResource(obj, NOW);
+}
+
+describe('COLUMNS', () => {
+  it('has one cell per column', () => {
+    expect(rowCells(cr(), NOW)).toHaveLength(COLUMNS.length);
+    expect(COLUMNS.map((c) => c.name)).toEqual(['Name', 'Display Name', 'State', 'Next', 'In State', 'Last Changed By', 'Age', 'Path', 'Soak Left', 'Protected']);
+  });
+});
+
+describe('rowCells', () => {
+  it.each<{ name: string; obj: () => CustomResource; want: (string | number)[] }>([
+    {
+      name: 'middle of the path, soaking',
+      obj: () => cr({ state: 'staging', stateSince: ago(2700), history: HISTORY }),
+      want: ['checkout', 'Checkout', 'staging', 'prod', '45m', 'carol', '3d', 'dev → [staging] → prod', '75m', 'staging,prod'],
+    },
+    {
+      name: 'middle of the path, soak served',
+      obj: () => cr({ state: 'staging', stateSince: ago(3 * 3600), history: HISTORY }),
+      want: ['checkout', 'Checkout', 'staging', 'prod', '3h', 'carol', '3d', 'dev → [staging] → prod', '0s', 'staging,prod'],
+    },
+    {
+      name: 'last state',
+      obj: () => cr({ state: 'prod', stateSince: ago(90), history: [...HISTORY, { action: 'promote', from: 'staging', to: 'prod', user: 'dave', time: ago(90) }] }),
+      want: ['checkout', 'Checkout', 'prod', '<none>', '90s', 'dave', '3d', 'dev → staging → [prod]', '<none>', 'staging,prod'],
+    },
+    {
+      name: 'invalid state',
+      obj: () => cr({ state: 'qa', stateSince: ago(26 * 3600), history: HISTORY }),
+      want: ['checkout', 'Checkout', 'qa (invalid)', '<none>', '26h', 'carol', '3d', 'dev → staging → prod', '<none>', 'staging,prod'],
+    },
+    {
+      name: 'never moved',
+      obj: () => cr(undefined, { spec: { name: 'Payments', states: ['dev', 'prod'] }, created: ago(125) }),
+      want: ['checkout', 'Payments', 'dev', 'prod', '2m5s', '<none>', '2m5s', '[dev] → prod', '0s', '<none>'],
+    },
+    {
+      name: 'never moved, no creation time',
+      obj: () => cr(undefined, { created: null }),
+      want: ['checkout', 'Checkout', 'dev', 'staging', '<unknown>', '<none>', '<unknown>', '[dev] → staging → prod', '0s', 'staging,prod'],
+    },
+    {
+      name: 'never moved with soak left counted from creation',
+      obj: () => cr(undefined, { spec: { name: 'Payments', states: ['dev', 'prod'], minSoakSeconds: { dev: 3600 } }, created: ago(600) }),
+      want: ['checkout', 'Payments', 'dev', 'prod', '10m', '<none>', '10m', '[dev] → prod', '50m', '<none>'],
+    },
+    {
+      name: 'moved without stateSince',
+      obj: () => cr({ state: 'staging' }),
+      want: ['checkout', 'Checkout', 'staging', 'prod', '<unknown>', '<none>', '3d', 'dev → [staging] → prod', '120m', 'staging,prod'],
+    },
+    {
+      name: 'empty protectedStates list',
+      obj: () => cr({ state: 'dev', stateSince: ago(1) }, { spec: { name: 'X', states: ['dev', 'prod'], protectedStates: [] } }),
+      want: ['checkout', 'X', 'dev', 'prod', '1s', '<none>', '3d', '[dev] → prod', '0s', '<none>'],
+    },
+  ])('$name', ({ obj, want }) => {
+    expect(rowCells(obj(), NOW)).toEqual(want);
+  });
+
+  it('ages the object by the clock passed in', () => {
+    const o = cr({ state: 'dev', stateSince: ago(1) }, { created: ago(60) });
+    expect(rowCells(o, NOW)[6]).toBe('60s');
+    expect(rowCells(o, new Date(NOW.getTime() + 3600_000))[6]).toBe('61m');
+  });
+});
+
+describe('tableRow and table', () => {
+  const o = cr({ state: 'staging', stateSince: ago(2700) });
+  it.each<{ name: string; include: 'None' | 'Metadata' | 'Object'; object: unknown }>([
+    { name: 'None', include: 'None', object: undefined },
+    { name: 'Metadata', include: 'Metadata', object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata } },
+    { name: 'Object', include: 'Object', object: o },
+  ])('includeObject=$name', ({ include, object }) => {
+    const row = tableRow(o, NOW, include, 'v1');
+    expect(row.cells).toEqual(rowCells(o, NOW));
+    expect(row.object).toEqual(object);
+    expect('object' in row).toBe(object !== undefined);
+  });
+
+  it('builds a Table with columns, list metadata and one row per item', () => {
+    const t = table([o, cr()], NOW, 'None', 'v1beta1', { resourceVersion: '5' });
+    expect(t).toMatchObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1beta1', metadata: { resourceVersion: '5' }, columnDefinitions: COLUMNS });
+    expect(t.rows.map((r) => r.cells[2])).toEqual(['staging', 'dev']);
+  });
+
+  it('leaves the columns out when asked (watch events after the first)', () => {
+    expect(table([o], NOW, 'None', 'v1', {}, false).columnDefinitions).toEqual([]);
+  });
+});
