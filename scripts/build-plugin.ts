@@ -25,8 +25,9 @@ export interface BuildOptions {
 }
 
 export async function bundle(): Promise<string> {
-  mkdirSync(DIST, { recursive: true });
-  const out = join(DIST, 'kubectl-custom.cjs');
+  // Not in dist/ itself: kubectl would take any kubectl-* file on PATH for a plugin.
+  mkdirSync(join(DIST, 'build'), { recursive: true });
+  const out = join(DIST, 'build', 'plugin.cjs');
   await build({
     entryPoints: [join(ROOT, 'plugin/src/main.ts')],
     outfile: out,
@@ -48,8 +49,8 @@ export async function buildExecutable(opts: BuildOptions = {}): Promise<string> 
   const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const bundled = await bundle();
   const output = opts.output ?? join(DIST, 'kubectl-custom');
-  const blob = `${output}.blob`;
-  const seaConfig = `${output}.sea-config.json`;
+  const blob = join(DIST, 'build', 'sea-prep.blob');
+  const seaConfig = join(DIST, 'build', 'sea-config.json');
   writeFileSync(seaConfig, JSON.stringify({ main: bundled, output: blob, disableExperimentalSEAWarning: true, useCodeCache: opts.codeCache ?? true }));
   execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(output, { force: true });

@@ -35,7 +35,8 @@ function globalFlags(y: Argv): Argv {
     .option('server', { alias: 's', type: 'string', describe: 'The address and port of the Kubernetes API server', global: true })
     .option('token', { type: 'string', describe: 'Bearer token for authentication to the API server', global: true })
     .option('insecure-skip-tls-verify', { type: 'boolean', describe: 'Do not check the server certificate (insecure)', global: true })
-    .option('no-color', { type: 'boolean', describe: 'Never colour the output (also: NO_COLOR=1)', global: true });
+    .option('no-color', { type: 'boolean', describe: 'Never colour the output (also: NO_COLOR=1)', global: true })
+    .group(['kubeconfig', 'context', 'cluster', 'user', 'namespace', 'as', 'as-group', 'request-timeout', 'server', 'token', 'insecure-skip-tls-verify', 'no-color'], 'Global flags (as kubectl\'s):');
 }
 
 function connectionFlags(a: Args): ConnectionFlags {
@@ -152,15 +153,6 @@ export function buildParser(onRun: (run: Run) => void): Argv {
           ctx.deps.streams.out.write(completionScript(String(a['shell'])));
         }),
     )
-    .command({
-      command: '__complete [words..]',
-      describe: false,
-      builder: (c: Argv) => c.strict(false).parserConfiguration({ 'unknown-options-as-args': true }),
-      handler: (a: Args) =>
-        onRun(async (ctx) => {
-          ctx.deps.streams.out.write(await complete(ctx, (a['words'] as string[] | undefined)?.map(String) ?? ['']));
-        }),
-    })
     .demandCommand(1, 'name a command: list, describe-state, set-state, promote, version or completion');
   return y;
 }
@@ -172,21 +164,25 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
   let client: KubeClient | undefined;
   let flags: ConnectionFlags = {};
   let noColor = false;
-  const completing = argv[0] === '__complete';
   try {
-    const parser = buildParser((r) => (selected = r));
-    const help = await new Promise<string>((resolve, reject) => {
-      // __complete takes the words verbatim, flags included.
-      const args = completing ? ['__complete', '--', ...argv.slice(1)] : argv;
-      void parser.parse(args, {}, (e: Error | null | undefined, parsed: Args, output: string) => {
-        if (e) return reject(e);
-        if (!completing) {
+    let help = '';
+    if (argv[0] === '__complete') {
+      // Shell completion (ours and kubectl's): the words verbatim, the last one being completed.
+      const words = argv.length > 1 ? argv.slice(1) : [''];
+      selected = async (ctx) => {
+        ctx.deps.streams.out.write(await complete(ctx, words));
+      };
+    } else {
+      const parser = buildParser((r) => (selected = r));
+      help = await new Promise<string>((resolve, reject) => {
+        void parser.parse(argv, {}, (e: Error | null | undefined, parsed: Args, output: string) => {
+          if (e) return reject(e);
           flags = connectionFlags(parsed);
           noColor = parsed['no-color'] === true;
-        }
-        resolve(output);
+          resolve(output);
+        });
       });
-    });
+    }
     if (help) out.write(help.endsWith('\n') ? help : help + '\n');
     if (!selected) return 0;
     const chalk = newChalk(colorEnabled(out, deps.env, noColor));

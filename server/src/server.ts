@@ -194,6 +194,8 @@ export function newServer(cfg: ServerConfig) {
     const supplied = req.headers['audit-id'];
     const auditId = typeof supplied === 'string' && /^[\w-]{1,64}$/.test(supplied) ? supplied : randomUUID();
     res.setHeader('Audit-Id', auditId);
+    // Lets `kubectl custom version` name the backend's version through kube-apiserver.
+    res.setHeader('X-Kubectl-Custom-Version', cfg.version.gitVersion);
     let info: RequestInfo | undefined;
     let user: UserInfo | undefined;
     let isWatch = false;

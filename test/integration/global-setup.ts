@@ -10,6 +10,7 @@ import type { BackendInfo } from '../cluster/backend.ts';
 import type { ClusterInfo } from '../cluster/control-plane.ts';
 import { isAlive } from '../cluster/processes.ts';
 import { startStack } from '../cluster/stack.ts';
+import { buildExecutable, upToDate } from '../../scripts/build-plugin.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -35,6 +36,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(join(tmpdir(), PREFIX));
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   const started = Date.now();
+  // The plugin's end-to-end tests run the built executable through kubectl.
+  if (!upToDate()) await buildExecutable({ log: (l) => process.stderr.write(`[build] ${l}\n`) });
   const stack = await startStack({
     dir,
     // Bookmarks every second so watch tests need not wait a minute for one;
