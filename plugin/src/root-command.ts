@@ -24,24 +24,34 @@ const EPILOG = 'Connection flags are kubectl\'s: --kubeconfig, --context, --clus
 
 function globalFlags(y: Argv): Argv {
   return y
-    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file to use (else KUBECONFIG, else ~/.kube/config)', global: true })
-    .option('context', { type: 'string', describe: 'The name of the kubeconfig context to use', global: true })
-    .option('cluster', { type: 'string', describe: 'The name of the kubeconfig cluster to use', global: true })
-    .option('user', { type: 'string', describe: 'The name of the kubeconfig user to use', global: true })
-    .option('namespace', { alias: 'n', type: 'string', describe: 'If present, the namespace scope for this request', global: true })
-    .option('as', { type: 'string', describe: 'Username to impersonate for the operation', global: true })
-    .option('as-group', { type: 'string', array: true, describe: 'Group to impersonate for the operation; repeat for more', global: true })
-    .option('request-timeout', { type: 'string', describe: 'How long to wait for a single server request (e.g. 1s, 2m); 0 waits forever', global: true })
-    .option('server', { alias: 's', type: 'string', describe: 'The address and port of the Kubernetes API server', global: true })
-    .option('token', { type: 'string', describe: 'Bearer token for authentication to the API server', global: true })
+    .option('kubeconfig', { type: 'string', requiresArg: true, describe: 'Path to the kubeconfig file to use (else KUBECONFIG, else ~/.kube/config)', global: true })
+    .option('context', { type: 'string', requiresArg: true, describe: 'The name of the kubeconfig context to use', global: true })
+    .option('cluster', { type: 'string', requiresArg: true, describe: 'The name of the kubeconfig cluster to use', global: true })
+    .option('user', { type: 'string', requiresArg: true, describe: 'The name of the kubeconfig user to use', global: true })
+    .option('namespace', { alias: 'n', type: 'string', requiresArg: true, describe: 'If present, the namespace scope for this request', global: true })
+    .option('as', { type: 'string', requiresArg: true, describe: 'Username to impersonate for the operation', global: true })
+    .option('as-group', { type: 'string', nargs: 1, requiresArg: true, describe: 'Group to impersonate for the operation; repeat for more', global: true })
+    .option('request-timeout', { type: 'string', requiresArg: true, describe: 'How long to wait for a single server request (e.g. 1s, 2m); 0 waits forever', global: true })
+    .option('server', { alias: 's', type: 'string', requiresArg: true, describe: 'The address and port of the Kubernetes API server', global: true })
+    .option('token', { type: 'string', requiresArg: true, describe: 'Bearer token for authentication to the API server', global: true })
     .option('insecure-skip-tls-verify', { type: 'boolean', describe: 'Do not check the server certificate (insecure)', global: true })
     .option('no-color', { type: 'boolean', describe: 'Never colour the output (also: NO_COLOR=1)', global: true })
     .group(['kubeconfig', 'context', 'cluster', 'user', 'namespace', 'as', 'as-group', 'request-timeout', 'server', 'token', 'insecure-skip-tls-verify', 'no-color'], 'Global flags (as kubectl\'s):');
 }
 
+/** A repeated flag keeps its last value, as kubectl (pflag) does. */
+function last(v: unknown): unknown {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
 function connectionFlags(a: Args): ConnectionFlags {
-  const s = (k: string) => (typeof a[k] === 'string' && a[k] !== '' ? (a[k] as string) : undefined);
-  const groups = (a['as-group'] as string[] | undefined)?.filter(Boolean);
+  const s = (k: string) => {
+    const v = last(a[k]);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  // --as-group repeats: one group per flag.
+  const rawGroups = a['as-group'];
+  const groups = (Array.isArray(rawGroups) ? rawGroups : rawGroups === undefined ? [] : [rawGroups]).map(String).filter(Boolean);
   const f: ConnectionFlags = {};
   for (const [k, v] of [['kubeconfig', s('kubeconfig')], ['context', s('context')], ['cluster', s('cluster')], ['user', s('user')], ['namespace', s('namespace')], ['server', s('server')], ['token', s('token')], ['as', s('as')], ['requestTimeout', s('request-timeout')]] as const) {
     if (v !== undefined) (f as Record<string, string>)[k] = v;

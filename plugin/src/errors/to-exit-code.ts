@@ -43,7 +43,7 @@ async function diagnoseApiService(client: KubeClient | undefined, e: ApiError): 
 
 export async function describeError(err: unknown, client?: KubeClient): Promise<string> {
   if (err instanceof ConfigError || err instanceof ConnectionError) return `error: ${err.message}`;
-  if (err instanceof UsageError) return `error: ${err.message} (see "kubectl custom --help")`;
+  if (err instanceof UsageError) return `error: ${err.message.replace(/\n\s*/g, ' ')} (see "kubectl custom --help")`;
   if (err instanceof ApiError) {
     if (err.code === 401) return 'error: You must be logged in to the server (Unauthorized)';
     if (groupUnreachable(err)) return `error: ${await diagnoseApiService(client, err)}`;

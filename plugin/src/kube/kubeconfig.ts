@@ -274,7 +274,7 @@ export function resolveConfig(flags: ConnectionFlags, env: Env): ResolvedConfig 
     clusterForExec: {
       server,
       ...(ca ? { 'certificate-authority-data': ca.toString('base64') } : {}),
-      ...(c['insecure-skip-tls-verify'] ? { 'insecure-skip-tls-verify': true } : {}),
+      ...((flags.insecureSkipTlsVerify ?? c['insecure-skip-tls-verify']) ? { 'insecure-skip-tls-verify': true } : {}),
       ...(c['tls-server-name'] ? { 'tls-server-name': c['tls-server-name'] } : {}),
     },
   };

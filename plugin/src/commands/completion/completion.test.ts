@@ -1,0 +1,92 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { CommandContext } from '../context.ts';
+import type { Deps } from '../../deps.ts';
+import { newChalk } from '../../output/color.ts';
+import { complete, completionScript, VERBS } from './completion.ts';
+
+function offlineCtx(): CommandContext & { client: ReturnType<typeof vi.fn> } {
+  const deps: Deps = {
+    streams: { in: { isTTY: false }, out: { write: () => true }, err: { write: () => true } },
+    clock: { now: () => new Date(0) },
+    env: {},
+    version: '0.1.0',
+    connect: () => Promise.reject(new Error('no cluster in unit tests')),
+  };
+  return {
+    deps,
+    chalk: newChalk(false),
+    flags: {},
+    client: vi.fn(() => {
+      throw new Error('completion must not connect for this');
+    }),
+  };
+}
+
+const answer = (...xs: string[]) => [...xs, ':4'].join('\n') + '\n';
+
+describe('completionScript', () => {
+  it.each([
+    { name: 'bash', shell: 'bash', want: 'complete -F _kubectl_custom kubectl-custom' },
+    { name: 'zsh', shell: 'zsh', want: '#compdef kubectl-custom' },
+    { name: 'fish', shell: 'fish', want: "complete -c kubectl-custom -f -a '(__kubectl_custom_complete)'" },
+  ])('$name asks kubectl-custom __complete', ({ shell, want }) => {
+    const s = completionScript(shell);
+    expect(s).toContain('kubectl-custom __complete');
+    expect(s).toContain(want);
+    expect(s.endsWith('\n')).toBe(true);
+  });
+
+  it.each([
+    { name: 'tcsh', shell: 'tcsh' },
+    { name: 'empty', shell: '' },
+    { name: 'powershell', shell: 'powershell' },
+  ])('throws for $name', ({ shell }) => {
+    expect(() => completionScript(shell)).toThrow(`unsupported shell "${shell}"`);
+  });
+});
+
+describe('complete, offline', () => {
+  it.each([
+    { name: 'no word yet: every verb', words: [''], want: answer(...VERBS) },
+    { name: 'verb prefix', words: ['de'], want: answer('describe-state') },
+    { name: 'shared prefix', words: ['s'], want: answer('set-state') },
+    { name: 'no verb matches', words: ['x'], want: answer() },
+    { name: 'verb after a global flag with its value', words: ['--context', 'prod', 'p'], want: answer('promote') },
+    { name: 'verb after --flag=value', words: ['--context=prod', 'l'], want: answer('list') },
+    { name: 'list -o', words: ['list', '-o', ''], want: answer('wide', 'json', 'yaml', 'name') },
+    { name: 'list --output with a prefix', words: ['list', '--output', 'y'], want: answer('yaml') },
+    { name: 'describe-state -o', words: ['describe-state', 'checkout', '-o', ''], want: answer('json', 'yaml') },
+    { name: 'list flags', words: ['list', '--w'], want: answer('--watch') },
+    { name: 'list short flags and globals', words: ['list', '-'], want: answer('--all-namespaces', '-A', '--selector', '-l', '--output', '-o', '--watch', '-w', '--no-headers', '--kubeconfig', '--context', '--cluster', '--user', '--namespace', '-n', '--as', '--as-group', '--request-timeout', '--server', '--token', '--insecure-skip-tls-verify', '--no-color', '--help') },
+    { name: 'promote flags', words: ['promote', 'checkout', '--r'], want: answer('--reason', '--request-timeout') },
+    { name: 'version flags', words: ['version', '--c'], want: answer('--client', '--context', '--cluster') },
+    { name: 'global flags before a verb', words: ['--as'], want: answer('--as', '--as-group') },
+    { name: 'completion: shells', words: ['completion', ''], want: answer('bash', 'zsh', 'fish') },
+    { name: 'completion: shell prefix', words: ['completion', 'f'], want: answer('fish') },
+    { name: 'completion: nothing after the shell', words: ['completion', 'bash', ''], want: answer() },
+    { name: 'a value for --context: nothing offered', words: ['list', '--context', ''], want: answer() },
+    { name: 'a value for --reason: nothing offered', words: ['promote', 'checkout', '--reason', ''], want: answer() },
+    { name: 'list takes no names', words: ['list', ''], want: answer() },
+    { name: 'version takes no names', words: ['version', ''], want: answer() },
+  ])('$name', async ({ words, want }) => {
+    const ctx = offlineCtx();
+    expect(await complete(ctx, words)).toBe(want);
+    expect(ctx.client).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    { name: 'namespaces for -n', words: ['list', '-n', ''] },
+    { name: 'names for promote', words: ['promote', ''] },
+    { name: 'states for set-state', words: ['set-state', 'checkout', ''] },
+  ])('asks the cluster for $name, and prints no error when it cannot', async ({ words }) => {
+    const ctx = offlineCtx();
+    expect(await complete(ctx, words)).toBe(answer());
+    expect(ctx.client).toHaveBeenCalledTimes(1);
+  });
+
+  it('passes -n, --context and --kubeconfig of the words on to the connection', async () => {
+    const ctx = offlineCtx();
+    await complete(ctx, ['--kubeconfig', '/k', '--context=c', 'promote', '-n', 'shop', '']);
+    expect(ctx.flags).toEqual({ kubeconfig: '/k', context: 'c', namespace: 'shop' });
+  });
+});

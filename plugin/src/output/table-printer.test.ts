@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { newChalk } from './color.ts';
+import { headerTexts, layout, printTable, rowTexts, visibleColumns, type TableColumn } from './table-printer.ts';
+
+const COLS: TableColumn[] = [
+  { name: 'Name', type: 'string', format: 'name', priority: 0 },
+  { name: 'Extra', type: 'string', priority: 1 },
+  { name: 'State', type: 'string', priority: 0 },
+];
+
+describe('layout', () => {
+  it.each([
+    { name: 'nothing', lines: [], want: '' },
+    { name: 'one cell', lines: [['a']], want: 'a\n' },
+    { name: 'three spaces between columns, none trailing', lines: [['NAME', 'X'], ['longer-name', ''], ['b', 'yy']], want: 'NAME          X\nlonger-name\nb             yy\n' },
+    { name: 'wide characters count by display width', lines: [['→→', 'x'], ['abc', 'y']], want: '→→    x\nabc   y\n' },
+  ])('$name', ({ lines, want }) => {
+    expect(layout(lines)).toBe(want);
+  });
+});
+
+describe('columns', () => {
+  it.each([
+    { name: 'priority 0 only', wide: false, want: [0, 2] },
+    { name: 'wide: all', wide: true, want: [0, 1, 2] },
+  ])('visibleColumns: $name', ({ wide, want }) => {
+    expect(visibleColumns(COLS, wide)).toEqual(want);
+  });
+
+  it.each([
+    { name: 'plain', allNamespaces: false, want: ['NAME', 'STATE'] },
+    { name: 'all namespaces', allNamespaces: true, want: ['NAMESPACE', 'NAME', 'STATE'] },
+  ])('headerTexts: $name', ({ allNamespaces, want }) => {
+    expect(headerTexts(COLS, { wide: false, allNamespaces })).toEqual(want);
+  });
+
+  it.each([
+    { name: 'strings, numbers, null', cells: ['a', 7, null], object: undefined, allNamespaces: false, want: ['a', ''] },
+    { name: 'number and boolean cells', cells: [1, 'x', true], object: undefined, allNamespaces: false, want: ['1', 'true'] },
+    { name: 'object cells as JSON', cells: [{ a: 1 }, 'x', ['p']], object: undefined, allNamespaces: false, want: ['{"a":1}', '["p"]'] },
+    { name: 'namespace from the object', cells: ['a', 'x', 'dev'], object: { metadata: { namespace: 'shop' } }, allNamespaces: true, want: ['shop', 'a', 'dev'] },
+    { name: 'no object: empty namespace', cells: ['a', 'x', 'dev'], object: null, allNamespaces: true, want: ['', 'a', 'dev'] },
+  ])('rowTexts: $name', ({ cells, object, allNamespaces, want }) => {
+    expect(rowTexts({ cells, object }, COLS, { wide: false, allNamespaces })).toEqual(want);
+  });
+});
+
+describe('printTable', () => {
+  const chalk = newChalk(false);
+  it('a Table without columns or rows prints nothing without headers', () => {
+    expect(printTable({ kind: 'Table', columnDefinitions: null, rows: null }, { wide: false, allNamespaces: false, noHeaders: true, chalk })).toBe('');
+  });
+
+  it('colours State by the row object\'s path, and leaves rows without one plain', () => {
+    const text = printTable(
+      {
+        kind: 'Table',
+        columnDefinitions: COLS,
+        rows: [
+          { cells: ['a', '', 'dev'], object: { spec: { states: ['dev', 'prod'] } } },
+          { cells: ['b', '', 'dev'], object: null },
+        ],
+      },
+      { wide: false, allNamespaces: false, noHeaders: true, chalk: newChalk(true) },
+    );
+    expect(text).toBe('\x1b[1ma\x1b[22m   \x1b[36mdev\x1b[39m\n\x1b[1mb\x1b[22m   dev\n');
+  });
+});
