@@ -199,7 +199,8 @@ async function scenarioWatch(c: BenchClient) {
   const seconds = 10;
   const state = new Map<string, string>();
   const start = performance.now();
-  const writes: Promise<void>[] = [];
+  // Changes of one object are chained (each waits for the previous answer); objects change side by side.
+  const chains = new Map<string, Promise<void>>();
   for (let i = 0; i < rate * seconds; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
@@ -209,19 +210,20 @@ async function scenarioWatch(c: BenchClient) {
     const to = from === 'a' ? 'b' : 'a';
     state.set(name, to);
     const reason = `w${i}`;
-    sent.set(reason, performance.now());
-    // Each object changes every 200 ms; its previous change has been acknowledged by then.
-    writes.push(c.call('PUT', `${CUSTOM}/namespaces/${ns}/customresources/${name}/state`, { state: to, from, reason }).then((r) => {
+    chains.set(name, (chains.get(name) ?? Promise.resolve()).then(async () => {
+      sent.set(reason, performance.now());
+      const r = await c.call('PUT', `${CUSTOM}/namespaces/${ns}/customresources/${name}/state`, { state: to, from, reason });
       if (r.status !== 200) throw new Error(`set-state ${name}: ${r.status} ${r.text.slice(0, 200)}`);
     }));
   }
-  await Promise.all(writes);
+  await Promise.all(chains.values());
+  const achieved = (rate * seconds) / ((performance.now() - start) / 1000);
   const deadline = performance.now() + 15_000;
   while (performance.now() < deadline && seen.some((s) => s.size < rate * seconds)) await new Promise((r) => setTimeout(r, 100));
   for (const close of closers) close();
   const complete = seen.filter((s) => s.size === rate * seconds).length;
   const s = summarize(latencies);
-  record({ scenario: '5 Watch', measure: `${watchers} watchers, ${rate} transitions/s for ${seconds} s: delivery latency`, a: { name: 'write start → event received', summary: s }, target: 'every watcher sees every event; p99 reported', pass: complete === watchers, note: `${complete}/${watchers} watchers saw all ${rate * seconds} events` });
+  record({ scenario: '5 Watch', measure: `${watchers} watchers, ${rate} transitions/s for ${seconds} s: delivery latency`, a: { name: 'write start → event received', summary: s }, target: 'every watcher sees every event; p99 reported', pass: complete === watchers, note: `${complete}/${watchers} watchers saw all ${rate * seconds} events; ${achieved.toFixed(0)} transitions/s achieved` });
 }
 
 async function main() {

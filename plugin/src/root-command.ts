@@ -3,19 +3,17 @@
 // through one error path (errors/to-exit-code.ts) and help text goes to the
 // injected output stream.
 import yargs, { type Argv } from 'yargs';
-import { completionScript, complete } from './commands/completion/completion.ts';
 import type { CommandContext } from './commands/context.ts';
-import { runDescribeState } from './commands/describe-state/describe-state.ts';
-import { parseListOutput, runList } from './commands/list/list.ts';
-import { runPromote } from './commands/promote/promote.ts';
-import { runSetState } from './commands/set-state/set-state.ts';
-import { runVersion } from './commands/version/version.ts';
 import type { Deps } from './deps.ts';
 import { UsageError } from './errors/errors.ts';
 import { toExitCode } from './errors/to-exit-code.ts';
 import type { KubeClient } from './kube/client.ts';
 import type { ConnectionFlags } from './kube/kubeconfig.ts';
-import { colorEnabled, newChalk } from './output/color.ts';
+
+// Each verb's module (and chalk, cli-table3, yaml with it) is imported only
+// when that verb runs: --help and completion of verbs stay fast.
+const listCommand = () => import('./commands/list/list.ts');
+const completionCommand = () => import('./commands/completion/completion.ts');
 
 type Args = Record<string, unknown> & { _: (string | number)[] };
 type Run = (ctx: CommandContext) => Promise<void>;
@@ -99,15 +97,16 @@ export function buildParser(onRun: (run: Run) => void): Argv {
           .example('kubectl custom list -A -o wide', 'Everything, with the path and gates')
           .example('kubectl custom list -l team=payments -w', 'Watch one team\'s objects'),
       (a: Args) =>
-        onRun((ctx) =>
-          runList(ctx, {
+        onRun(async (ctx) => {
+          const { parseListOutput, runList } = await listCommand();
+          await runList(ctx, {
             allNamespaces: a['all-namespaces'] === true,
             ...(typeof a['selector'] === 'string' ? { selector: a['selector'] } : {}),
             output: parseListOutput(a['output'] as string | undefined),
             watch: a['watch'] === true,
             noHeaders: a['no-headers'] === true,
-          }),
-        ),
+          });
+        }),
     )
     .command(
       'describe-state <name>',
@@ -117,7 +116,7 @@ export function buildParser(onRun: (run: Run) => void): Argv {
           .positional('name', { type: 'string', describe: 'Object name' })
           .option('output', { alias: 'o', type: 'string', describe: 'json or yaml' })
           .example('kubectl custom describe-state checkout -n shop', ''),
-      (a: Args) => onRun((ctx) => runDescribeState(ctx, nameArg(a), a['output'] as string | undefined)),
+      (a: Args) => onRun(async (ctx) => (await import('./commands/describe-state/describe-state.ts')).runDescribeState(ctx, nameArg(a), a['output'] as string | undefined)),
     )
     .command(
       'set-state <name> <state>',
@@ -130,8 +129,8 @@ export function buildParser(onRun: (run: Run) => void): Argv {
           .option('dry-run', { type: 'boolean', describe: 'Check and authorize on the server, change nothing' })
           .example('kubectl custom set-state checkout staging --reason "roll back 1.2"', ''),
       (a: Args) =>
-        onRun((ctx) =>
-          runSetState(ctx, { name: nameArg(a), state: String(a['state']), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true }),
+        onRun(async (ctx) =>
+          (await import('./commands/set-state/set-state.ts')).runSetState(ctx, { name: nameArg(a), state: String(a['state']), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true }),
         ),
     )
     .command(
@@ -143,13 +142,14 @@ export function buildParser(onRun: (run: Run) => void): Argv {
           .option('reason', { type: 'string', describe: 'Why; required to enter a protected state' })
           .option('dry-run', { type: 'boolean', describe: 'Check and authorize on the server, change nothing' })
           .example('kubectl custom promote checkout -n shop --reason "tests green"', ''),
-      (a: Args) => onRun((ctx) => runPromote(ctx, { name: nameArg(a), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true })),
+      (a: Args) =>
+        onRun(async (ctx) => (await import('./commands/promote/promote.ts')).runPromote(ctx, { name: nameArg(a), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true })),
     )
     .command(
       'version',
       'Print the plugin and backend versions',
       (c) => c.option('client', { type: 'boolean', describe: 'Only the plugin version; do not contact the server' }),
-      (a: Args) => onRun((ctx) => runVersion(ctx, a['client'] === true)),
+      (a: Args) => onRun(async (ctx) => (await import('./commands/version/version.ts')).runVersion(ctx, a['client'] === true)),
     )
     .command(
       'completion <shell>',
@@ -160,7 +160,7 @@ export function buildParser(onRun: (run: Run) => void): Argv {
           .example('source <(kubectl-custom completion bash)', ''),
       (a: Args) =>
         onRun(async (ctx) => {
-          ctx.deps.streams.out.write(completionScript(String(a['shell'])));
+          ctx.deps.streams.out.write((await completionCommand()).completionScript(String(a['shell'])));
         }),
     )
     .demandCommand(1, 'name a command: list, describe-state, set-state, promote, version or completion');
@@ -180,7 +180,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       // Shell completion (ours and kubectl's): the words verbatim, the last one being completed.
       const words = argv.length > 1 ? argv.slice(1) : [''];
       selected = async (ctx) => {
-        ctx.deps.streams.out.write(await complete(ctx, words));
+        ctx.deps.streams.out.write(await (await completionCommand()).complete(ctx, words));
       };
     } else {
       const parser = buildParser((r) => (selected = r));
@@ -195,6 +195,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     }
     if (help) out.write(help.endsWith('\n') ? help : help + '\n');
     if (!selected) return 0;
+    const { colorEnabled, newChalk } = await import('./output/color.ts');
     const chalk = newChalk(colorEnabled(out, deps.env, noColor));
     const ctx: CommandContext = {
       deps,

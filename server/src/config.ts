@@ -3,7 +3,7 @@
 // singletons). `complete()` is the only way to a CompletedConfig.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { resolveConfig } from '../../plugin/src/kube/kubeconfig.ts';
 import { AuthenticationConfigWatcher } from './auth/authn-config.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { DelegatingAuthorizer } from './auth/delegated-authz.ts';
@@ -46,10 +46,8 @@ async function servingCertificate(o: ServerOptions, log: Logger): Promise<{ cert
 export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const log = newLogger({ level: o.logLevel });
   const metrics = newMetrics();
-  const kc = new KubeConfig();
-  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
-  else kc.loadFromCluster();
-  const client = await RestClient.fromKubeConfig(kc);
+  // --kubeconfig is read exactly as kubectl reads it; otherwise the pod's service account.
+  const client = o.kubeconfig ? RestClient.fromConfig(resolveConfig({ kubeconfig: o.kubeconfig }, {})) : RestClient.inCluster();
   const clock: Clock = { now: () => new Date() };
   const authnSettings = new AuthenticationConfigWatcher(client, log);
   const tokens = new CachedTokenReviewer(client, { onLookup: (hit) => metrics.authnCache.inc({ result: hit ? 'hit' : 'miss' }) });

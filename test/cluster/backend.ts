@@ -32,9 +32,13 @@ export interface BackendInfo {
   args: string[];
 }
 
-/** Applies manifests/base (CRD, namespace, ServiceAccount, RBAC) as admin. */
+/**
+ * Applies manifests/overlays/local as admin: manifests/base (CRD, namespace,
+ * ServiceAccount, RBAC, Service) without the Deployment, for a backend that
+ * runs as a local process.
+ */
 export function installBase(cluster: ClusterInfo): void {
-  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'manifests/base')], { stdio: 'pipe' });
+  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'manifests/overlays/local')], { stdio: 'pipe' });
   execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com'], { stdio: 'pipe' });
 }
 

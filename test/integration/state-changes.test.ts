@@ -166,8 +166,13 @@ describe('state changes', () => {
     await waitServed(ns(), 'evented');
     expect((await api('alice', 'POST', `${obj('evented')}/promote`, { from: 'a', reason: 'first' })).status).toBe(201);
     expect((await api('admin', 'PUT', `${obj('evented')}/state`, { state: 'a', from: 'b', reason: 'undo' })).status).toBe(200);
-    const out = await kubectl('admin', ['get', 'events', '-n', ns(), '--field-selector', 'involvedObject.name=evented', '-o', 'json']);
-    const events = (JSON.parse(out.stdout) as { items: { reason: string; message: string; involvedObject: { kind: string; apiVersion: string } }[] }).items;
+    type Ev = { reason: string; message: string; involvedObject: { kind: string; apiVersion: string } };
+    let events: Ev[] = [];
+    await eventually('both Events are recorded', async () => {
+      const out = await kubectl('admin', ['get', 'events', '-n', ns(), '--field-selector', 'involvedObject.name=evented', '-o', 'json']);
+      events = (JSON.parse(out.stdout) as { items: Ev[] }).items;
+      return events.length === 2;
+    });
     expect(events.map((e) => [e.reason, e.message]).sort()).toEqual([
       ['Promoted', 'alice promoted evented from a to b: first'],
       ['StateSet', 'admin moved evented from b to a: undo'],

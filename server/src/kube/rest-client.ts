@@ -1,11 +1,13 @@
 // A small JSON client for kube-apiserver with a keep-alive connection pool.
-// Credentials come from @kubernetes/client-node's KubeConfig (kubeconfig file
-// or in-cluster service account); requests go through node:https directly so
-// the hot paths (status writes, SubjectAccessReviews, the CRD watch) reuse
+// Credentials come from a kubeconfig resolved as kubectl resolves it, or the
+// in-cluster service account; requests go through node:https directly so the
+// hot paths (status writes, SubjectAccessReviews, the CRD watch) reuse
 // connections and stream without buffering.
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { runExecCredential } from '../../../plugin/src/kube/exec-credential.ts';
+import type { ResolvedConfig } from '../../../plugin/src/kube/kubeconfig.ts';
 import type { Status } from '../status/status-error.ts';
 
 /** A non-2xx answer from kube-apiserver, carrying its metav1.Status when there was one. */
@@ -33,11 +35,9 @@ export interface RequestOpts {
   contentType?: string;
 }
 
-const AUTH_CACHE_MS = 10_000;
-
 export class RestClient {
   readonly server: URL;
-  private readonly agent: Agent;
+  private agent: Agent;
   private readonly authHeader: () => Promise<string | undefined>;
 
   private constructor(server: URL, agent: Agent, authHeader: () => Promise<string | undefined>) {
@@ -46,33 +46,66 @@ export class RestClient {
     this.authHeader = authHeader;
   }
 
-  static async fromKubeConfig(kc: KubeConfig): Promise<RestClient> {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    const tls: RequestOptions = {};
-    await kc.applyToHTTPSOptions(tls);
-    const agent = new Agent({
-      keepAlive: true,
-      maxSockets: 256,
-      ca: tls.ca,
-      cert: tls.cert,
-      key: tls.key,
-      ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
-      ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-    });
-    // Token sources (a rotated service-account token file, exec plugins)
-    // refresh on their own schedule; asking every 10 s is enough and keeps
-    // file reads off the request path.
-    let cached: { value: string | undefined; at: number } | undefined;
-    const authHeader = async () => {
-      if (cached && Date.now() - cached.at < AUTH_CACHE_MS) return cached.value;
-      const o: RequestOptions = {};
-      await kc.applyToHTTPSOptions(o);
-      const h = (o.headers ?? {}) as Record<string, string | undefined>;
-      cached = { value: h['Authorization'] ?? h['authorization'], at: Date.now() };
-      return cached.value;
+  /**
+   * From a kubeconfig resolved as kubectl resolves it (the same code as the
+   * plugin's), or the in-cluster service account. @kubernetes/client-node is
+   * not loaded: evaluating it costs the backend tens of MB of heap.
+   */
+  static fromConfig(config: ResolvedConfig): RestClient {
+    const a = config.auth;
+    let exec: { header?: string; cert?: Buffer; key?: Buffer; expires?: number } | undefined;
+    const agentFor = (cert?: Buffer, key?: Buffer) =>
+      new Agent({
+        keepAlive: true,
+        maxSockets: 256,
+        ...(config.tls.ca ? { ca: config.tls.ca } : {}),
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {}),
+        rejectUnauthorized: !config.tls.insecure,
+        ...(config.tls.serverName ? { servername: config.tls.serverName } : {}),
+      });
+    let agent = agentFor(a.clientCert, a.clientKey);
+    // A projected service-account token is rotated on disk: read it again every minute.
+    let fileToken: { value: string; at: number } | undefined;
+    const authHeader = async (): Promise<string | undefined> => {
+      if (a.token) return `Bearer ${a.token}`;
+      if (a.tokenFile) {
+        if (!fileToken || Date.now() - fileToken.at > 60_000) fileToken = { value: readFileSync(a.tokenFile, 'utf8').trim(), at: Date.now() };
+        return `Bearer ${fileToken.value}`;
+      }
+      if (a.basic) return `Basic ${Buffer.from(`${a.basic.username}:${a.basic.password}`).toString('base64')}`;
+      if (a.exec && !(a.clientCert && a.clientKey)) {
+        if (!exec || (exec.expires !== undefined && exec.expires < Date.now() + 30_000)) {
+          const r = await runExecCredential(a.exec, { stdinIsTTY: false, env: process.env }, config.clusterForExec);
+          exec = { ...(r.token ? { header: `Bearer ${r.token}` } : {}), ...(r.clientCert ? { cert: r.clientCert } : {}), ...(r.clientKey ? { key: r.clientKey } : {}), ...(r.expiresAt ? { expires: r.expiresAt.getTime() } : {}) };
+          if (exec.cert && exec.key) {
+            agent.destroy();
+            agent = agentFor(exec.cert, exec.key);
+            client.agent = agent;
+          }
+        }
+        return exec.header;
+      }
+      return undefined;
     };
-    return new RestClient(new URL(cluster.server), agent, authHeader);
+    const client = new RestClient(new URL(config.server), agent, authHeader);
+    return client;
+  }
+
+  /** In-cluster: the pod's service account, as client-go's rest.InClusterConfig. */
+  static inCluster(): RestClient {
+    const host = process.env['KUBERNETES_SERVICE_HOST'];
+    const port = process.env['KUBERNETES_SERVICE_PORT'];
+    if (!host || !port) throw new Error('not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; pass --kubeconfig');
+    const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+    return RestClient.fromConfig({
+      server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      namespace: 'default',
+      namespaceExplicit: false,
+      tls: { ca: readFileSync(`${dir}/ca.crt`), insecure: false },
+      auth: { tokenFile: `${dir}/token` },
+      timeoutMs: 0,
+    });
   }
 
   close(): void {

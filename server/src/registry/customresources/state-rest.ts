@@ -202,7 +202,9 @@ export class StateRest {
         // Read-your-writes: answer once a read from the cache sees this write.
         await this.d.storage.cache.waitFor(Number(written.metadata.resourceVersion), READ_YOUR_WRITE_MS);
         const verb = request.action === 'promote' ? 'promoted' : 'moved';
-        await this.d.events.record(written, 'Normal', request.action === 'promote' ? 'Promoted' : 'StateSet', `${user.name} ${verb} ${name} from ${decision.from} to ${decision.to}${request.reason ? `: ${request.reason}` : ''}`);
+        // Recorded in the background, as client-go's event recorder does: the
+        // change is made and answered whether or not its Event is written.
+        void this.d.events.record(written, 'Normal', request.action === 'promote' ? 'Promoted' : 'StateSet', `${user.name} ${verb} ${name} from ${decision.from} to ${decision.to}${request.reason ? `: ${request.reason}` : ''}`);
         this.d.log.info('state changed', { object: `${ns}/${name}`, action: request.action, from: decision.from, to: decision.to, user: user.name, resourceVersion: written.metadata.resourceVersion });
         return written;
       } catch (err) {
