@@ -152,6 +152,16 @@ export function buildParser(onRun: (run: Run) => void): Argv {
       (a: Args) => onRun(async (ctx) => (await import('./commands/version/version.ts')).runVersion(ctx, a['client'] === true)),
     )
     .command(
+      'install-certs',
+      'Make the backend\'s serving certificate and set the APIService caBundle (clusters without cert-manager)',
+      (c) =>
+        c
+          .option('renew', { type: 'boolean', describe: 'Make a new CA and certificate even if the current one is valid' })
+          .option('dry-run', { type: 'boolean', describe: 'Check on the server, change nothing' })
+          .example('kubectl apply -k manifests/base && kubectl custom install-certs', 'Install the backend in a cluster without cert-manager'),
+      (a: Args) => onRun(async (ctx) => (await import('./commands/install-certs/install-certs.ts')).runInstallCerts(ctx, { renew: a['renew'] === true, dryRun: a['dry-run'] === true })),
+    )
+    .command(
       'completion <shell>',
       'Print a shell completion script (bash, zsh or fish)',
       (c) =>
@@ -163,7 +173,7 @@ export function buildParser(onRun: (run: Run) => void): Argv {
           ctx.deps.streams.out.write((await completionCommand()).completionScript(String(a['shell'])));
         }),
     )
-    .demandCommand(1, 'name a command: list, describe-state, set-state, promote, version or completion');
+    .demandCommand(1, 'name a command: list, describe-state, set-state, promote, version, install-certs or completion');
   return y;
 }
 

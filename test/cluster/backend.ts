@@ -58,7 +58,7 @@ export async function serviceAccountToken(cluster: ClusterInfo, sa = BACKEND_SER
 
 function get(port: number, path: string, ca: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, servername: 'localhost', timeout: 2000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, ca, servername: `${BACKEND_SERVICE.name}.${BACKEND_SERVICE.namespace}.svc`, timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -77,21 +77,24 @@ export interface StartBackendOptions {
   extraArgs?: string[];
   /** Skip creating the APIService (a second replica, or a direct-only test). */
   register?: boolean;
+  /** Serve with this certificate (PEM files) instead of making one. */
+  tls?: { caFile: string; certFile: string; keyFile: string };
 }
 
 /** Starts the backend and waits until it is ready and, when registered, its APIService is Available. */
 export async function startBackend(opts: StartBackendOptions): Promise<BackendInfo & { proc: Started }> {
   const { cluster, dir } = opts;
   mkdirSync(dir, { recursive: true });
-  const svcName = `${BACKEND_SERVICE.name}.${BACKEND_SERVICE.namespace}.svc`;
-  const ca = await newCertificateAuthority('kubectl-custom-backend-ca');
-  const serving = await issueCertificate(ca, { commonName: svcName, usage: 'server', dnsNames: [svcName, 'localhost'], ipAddresses: ['127.0.0.1'] });
-  const caFile = join(dir, 'backend-ca.crt');
-  const certFile = join(dir, 'backend.crt');
-  const keyFile = join(dir, 'backend.key');
-  writeFileSync(caFile, ca.cert);
-  writeFileSync(certFile, serving.cert);
-  writeFileSync(keyFile, serving.key, { mode: 0o600 });
+  const { caFile, certFile, keyFile } = opts.tls ?? { caFile: join(dir, 'backend-ca.crt'), certFile: join(dir, 'backend.crt'), keyFile: join(dir, 'backend.key') };
+  if (!opts.tls) {
+    const svcName = `${BACKEND_SERVICE.name}.${BACKEND_SERVICE.namespace}.svc`;
+    const ca = await newCertificateAuthority('kubectl-custom-backend-ca');
+    const serving = await issueCertificate(ca, { commonName: svcName, usage: 'server', dnsNames: [svcName, 'localhost'], ipAddresses: ['127.0.0.1'] });
+    writeFileSync(caFile, ca.cert);
+    writeFileSync(certFile, serving.cert);
+    writeFileSync(keyFile, serving.key, { mode: 0o600 });
+  }
+  const ca = { cert: readFileSync(caFile, 'utf8') };
   const token = await serviceAccountToken(cluster);
   const kubeconfig = writeKubeconfig(join(dir, 'backend.kubeconfig'), { server: cluster.server, caFile: cluster.caFile, user: 'kubectl-custom-backend', credentials: { token } });
   const port = opts.port ?? (await freePort());
@@ -107,6 +110,7 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
   const logFile = join(dir, 'backend.log');
   const proc = startProcess({ name: 'backend', command: process.execPath, args, logFile, detached: opts.detached });
   const info = { dir, port, pid: proc.pid, logFile, caFile, certFile, keyFile, kubeconfig, args, proc };
+  // Probed by IP with the Service's name as SNI, as kube-aggregator connects.
   await waitFor(`https://127.0.0.1:${port}/readyz`, proc, async () => (await get(port, '/readyz', ca.cert)) === 200, 60_000);
   if (opts.register !== false) {
     const kc = adminKubeConfig(cluster);

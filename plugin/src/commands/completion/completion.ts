@@ -5,7 +5,7 @@
 import { collectionPath, objectPath } from '../../api/paths.ts';
 import type { CommandContext } from '../context.ts';
 
-export const VERBS = ['list', 'describe-state', 'set-state', 'promote', 'version', 'completion'];
+export const VERBS = ['list', 'describe-state', 'set-state', 'promote', 'version', 'install-certs', 'completion'];
 const GLOBAL_FLAGS = ['--kubeconfig', '--context', '--cluster', '--user', '--namespace', '-n', '--as', '--as-group', '--request-timeout', '--server', '--token', '--insecure-skip-tls-verify', '--no-color', '--help'];
 const VERB_FLAGS: Record<string, string[]> = {
   list: ['--all-namespaces', '-A', '--selector', '-l', '--output', '-o', '--watch', '-w', '--no-headers'],
@@ -13,6 +13,7 @@ const VERB_FLAGS: Record<string, string[]> = {
   'set-state': ['--reason', '--dry-run'],
   promote: ['--reason', '--dry-run'],
   version: ['--client'],
+  'install-certs': ['--renew', '--dry-run'],
   completion: [],
 };
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--cluster', '--user', '--namespace', '-n', '--as', '--as-group', '--request-timeout', '--server', '--token', '--selector', '-l', '--output', '-o', '--reason']);
