@@ -3,7 +3,7 @@
 // in-cluster service account; requests go through node:https directly so the
 // hot paths (status writes, SubjectAccessReviews, the CRD watch) reuse
 // connections and stream without buffering.
-import { Agent, request, type RequestOptions } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { runExecCredential } from '../../../plugin/src/kube/exec-credential.ts';
