@@ -79,6 +79,8 @@ export interface StartBackendOptions {
   register?: boolean;
   /** Serve with this certificate (PEM files) instead of making one. */
   tls?: { caFile: string; certFile: string; keyFile: string };
+  /** The program node runs: the TypeScript entry point by default, or the bundle (dist/server/backend.cjs). */
+  entry?: string;
 }
 
 /** Starts the backend and waits until it is ready and, when registered, its APIService is Available. */
@@ -99,7 +101,7 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
   const kubeconfig = writeKubeconfig(join(dir, 'backend.kubeconfig'), { server: cluster.server, caFile: cluster.caFile, user: 'kubectl-custom-backend', credentials: { token } });
   const port = opts.port ?? (await freePort());
   const args = [
-    join(ROOT, 'server/src/main.ts'),
+    opts.entry ?? join(ROOT, 'server/src/main.ts'),
     `--secure-port=${port}`,
     '--bind-address=127.0.0.1',
     `--tls-cert-file=${certFile}`,
