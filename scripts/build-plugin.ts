@@ -10,7 +10,25 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+
+/**
+ * string-width (used by yargs' help layout and cli-table3) makes an
+ * Intl.Segmenter when its module loads; ICU objects cannot go into a V8
+ * startup snapshot. Make it on first use instead.
+ */
+const lazySegmenter: Plugin = {
+  name: 'lazy-intl-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/].*\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('new Intl.Segmenter()')) return undefined;
+      const contents = text.replace(/const (\w+) = new Intl\.Segmenter\(\);/g, (_m, name: string) => `let ${name}__lazy; const ${name} = { segment: (s) => (${name}__lazy ??= new Intl.Segmenter()).segment(s) };`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -37,9 +55,11 @@ export async function bundle(): Promise<string> {
     target: 'node24',
     minify: true,
     legalComments: 'none',
+    plugins: [lazySegmenter],
     // yargs (ESM) reads import.meta.url; CJS has none.
     define: { 'import.meta.url': '__kc_import_meta_url' },
-    banner: { js: 'const __kc_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    // A V8 snapshot build runs the bundle without __filename.
+    banner: { js: 'const __kc_import_meta_url = typeof __filename === "string" ? require("node:url").pathToFileURL(__filename).href : "file:///kubectl-custom";' },
     logLevel: 'warning',
   });
   return out;
@@ -51,7 +71,12 @@ export async function buildExecutable(opts: BuildOptions = {}): Promise<string> 
   const output = opts.output ?? join(DIST, 'kubectl-custom');
   const blob = join(DIST, 'build', 'sea-prep.blob');
   const seaConfig = join(DIST, 'build', 'sea-config.json');
-  writeFileSync(seaConfig, JSON.stringify({ main: bundled, output: blob, disableExperimentalSEAWarning: true, useCodeCache: opts.codeCache ?? true }));
+  // On the build's own platform the blob carries a V8 startup snapshot of
+  // the evaluated bundle (plugin/src/main.ts), so starting skips module
+  // evaluation; elsewhere (cross-built releases) neither snapshot nor code
+  // cache can be made, and the bundle is evaluated at start.
+  const native = opts.codeCache ?? true;
+  writeFileSync(seaConfig, JSON.stringify({ main: bundled, output: blob, disableExperimentalSEAWarning: true, useSnapshot: native, useCodeCache: false }));
   execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(output, { force: true });
   copyFileSync(opts.nodeBinary ?? process.execPath, output);
