@@ -1,15 +1,16 @@
 // Faults on a stack of this file's own (so other files keep theirs): the
 // backend SIGKILLed in the middle of a stream of transitions, and
 // kube-apiserver killed and brought back.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restartBackend } from '../cluster/backend.ts';
-import { restartApiserver } from '../cluster/control-plane.ts';
-import { isAlive } from '../cluster/processes.ts';
+import { registerLocalApiService } from '../cluster/aggregation.ts';
+import { adminKubeConfig, BACKEND_SERVICE, restartBackend, startBackend } from '../cluster/backend.ts';
+import { restartApiserver, restartEtcd } from '../cluster/control-plane.ts';
+import { isAlive, stopProcess } from '../cluster/processes.ts';
 import { startStack, type Stack } from '../cluster/stack.ts';
-import { direct } from './backend-client.ts';
+import { asUser, direct } from './backend-client.ts';
 import { apiOn, CUSTOM, eventually, STORAGE } from './harness.ts';
 
 let stack: Stack;
@@ -38,73 +39,113 @@ async function create(name: string, states: string[]) {
   await eventually(`backend serves ${name}`, async () => (await api('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}`)).status === 200, 30_000);
 }
 
-describe('resilience', () => {
-  it('a backend SIGKILLed mid-stream: every acknowledged transition is in the history once, none twice', async () => {
-    const states = ['s0', 's1', 's2'];
-    const names = ['crash-0', 'crash-1', 'crash-2', 'crash-3'];
-    for (const n of names) await create(n, states);
-    const acked: { name: string; reason: string }[] = [];
-    const unanswered: { name: string; reason: string }[] = [];
-    const errors: number[] = [];
-    let stop = false;
-    const client = async (c: number) => {
-      for (let i = 0; !stop && i < 200; i++) {
-        const name = names[c]!;
-        const seen = await api<View>('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`);
-        if (seen.status !== 200) {
-          await new Promise((r) => setTimeout(r, 100));
-          continue;
-        }
-        const from = seen.body.state;
-        const to = states[(states.indexOf(from) + 1) % states.length]!;
-        const reason = `c${c}-t${i}`;
-        // A client that gets no answer retries the same change with the same `from`.
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const r = await api('PUT', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`, { state: to, from, reason }, 5_000);
-          if (r.status === 200) {
-            acked.push({ name, reason });
-            break;
-          }
-          if (r.status === 409) {
-            // Either someone else moved it, or an earlier attempt of ours went through unanswered.
-            unanswered.push({ name, reason });
-            break;
-          }
-          errors.push(r.status);
-          if (attempt === 4) unanswered.push({ name, reason });
-          await new Promise((res) => setTimeout(res, 200));
-        }
-      }
-    };
-    const clients = names.map((_, c) => client(c));
-    for (let round = 0; round < 2; round++) {
-      await eventually('some transitions acknowledged', async () => acked.length >= (round + 1) * 10, 30_000);
-      process.kill(stack.backend.pid, 'SIGKILL');
-      await eventually('the backend is gone', async () => !isAlive(stack.backend.pid));
-      const b = await restartBackend(stack.backend);
-      stack.backend.pid = b.pid;
-      await eventually('the backend is ready again', ready, 30_000);
-    }
-    await eventually('more transitions after the last restart', async () => acked.length >= 30, 30_000);
-    stop = true;
-    await Promise.all(clients);
-    // Errors during the outage were "unavailable" (5xx from the aggregator) or no answer, never a wrong answer.
-    expect(errors.every((s) => s === 0 || s >= 500)).toBe(true);
-    for (const name of names) {
-      const v = (await api<View>('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`)).body;
-      const reasons = v.history.map((h) => h.reason);
-      expect(new Set(reasons).size, 'no change recorded twice').toBe(reasons.length);
-      for (const a of acked.filter((x) => x.name === name)) expect(reasons, `acknowledged ${a.reason}`).toContain(a.reason);
-      const known = new Set([...acked, ...unanswered].filter((x) => x.name === name).map((x) => x.reason));
-      for (const r of reasons) expect(known.has(r!), `history entry ${r} was sent by a client`).toBe(true);
-      let at = 's0';
-      for (const h of v.history) {
-        expect(h.from).toBe(at);
-        at = h.to;
-      }
-    }
-  });
+interface LoadResult {
+  acked: { name: string; reason: string }[];
+  unanswered: { name: string; reason: string }[];
+  errors: number[];
+}
 
+/**
+ * Scenario 4's kind of load (clients changing state, each on its own
+ * objects, retrying unanswered changes with the same `from` as a real client
+ * would) while `fault` runs; then checks that every acknowledged change is in
+ * the history once, nothing is there twice, and each history is one chain.
+ */
+async function underLoad(prefix: string, fault: (progress: () => number) => Promise<void>): Promise<LoadResult> {
+  const states = ['s0', 's1', 's2'];
+  const names = Array.from({ length: 6 }, (_, i) => `${prefix}-${i}`);
+  for (const n of names) await create(n, states);
+  const res: LoadResult = { acked: [], unanswered: [], errors: [] };
+  let stop = false;
+  const client = async (c: number) => {
+    for (let i = 0; !stop && i < 400; i++) {
+      const name = names[c]!;
+      const seen = await api<View>('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`, undefined, 5_000);
+      if (seen.status !== 200) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      const from = seen.body.state;
+      const to = states[(states.indexOf(from) + 1) % states.length]!;
+      const reason = `${prefix}-c${c}-t${i}`;
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const r = await api('PUT', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`, { state: to, from, reason }, 5_000);
+        if (r.status === 200) {
+          res.acked.push({ name, reason });
+          break;
+        }
+        if (r.status === 409) {
+          // Someone else moved it, or an earlier attempt of ours went through unanswered.
+          res.unanswered.push({ name, reason });
+          break;
+        }
+        res.errors.push(r.status);
+        if (attempt === 7) res.unanswered.push({ name, reason });
+        await new Promise((w) => setTimeout(w, 250));
+      }
+    }
+  };
+  const clients = names.map((_, c) => client(c));
+  await eventually('some transitions acknowledged', async () => res.acked.length >= 10, 30_000);
+  await fault(() => res.acked.length);
+  const after = res.acked.length;
+  await eventually('transitions acknowledged after the fault', async () => res.acked.length >= after + 10, 60_000);
+  stop = true;
+  await Promise.all(clients);
+  // Clients saw "unavailable" (5xx from the aggregator or the backend) or no answer during the fault, never a wrong answer.
+  expect(res.errors.filter((s) => !(s === 0 || s >= 500))).toEqual([]);
+  for (const name of names) {
+    const v = (await api<View>('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`)).body;
+    const reasons = v.history.map((h) => h.reason);
+    expect(new Set(reasons).size, 'no change recorded twice').toBe(reasons.length);
+    for (const a of res.acked.filter((x) => x.name === name)) expect(reasons, `acknowledged ${a.reason}`).toContain(a.reason);
+    const sent = new Set([...res.acked, ...res.unanswered].filter((x) => x.name === name).map((x) => x.reason));
+    for (const r of reasons) expect(sent.has(r!), `history entry ${r} was sent by a client`).toBe(true);
+    let at = 's0';
+    for (const h of v.history) {
+      expect(h.from).toBe(at);
+      at = h.to;
+    }
+    expect(v.state).toBe(at);
+  }
+  return res;
+}
+
+describe('resilience under load', () => {
+  it('the backend SIGKILLed and restarted three times', async () => {
+    await underLoad('crash', async (progress) => {
+      for (let round = 0; round < 3; round++) {
+        const before = progress();
+        await eventually('transitions go through', async () => progress() >= before + 5, 60_000);
+        process.kill(stack.backend.pid, 'SIGKILL');
+        await eventually('the backend is gone', async () => !isAlive(stack.backend.pid));
+        const b = await restartBackend(stack.backend);
+        stack.backend.pid = b.pid;
+        await eventually('the backend is ready again by itself', ready, 30_000);
+      }
+    });
+  }, 240_000);
+
+  it('kube-apiserver restarted', async () => {
+    await underLoad('apiserver', async () => {
+      await stopProcess(stack.cluster.pids.kubeApiserver);
+      await new Promise((r) => setTimeout(r, 1000));
+      await restartApiserver(stack.cluster);
+      await eventually('the backend is ready again by itself', ready, 60_000);
+    });
+  }, 240_000);
+
+  it('etcd restarted', async () => {
+    await underLoad('etcd', async () => {
+      await stopProcess(stack.cluster.pids.etcd);
+      await new Promise((r) => setTimeout(r, 1000));
+      await restartEtcd(stack.cluster);
+      await eventually('the backend is ready again by itself', ready, 60_000);
+    });
+  }, 240_000);
+});
+
+describe('resilience', () => {
   it('kube-apiserver killed for a few seconds: readyz goes false, then true, and the cache is correct', async () => {
     await create('before-outage', ['a', 'b']);
     expect(await ready()).toBe(true);
@@ -121,5 +162,46 @@ describe('resilience', () => {
     const viaBackend = (await api<{ items: { metadata: { name: string; resourceVersion: string } }[] }>('GET', `${CUSTOM}/namespaces/${NS}/customresources`)).body.items;
     const direct = (await api<{ items: { metadata: { name: string; resourceVersion: string } }[] }>('GET', `${STORAGE}/namespaces/${NS}/customresources`)).body.items;
     expect(viaBackend.map((i) => [i.metadata.name, i.metadata.resourceVersion])).toEqual(direct.map((i) => [i.metadata.name, i.metadata.resourceVersion]));
-  });
+  }, 240_000);
+
+  it('two replicas behind one APIService: consistent writes while the APIService switches, and a write on one is read on the other within a bound', async () => {
+    const second = await startBackend({ cluster: stack.cluster, dir: join(dir, 'replica-2'), register: false, tls: { caFile: stack.backend.caFile, certFile: stack.backend.certFile, keyFile: stack.backend.keyFile } });
+    try {
+      const kc = adminKubeConfig(stack.cluster);
+      const ports = [stack.backend.port, second.port];
+      const caBundle = readFileSync(stack.backend.caFile, 'utf8');
+      let switches = 0;
+      await underLoad('replicas', async () => {
+        for (let i = 1; i <= 4; i++) {
+          await registerLocalApiService(kc, { group: 'custom.example.com', version: 'v1', service: BACKEND_SERVICE, port: ports[i % 2]!, caBundle });
+          switches++;
+          await new Promise((r) => setTimeout(r, 1500));
+        }
+      });
+      expect(switches).toBe(4);
+      // Read-after-write across replicas: write through one, poll the other directly.
+      await create('raw', ['a', 'b', 'c']);
+      // This stack's own front-proxy certificate, as its kube-apiserver presents it.
+      const proxyCert = { cert: readFileSync(stack.cluster.frontProxyClient.cert, 'utf8'), key: readFileSync(stack.cluster.frontProxyClient.key, 'utf8') };
+      const admin = { cert: proxyCert, headers: { ...asUser('root', ['system:masters']), 'Content-Type': 'application/json' } };
+      const lags: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const [writer, reader] = i % 2 === 0 ? [stack.backend, second] : [second, stack.backend];
+        const path = `${CUSTOM}/namespaces/${NS}/customresources/raw`;
+        const cur = JSON.parse((await direct({ path, ...admin }, writer.port, writer.caFile)).body) as { status: { state: string } };
+        const to = cur.status.state === 'a' ? 'b' : 'a';
+        const w = await direct({ method: 'PUT', path: `${path}/state`, body: JSON.stringify({ state: to, from: cur.status.state }), ...admin }, writer.port, writer.caFile);
+        expect(w.status, w.body).toBe(200);
+        const t0 = performance.now();
+        await eventually('the other replica sees the write', async () => (JSON.parse((await direct({ path, ...admin }, reader.port, reader.caFile)).body) as { status: { state: string } }).status.state === to, 5_000);
+        lags.push(performance.now() - t0);
+      }
+      lags.sort((a, b) => a - b);
+      console.log(`read-after-write on the other replica: median ${lags[5]!.toFixed(1)} ms, max ${lags[9]!.toFixed(1)} ms`);
+      expect(lags[9]!).toBeLessThan(5_000);
+    } finally {
+      await stopProcess(second.pid);
+      await registerLocalApiService(adminKubeConfig(stack.cluster), { group: 'custom.example.com', version: 'v1', service: BACKEND_SERVICE, port: stack.backend.port, caBundle: readFileSync(stack.backend.caFile, 'utf8') });
+    }
+  }, 240_000);
 });
