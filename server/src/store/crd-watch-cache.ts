@@ -63,7 +63,10 @@ export class CrdWatchCache extends EventEmitter {
     super();
     this.client = opts.client;
     this.log = opts.log;
-    this.historySize = opts.historySize ?? 10_000;
+    // Old versions are kept alive by the window: a bounded one bounds memory
+    // under churn. A watcher further behind gets 410 and re-lists, as with
+    // kube-apiserver's own watch cache.
+    this.historySize = opts.historySize ?? 2_000;
     this.pageSize = opts.pageSize ?? 500;
   }
 
