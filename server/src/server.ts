@@ -275,11 +275,15 @@ export function newServer(cfg: ServerConfig) {
               log.info('shutting down: readyz now fails', { delayMs: cfg.shutdownDelayMs });
               await new Promise((r) => setTimeout(r, cfg.shutdownDelayMs));
               const closed = new Promise<void>((r) => server.close(() => r()));
+              // Keep-alive connections become idle as their last request
+              // finishes: close them as they do, not only the ones idle now.
               server.closeIdleConnections();
+              const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
               // Watches never finish by themselves: end them so clients re-watch elsewhere.
               for (const w of watches) w.end();
               const deadline = new Promise<void>((r) => setTimeout(r, cfg.shutdownTimeoutMs).unref());
               await Promise.race([closed, deadline]);
+              clearInterval(idleSweep);
               server.closeAllConnections();
               log.info('stopped');
             },
