@@ -30,6 +30,9 @@ describe('aggregation', () => {
     const [header, row] = out.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^NAME\s+DISPLAY NAME\s+STATE\s+NEXT\s+IN STATE\s+LAST CHANGED BY\s+AGE$/);
     expect(row).toMatch(/^checkout\s+Checkout service\s+dev\s+staging\s+\d+s\s+<none>\s+\d+s$/);
+    const all = await kubectl('admin', ['get', 'customresources.custom.example.com', '-A']);
+    expect(all.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+DISPLAY NAME\s+STATE\s+NEXT/);
+    expect(all.stdout).toMatch(new RegExp(`\\n${ns()}\\s+checkout\\s+Checkout service\\s+dev`));
     const wide = await kubectl('admin', ['get', 'customresources.custom.example.com', '-n', ns(), '-o', 'wide']);
     expect(wide.stdout.split('\n')[0]).toMatch(/AGE\s+PATH\s+SOAK LEFT\s+PROTECTED$/);
     expect(wide.stdout.split('\n')[1]).toContain('[dev] → staging → prod');
