@@ -18,7 +18,6 @@ import { StateRest } from './registry/customresources/state-rest.ts';
 import { CustomResourceStorage, type Clock } from './registry/customresources/storage.ts';
 import type { ServerConfig } from './server.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
-import { selfSignedServingCertificate } from './tls/certificates.ts';
 
 export const BACKEND_VERSION = '0.1.0';
 
@@ -33,6 +32,8 @@ async function servingCertificate(o: ServerOptions, log: Logger): Promise<{ cert
   const certFile = join(o.certDir, 'apiserver.crt');
   const keyFile = join(o.certDir, 'apiserver.key');
   if (existsSync(certFile) && existsSync(keyFile)) return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  // Loaded only here: the X.509 library is a few MB of heap the server otherwise never needs.
+  const { selfSignedServingCertificate } = await import('./tls/certificates.ts');
   const made = await selfSignedServingCertificate('kubectl-custom-backend', o.selfSignedDnsNames, ['127.0.0.1']);
   mkdirSync(o.certDir, { recursive: true });
   // The chain (leaf then CA) so clients can be given the CA as caBundle.
