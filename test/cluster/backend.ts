@@ -81,6 +81,8 @@ export interface StartBackendOptions {
   tls?: { caFile: string; certFile: string; keyFile: string };
   /** The program node runs: the TypeScript entry point by default, or the bundle (dist/server/backend.cjs). */
   entry?: string;
+  /** Run node as the image does (server/runtime-flags.json). */
+  productionFlags?: boolean;
 }
 
 /** Starts the backend and waits until it is ready and, when registered, its APIService is Available. */
@@ -100,7 +102,9 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
   const token = await serviceAccountToken(cluster);
   const kubeconfig = writeKubeconfig(join(dir, 'backend.kubeconfig'), { server: cluster.server, caFile: cluster.caFile, user: 'kubectl-custom-backend', credentials: { token } });
   const port = opts.port ?? (await freePort());
+  const runtime = JSON.parse(readFileSync(join(ROOT, 'server/runtime-flags.json'), 'utf8')) as { nodeArgs: string[]; env: Record<string, string> };
   const args = [
+    ...(opts.productionFlags ? runtime.nodeArgs : []),
     opts.entry ?? join(ROOT, 'server/src/main.ts'),
     `--secure-port=${port}`,
     '--bind-address=127.0.0.1',
@@ -110,7 +114,7 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
     ...(opts.extraArgs ?? []),
   ];
   const logFile = join(dir, 'backend.log');
-  const proc = startProcess({ name: 'backend', command: process.execPath, args, logFile, detached: opts.detached });
+  const proc = startProcess({ name: 'backend', command: process.execPath, args, logFile, detached: opts.detached, ...(opts.productionFlags ? { env: { ...process.env, ...runtime.env } } : {}) });
   const info = { dir, port, pid: proc.pid, logFile, caFile, certFile, keyFile, kubeconfig, args, proc };
   // Probed by IP with the Service's name as SNI, as kube-aggregator connects.
   await waitFor(`https://127.0.0.1:${port}/readyz`, proc, async () => (await get(port, '/readyz', ca.cert)) === 200, 60_000);

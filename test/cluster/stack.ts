@@ -18,7 +18,7 @@ export async function startStack(opts: { dir: string; detached?: boolean; backen
   const cluster = await startCluster({ dir: opts.dir, binaries, ...(opts.detached ? { detached: true } : {}), ...(opts.log ? { log: opts.log } : {}) });
   try {
     installBase(cluster);
-    const { proc: _proc, ...backend } = await startBackend({ cluster, dir: join(opts.dir, 'backend'), ...(opts.detached ? { detached: true } : {}), extraArgs: opts.backendArgs ?? [], ...(opts.backendEntry ? { entry: opts.backendEntry } : {}) });
+    const { proc: _proc, ...backend } = await startBackend({ cluster, dir: join(opts.dir, 'backend'), ...(opts.detached ? { detached: true } : {}), extraArgs: opts.backendArgs ?? [], ...(opts.backendEntry ? { entry: opts.backendEntry, productionFlags: true } : {}) });
     return {
       cluster,
       backend,

@@ -63,7 +63,9 @@ describe('server/Dockerfile', () => {
   it('builds the bundle the runtime stage copies, runs as non-root, and pins its images', () => {
     expect(dockerfile).toMatch(/^RUN node scripts\/build-server\.ts$/m);
     expect(dockerfile).toMatch(/^COPY --from=build \/src\/dist\/server\/backend\.cjs \/app\/backend\.cjs$/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "\/app\/backend\.cjs"\]$/m);
+    const flags = JSON.parse(readFileSync(join(ROOT, 'server/runtime-flags.json'), 'utf8')) as { nodeArgs: string[]; env: Record<string, string> };
+    expect(dockerfile).toContain(`ENTRYPOINT ${JSON.stringify(['/nodejs/bin/node', ...flags.nodeArgs, '/app/backend.cjs']).replaceAll(',', ', ')}`);
+    for (const [k, v] of Object.entries(flags.env)) expect(dockerfile).toMatch(new RegExp(`^ENV ${k}=${v}$`, 'm'));
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
     expect(froms).toHaveLength(2);
