@@ -215,7 +215,7 @@ describe('run: colour of list output', () => {
     expect(await run(argv, h.deps)).toBe(0);
     expect(h.out()).toContain('checkout');
     expect(h.out().includes('\x1b[')).toBe(colour);
-    expect(client.json).toHaveBeenCalledWith('GET', '/apis/custom.example.com/v1/namespaces/shop/customresources', expect.objectContaining({ query: { includeObject: 'Object' } }));
+    expect(client.json).toHaveBeenCalledWith('GET', '/apis/custom.example.com/v1/namespaces/shop/customresources', expect.objectContaining({ query: { includeObject: colour ? 'Object' : 'Metadata' } }));
     expect(client.close).toHaveBeenCalledTimes(1);
   });
 });

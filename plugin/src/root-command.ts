@@ -174,6 +174,13 @@ export function buildParser(onRun: (run: Run) => void): Argv {
         }),
     )
     .demandCommand(1, 'name a command: list, describe-state, set-state, promote, version, install-certs or completion');
+  // yargs lays out a command's whole help text after running it, to have it
+  // ready for a failure message; with showHelpOnFail(false) it is never
+  // shown, and the layout (ICU grapheme segmentation) costs tens of
+  // milliseconds per run. --help renders its text on demand as before.
+  const internals = (y as unknown as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
   return y;
 }
 
@@ -194,14 +201,20 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       };
     } else {
       const parser = buildParser((r) => (selected = r));
-      help = await new Promise<string>((resolve, reject) => {
-        void parser.parse(argv, {}, (e: Error | null | undefined, parsed: Args, output: string) => {
-          if (e) return reject(e);
-          flags = connectionFlags(parsed);
-          noColor = parsed['no-color'] === true;
-          resolve(output);
+      const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');
+      if (wantsHelp) {
+        // Only here is yargs' output needed: with a callback it renders and
+        // hands over the help text instead of printing it.
+        help = await new Promise<string>((resolve, reject) => {
+          void parser.parse(argv, {}, (e: Error | null | undefined, _parsed: Args, output: string) => (e ? reject(e) : resolve(output)));
         });
-      });
+      } else {
+        // Without a callback yargs does not lay out the help text in advance,
+        // which costs tens of milliseconds (ICU grapheme segmentation) per run.
+        const parsed = (await parser.parseAsync(argv)) as Args;
+        flags = connectionFlags(parsed);
+        noColor = parsed['no-color'] === true;
+      }
     }
     if (help) out.write(help.endsWith('\n') ? help : help + '\n');
     if (!selected) return 0;
