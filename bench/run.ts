@@ -252,12 +252,15 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-bench-'));
   // The backend as it runs in its image: the bundle under plain node (running
   // the TypeScript sources directly would add Node's type stripper, ~20 MB).
-  const stack = await startStack({ dir, log, backendEntry: await buildServer() });
+  // --expose-gc only lets the memory samples collect garbage first (SIGUSR2).
+  const stack = await startStack({ dir, log, backendEntry: await buildServer(), backendNodeArgs: ['--expose-gc'] });
   const c = benchClient(stack.cluster);
   const memory: { objects: number; rss: number; peak: number; heapUsed: number }[] = [];
   const mem = async (label: string) => {
-    // A quiet moment first, so the figures are not a request burst's garbage.
-    await new Promise((r) => setTimeout(r, 2000));
+    // A quiet moment and a full collection first, so the heap figure is what is held.
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(stack.backend.pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 1000));
     const objs = (JSON.parse((await c.call('GET', `${CUSTOM}/customresources?limit=1`)).text) as { metadata: { remainingItemCount?: number } }).metadata.remainingItemCount ?? 0;
     // prom-client's default metrics carry the V8 heap in use.
     const metrics = await backendMetrics(stack);

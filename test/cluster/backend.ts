@@ -83,6 +83,8 @@ export interface StartBackendOptions {
   entry?: string;
   /** Run node as the image does (server/runtime-flags.json). */
   productionFlags?: boolean;
+  /** More node flags (the memory benchmark adds --expose-gc). */
+  nodeArgs?: string[];
 }
 
 /** Starts the backend and waits until it is ready and, when registered, its APIService is Available. */
@@ -105,6 +107,7 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
   const runtime = JSON.parse(readFileSync(join(ROOT, 'server/runtime-flags.json'), 'utf8')) as { nodeArgs: string[]; env: Record<string, string> };
   const args = [
     ...(opts.productionFlags ? runtime.nodeArgs : []),
+    ...(opts.nodeArgs ?? []),
     opts.entry ?? join(ROOT, 'server/src/main.ts'),
     `--secure-port=${port}`,
     '--bind-address=127.0.0.1',

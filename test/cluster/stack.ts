@@ -13,12 +13,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { dir: string; detached?: boolean; backendArgs?: string[]; log?: (l: string) => void; backendEntry?: string }): Promise<Stack> {
+export async function startStack(opts: { dir: string; detached?: boolean; backendArgs?: string[]; log?: (l: string) => void; backendEntry?: string; backendNodeArgs?: string[] }): Promise<Stack> {
   const binaries = await ensureBinaries(opts.log);
   const cluster = await startCluster({ dir: opts.dir, binaries, ...(opts.detached ? { detached: true } : {}), ...(opts.log ? { log: opts.log } : {}) });
   try {
     installBase(cluster);
-    const { proc: _proc, ...backend } = await startBackend({ cluster, dir: join(opts.dir, 'backend'), ...(opts.detached ? { detached: true } : {}), extraArgs: opts.backendArgs ?? [], ...(opts.backendEntry ? { entry: opts.backendEntry, productionFlags: true } : {}) });
+    const { proc: _proc, ...backend } = await startBackend({ cluster, dir: join(opts.dir, 'backend'), ...(opts.detached ? { detached: true } : {}), extraArgs: opts.backendArgs ?? [], ...(opts.backendEntry ? { entry: opts.backendEntry, productionFlags: true } : {}), ...(opts.backendNodeArgs ? { nodeArgs: opts.backendNodeArgs } : {}) });
     return {
       cluster,
       backend,
