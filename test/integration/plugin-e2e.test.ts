@@ -3,11 +3,11 @@
 // output, namespaces and -A, selectors, watch, errors and exit codes,
 // merged kubeconfigs and an exec credential plugin, completion.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceAccountToken } from '../cluster/backend.ts';
 import { writeKubeconfig } from '../cluster/kubeconfig.ts';
 import { api, cluster, createObject, CUSTOM, eventually, grantRole, STORAGE, useNamespace, waitServed } from './harness.ts';
@@ -16,6 +16,8 @@ import { kubectlCustom, kubectlCustomSpawn, PLUGIN, pluginEnv } from './plugin-c
 const ns = useNamespace(import.meta.filename);
 const second = useNamespace(import.meta.filename + '-2');
 const tmp = mkdtempSync(join(tmpdir(), 'kubectl-custom-e2e-'));
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 beforeAll(async () => {
   await createObject(ns(), 'checkout', { name: 'Checkout service', states: ['dev', 'staging', 'prod'], protectedStates: ['prod'] }, { team: 'payments' });
