@@ -3,7 +3,8 @@
 // that a rotated CA or a changed allowed-names list takes effect at once.
 import { X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { KubeApiError, readBody, readWatchStream, type RestClient } from '../kube/rest-client.ts';
+import { readWatchStream } from '../../../plugin/src/kube/watch-stream.ts';
+import { apiErrorFrom, type RestClient } from '../kube/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RequestHeaderNames } from './request-header.ts';
 
@@ -126,7 +127,7 @@ export class AuthenticationConfigWatcher extends EventEmitter {
           query: { watch: 'true', fieldSelector: `metadata.name=${name}`, resourceVersion: cm.metadata.resourceVersion, timeoutSeconds: String(300 + Math.floor(Math.random() * 300)) },
           signal: this.abort.signal,
         });
-        if (res.statusCode !== 200) throw new KubeApiError(res.statusCode ?? 0, undefined, `watch ${base}: HTTP ${res.statusCode}: ${(await readBody(res)).slice(0, 200)}`);
+        if (res.statusCode !== 200) throw await apiErrorFrom(res, `watch ${base}`);
         backoff = 200;
         await readWatchStream(res, (ev) => {
           if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.update(ev.object as ConfigMap);

@@ -139,19 +139,22 @@ export class RestClient {
   /** A JSON request; non-2xx answers throw KubeApiError with the server's Status. */
   async json<T>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
     const res = await this.send(method, path, { timeoutMs: 30_000, ...opts });
-    const text = await readBody(res);
     const code = res.statusCode ?? 0;
-    if (code < 200 || code >= 300) {
-      let status: Partial<Status> | undefined;
-      try {
-        status = JSON.parse(text) as Partial<Status>;
-      } catch {
-        status = undefined;
-      }
-      throw new KubeApiError(code, status?.kind === 'Status' ? status : undefined, `${method} ${path}: HTTP ${code}: ${text.slice(0, 200)}`);
-    }
-    return JSON.parse(text) as T;
+    if (code < 200 || code >= 300) throw await apiErrorFrom(res, `${method} ${path}`);
+    return JSON.parse(await readBody(res)) as T;
   }
+}
+
+/** The KubeApiError for a non-2xx response, with the server's Status when it sent one. */
+export async function apiErrorFrom(res: IncomingMessage, what: string): Promise<KubeApiError> {
+  const text = await readBody(res);
+  let status: Partial<Status> | undefined;
+  try {
+    status = JSON.parse(text) as Partial<Status>;
+  } catch {
+    status = undefined;
+  }
+  return new KubeApiError(res.statusCode ?? 0, status?.kind === 'Status' ? status : undefined, `${what}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
 }
 
 export function readBody(res: IncomingMessage): Promise<string> {
@@ -161,23 +164,4 @@ export function readBody(res: IncomingMessage): Promise<string> {
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
   });
-}
-
-/**
- * Reads a watch stream (one JSON WatchEvent per line) and calls `onEvent` for
- * each. Resolves when the server ends the stream; rejects on a broken one.
- */
-export async function readWatchStream(res: IncomingMessage, onEvent: (ev: { type: string; object: unknown }) => void): Promise<void> {
-  let buf = '';
-  res.setEncoding('utf8');
-  for await (const chunk of res as AsyncIterable<string>) {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (line) onEvent(JSON.parse(line) as { type: string; object: unknown });
-    }
-  }
-  if (buf.trim()) onEvent(JSON.parse(buf) as { type: string; object: unknown });
 }

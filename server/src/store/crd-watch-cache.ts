@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { StoredObject } from '../api/types.ts';
 import { STORAGE_GROUP, STORAGE_VERSION } from '../api/types.ts';
-import { KubeApiError, readWatchStream, type RestClient } from '../kube/rest-client.ts';
+import { readWatchStream } from '../../../plugin/src/kube/watch-stream.ts';
+import { apiErrorFrom, KubeApiError, type RestClient } from '../kube/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -265,21 +266,7 @@ export class CrdWatchCache extends EventEmitter {
       query: { watch: 'true', resourceVersion: String(this.rv), allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) },
       signal: this.abort.signal,
     });
-    if (res.statusCode !== 200) {
-      const body = await new Promise<string>((resolve) => {
-        let b = '';
-        res.on('data', (c: Buffer) => (b += c.toString()));
-        res.on('end', () => resolve(b));
-        res.on('error', () => resolve(b));
-      });
-      let status: { message?: string; reason?: string } | undefined;
-      try {
-        status = JSON.parse(body) as typeof status;
-      } catch {
-        status = undefined;
-      }
-      throw new KubeApiError(res.statusCode ?? 0, status as never, `watch failed: HTTP ${res.statusCode}`);
-    }
+    if (res.statusCode !== 200) throw await apiErrorFrom(res, `watch ${LIST_PATH}`);
     this.setLive(true);
     await readWatchStream(res, (ev) => {
       if (ev.type === 'ERROR') {

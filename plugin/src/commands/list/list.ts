@@ -4,6 +4,7 @@
 import { stringify } from 'yaml';
 import { collectionPath, TABLE_ACCEPT } from '../../api/paths.ts';
 import { ApiError, UsageError } from '../../errors/errors.ts';
+import { readWatchStream } from '../../kube/watch-stream.ts';
 import { headerTexts, layout, printTable, rowTexts, type ServerTable, type TableRow } from '../../output/table-printer.ts';
 import type { CommandContext } from '../context.ts';
 
@@ -87,56 +88,44 @@ async function watchTable(ctx: CommandContext, path: string, query: Record<strin
   load(first);
   if (tty) redraw();
   else out.write(printTable(first, print));
+  // The watch's resourceVersion is too old (410, before or inside the stream): list again and show the result.
+  const relist = async () => {
+    const { body } = await client.json<ServerTable>('GET', path, { query, accept: TABLE_ACCEPT });
+    load(body);
+    if (tty) redraw();
+    else for (const r of sorted()) line(r);
+  };
   for (;;) {
     let res;
     try {
       res = await client.stream(path, { query: { ...query, watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true' }, accept: TABLE_ACCEPT });
     } catch (e) {
       if (e instanceof ApiError && e.code === 410) {
-        const { body } = await client.json<ServerTable>('GET', path, { query, accept: TABLE_ACCEPT });
-        load(body);
-        if (tty) redraw();
-        else for (const r of sorted()) line(r);
+        await relist();
         continue;
       }
       throw e;
     }
     let expired = false;
-    let buf = '';
-    res.setEncoding('utf8');
-    for await (const chunk of res as AsyncIterable<string>) {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const text = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!text) continue;
-        const ev = JSON.parse(text) as { type: string; object: ServerTable & { code?: number; message?: string } };
-        if (ev.type === 'ERROR') {
-          if (ev.object.code === 410) {
-            expired = true;
-            break;
-          }
-          throw new ApiError(ev.object.code ?? 500, ev.object as never, ev.object.message ?? 'watch error', path);
+    await readWatchStream(res, (raw) => {
+      const ev = raw as { type: string; object: ServerTable & { code?: number; message?: string } };
+      if (ev.type === 'ERROR') {
+        if (ev.object.code === 410) {
+          expired = true;
+          return false;
         }
-        rv = ev.object.metadata?.resourceVersion ?? rv;
-        if (ev.type === 'BOOKMARK') continue;
-        for (const r of ev.object.rows ?? []) {
-          if (ev.type === 'DELETED') rows.delete(keyOf(r));
-          else rows.set(keyOf(r), r);
-          if (!tty) line(r);
-        }
-        if (tty) redraw();
+        throw new ApiError(ev.object.code ?? 500, ev.object as never, ev.object.message ?? 'watch error', path);
       }
-      if (expired) break;
-    }
-    if (expired) {
-      res.destroy();
-      rv = '';
-      const { body } = await client.json<ServerTable>('GET', path, { query, accept: TABLE_ACCEPT });
-      load(body);
+      rv = ev.object.metadata?.resourceVersion ?? rv;
+      if (ev.type === 'BOOKMARK') return;
+      for (const r of ev.object.rows ?? []) {
+        if (ev.type === 'DELETED') rows.delete(keyOf(r));
+        else rows.set(keyOf(r), r);
+        if (!tty) line(r);
+      }
       if (tty) redraw();
-    }
+    });
+    if (expired) await relist();
     // The server ended the watch (its timeout): watch again from where we were.
   }
 }

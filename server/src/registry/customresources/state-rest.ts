@@ -16,11 +16,12 @@ import { KubeApiError, type RestClient } from '../../kube/rest-client.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
-import { decideTransition, isRefusal, positionOf, secondsInState, soakRemainingSeconds, type TransitionRequest } from '../../state/transitions.ts';
+import { decideTransition, isRefusal, type TransitionRequest } from '../../state/transitions.ts';
 import { newBadRequest, newConflict, newForbidden, newInternalError, newInvalid, newNotFound, newServiceUnavailable, StatusError } from '../../status/status-error.ts';
 import type { SubresourceHandler } from './handlers.ts';
 import { STATE_KIND } from './resource.ts';
 import type { Clock, CustomResourceStorage } from './storage.ts';
+import { toCustomResource } from './view.ts';
 
 export const HISTORY_LIMIT = 100;
 const MAX_REASON = 1024;
@@ -108,12 +109,11 @@ export class StateRest {
 
   /** The describe-state document: where the object stands, its gates, what `user` may do, its history. */
   async view(obj: StoredObject, user: UserInfo) {
-    const now = this.d.clock.now();
     const { spec, status, metadata } = obj;
-    const pos = positionOf(spec, status, metadata.creationTimestamp);
-    const valid = pos.index >= 0;
-    const next = valid ? spec.states[pos.index + 1] : undefined;
-    const soakLeft = valid ? soakRemainingSeconds(spec, pos, now) : 0;
+    // Where it stands: the same computed status the read side serves.
+    const st = toCustomResource(obj, this.d.clock.now()).status;
+    const next = st.nextState;
+    const soakLeft = st.soakRemainingSeconds ?? 0;
     const nextProtected = next !== undefined && (spec.protectedStates?.includes(next) ?? false);
     const ns = metadata.namespace;
     const [promote, setState, enterNext] = await Promise.all([
@@ -122,28 +122,27 @@ export class StateRest {
       nextProtected ? this.may(user, ns, 'enter', 'states', undefined, next) : Promise.resolve(true),
     ]);
     const blockedBy: string[] = [];
-    if (!valid) blockedBy.push('invalid-state');
+    if (!st.valid) blockedBy.push('invalid-state');
     else if (next === undefined) blockedBy.push('last-state');
     if (soakLeft > 0) blockedBy.push('soak');
     if (!promote) blockedBy.push('permission');
     if (nextProtected && !enterNext) blockedBy.push('enter-permission');
-    const inState = secondsInState(pos, now);
     return {
       kind: STATE_KIND,
       apiVersion: GROUP_VERSION,
       metadata: { name: metadata.name, namespace: ns, uid: metadata.uid, resourceVersion: metadata.resourceVersion, generation: metadata.generation, creationTimestamp: metadata.creationTimestamp },
       displayName: spec.name,
-      state: pos.state,
-      ...(pos.since ? { stateSince: pos.since } : {}),
-      ...(inState !== undefined ? { secondsInState: inState } : {}),
+      state: st.state,
+      ...(st.stateSince ? { stateSince: st.stateSince } : {}),
+      ...(st.secondsInState !== undefined ? { secondsInState: st.secondsInState } : {}),
       path: spec.states,
-      position: pos.index,
+      position: spec.states.indexOf(st.state),
       ...(next ? { nextState: next } : {}),
-      valid,
-      ...(valid ? {} : { message: `state ${JSON.stringify(pos.state)} is not listed in spec.states; use set-state to move to one of: ${spec.states.join(', ')}` }),
+      valid: st.valid,
+      ...(st.message ? { message: st.message } : {}),
       protectedStates: spec.protectedStates ?? [],
       gates: {
-        minSoakSeconds: spec.minSoakSeconds?.[pos.state] ?? 0,
+        minSoakSeconds: spec.minSoakSeconds?.[st.state] ?? 0,
         soakRemainingSeconds: soakLeft,
         nextStateProtected: nextProtected,
         reasonRequired: nextProtected,
