@@ -236,7 +236,6 @@ export class CrdWatchCache extends EventEmitter {
     if (!this.synced) {
       for (const [k, o] of fresh) this.store.set(k, o);
       this.sortedKeys = undefined;
-      this.rv = listRv;
       this.historyStart = listRv;
       this.synced = true;
       this.log.info('storage CRD cache synced', { objects: fresh.size, resourceVersion: listRv });
