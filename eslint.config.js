@@ -1,6 +1,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The house's walls, as Kubernetes keeps them between k8s.io/api,
+// k8s.io/client-go and the programs: api/ (the wire contract) imports
+// nothing of ours; client/ (the Kubernetes client plumbing) only api/; the
+// two apps (server/, plugin/) api/ and client/ but never each other; the
+// local control plane (cluster/) api/ and client/. Tests of a module follow
+// its module's rule.
+const wall = (name, regex) => ({ regex, message: `${name}: keep the layers apart (see eslint.config.js and docs/architecture.md)` });
+const APPS = wall('the apps may not import each other or the local cluster', '(^|/)(server|plugin|cluster)/');
+const restrict = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.cluster/', 'coverage/'] },
   js.configs.recommended,
@@ -12,4 +22,9 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  restrict(['api/**/*.ts'], [wall('api/ is the wire contract and imports nothing of ours', '(^|/)(client|server|plugin|cluster|test|bench|scripts)/')]),
+  restrict(['client/**/*.ts'], [wall('client/ imports only api/', '(^|/)(server|plugin|cluster|test|bench|scripts)/')]),
+  restrict(['server/**/*.ts'], [wall('server/ may not import the plugin, the local cluster or tests', '(^|/)(plugin|cluster|test|bench|scripts)/')]),
+  restrict(['plugin/**/*.ts'], [wall('plugin/ may not import the server, the local cluster or tests', '(^|/)(server|cluster|test|bench|scripts)/')]),
+  restrict(['cluster/**/*.ts'], [APPS]),
 );

@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['plugin/**/*.test.ts', 'server/**/*.test.ts', 'test/cluster/**/*.test.ts'],
+          include: ['api/**/*.test.ts', 'client/**/*.test.ts', 'cluster/**/*.test.ts', 'plugin/**/*.test.ts', 'server/**/*.test.ts'],
           environment: 'node',
         },
       },

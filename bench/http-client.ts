@@ -2,7 +2,7 @@
 // comparison so that only the server differs.
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import type { ClusterInfo } from '../test/cluster/control-plane.ts';
+import type { ClusterInfo } from '../cluster/control-plane.ts';
 
 export interface BenchClient {
   call(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; text: string }>;

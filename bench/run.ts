@@ -11,8 +11,8 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExecutable, upToDate } from '../scripts/build-plugin.ts';
 import { buildServer } from '../scripts/build-server.ts';
-import { startStack, type Stack } from '../test/cluster/stack.ts';
-import { KUBERNETES_VERSION } from '../test/cluster/versions.ts';
+import { startStack, type Stack } from '../cluster/stack.ts';
+import { KUBERNETES_VERSION } from '../cluster/versions.ts';
 import { benchClient, pool, type BenchClient } from './http-client.ts';
 import { interleave, summarize, type Summary } from './stats.ts';
 

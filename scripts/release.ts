@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { cacheRoot } from '../test/cluster/binaries.ts';
+import { cacheRoot } from '../cluster/binaries.ts';
 import { buildExecutable } from './build-plugin.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

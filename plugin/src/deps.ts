@@ -1,8 +1,9 @@
 // Everything a command needs from the outside world, injected: streams,
 // clock, environment, and how to connect to the cluster. Tests pass their own.
 import type { Writable } from 'node:stream';
-import type { ConnectionFlags } from './kube/kubeconfig.ts';
-import type { KubeClient } from './kube/client.ts';
+import type { ConnectionFlags } from '../../client/src/kubeconfig.ts';
+import type { RestClient } from '../../client/src/rest-client.ts';
+import { PROJECT_VERSION } from '../../api/src/version.ts';
 
 export interface OutStream extends Pick<Writable, 'write'> {
   isTTY?: boolean;
@@ -25,12 +26,12 @@ export interface Deps {
   clock: Clock;
   env: NodeJS.ProcessEnv;
   /** Resolves the kubeconfig like kubectl and returns a client; loaded lazily so --help stays fast. */
-  connect(flags: ConnectionFlags): Promise<KubeClient>;
+  connect(flags: ConnectionFlags): Promise<RestClient>;
   version: string;
 }
 
-export async function defaultConnect(flags: ConnectionFlags, streams: IOStreams, env: NodeJS.ProcessEnv): Promise<KubeClient> {
-  const [{ resolveConfig }, { newKubeClient }] = await Promise.all([import('./kube/kubeconfig.ts'), import('./kube/client.ts')]);
+export async function defaultConnect(flags: ConnectionFlags, streams: IOStreams, env: NodeJS.ProcessEnv): Promise<RestClient> {
+  const [{ resolveConfig }, { newRestClient }] = await Promise.all([import('../../client/src/kubeconfig.ts'), import('../../client/src/rest-client.ts')]);
   const config = resolveConfig(flags, env);
-  return newKubeClient(config, { stdinIsTTY: !!streams.in.isTTY, env });
+  return newRestClient(config, { userAgent: `kubectl-custom/${PROJECT_VERSION}`, exec: { stdinIsTTY: !!streams.in.isTTY, env } });
 }

@@ -7,8 +7,7 @@
 import v8 from 'node:v8';
 import { defaultConnect, type Deps } from './deps.ts';
 import { run } from './root-command.ts';
-
-const PLUGIN_VERSION = '0.1.0';
+import { PROJECT_VERSION } from '../../api/src/version.ts';
 
 function start(): void {
   const streams = { in: process.stdin, out: process.stdout, err: process.stderr };
@@ -17,7 +16,7 @@ function start(): void {
     clock: { now: () => new Date() },
     env: process.env,
     connect: (flags) => defaultConnect(flags, streams, process.env),
-    version: PLUGIN_VERSION,
+    version: PROJECT_VERSION,
   };
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     // `kubectl custom list | head`: a closed pipe is not an error worth a stack trace.
@@ -49,7 +48,7 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
     import('./commands/version/version.ts'),
     import('./commands/completion/completion.ts'),
     import('./output/color.ts'),
-    import('./kube/kubeconfig.ts'),
+    import('../../client/src/kubeconfig.ts'),
   ]);
   v8.startupSnapshot.setDeserializeMainFunction(start);
 } else {

@@ -1,9 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { table } from '../../server/src/registry/customresources/table-columns.ts';
-import { toCustomResource } from '../../server/src/registry/customresources/view.ts';
+import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.ts';
-import type { KubeClient } from './kube/client.ts';
-import type { ConnectionFlags, ResolvedConfig } from './kube/kubeconfig.ts';
+import type { RestClient } from '../../client/src/rest-client.ts';
+import type { ConnectionFlags, ResolvedConfig } from '../../client/src/kubeconfig.ts';
 import { run } from './root-command.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -22,7 +21,7 @@ interface Harness {
   connects: ConnectionFlags[];
 }
 
-function harness(opts: { env?: NodeJS.ProcessEnv; client?: KubeClient } = {}): Harness {
+function harness(opts: { env?: NodeJS.ProcessEnv; client?: RestClient } = {}): Harness {
   let out = '';
   let err = '';
   const connects: ConnectionFlags[] = [];
@@ -186,17 +185,12 @@ describe('run: help and version', () => {
 
 describe('run: colour of list output', () => {
   const config: ResolvedConfig = { server: 'https://k.example', namespace: 'shop', namespaceExplicit: true, tls: { insecure: false }, auth: {}, timeoutMs: 0 };
-  const serverTable = () => {
-    const obj = toCustomResource(
-      { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'checkout', namespace: 'shop', creationTimestamp: '2025-06-01T11:00:00Z' }, spec: { name: 'Checkout', states: ['dev', 'prod'] } },
-      NOW,
-    );
-    return JSON.parse(JSON.stringify(table([obj], NOW, 'Object', 'v1', { resourceVersion: '1' }))) as unknown;
-  };
+  // The backend's Table for a few objects in shop (api/testdata/tables.json, kept true by the server's tests).
+  const serverTable = () => (JSON.parse(readFileSync(new URL('../../api/testdata/tables.json', import.meta.url), 'utf8')) as { sets: { shop: { table: unknown } } }).sets.shop.table;
   const fakeClient = () => {
     const c = {
       config,
-      json: vi.fn(async () => ({ body: serverTable(), headers: {} })),
+      json: vi.fn(async () => serverTable()),
       stream: vi.fn(async () => {
         throw new Error('no watch in this test');
       }),
@@ -211,7 +205,7 @@ describe('run: colour of list output', () => {
     { name: 'FORCE_COLOR with --no-color: plain', argv: ['list', '--no-color'], env: { FORCE_COLOR: '1' }, colour: false },
   ])('$name', async ({ argv, env, colour }) => {
     const client = fakeClient();
-    const h = harness({ env, client: client as unknown as KubeClient });
+    const h = harness({ env, client: client as unknown as RestClient });
     expect(await run(argv, h.deps)).toBe(0);
     expect(h.out()).toContain('checkout');
     expect(h.out().includes('\x1b[')).toBe(colour);

@@ -2,67 +2,39 @@
 // yargs parses; the selected verb runs afterwards, so every failure goes
 // through one error path (errors/to-exit-code.ts) and help text goes to the
 // injected output stream.
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type Options } from 'yargs';
 import type { CommandContext } from './commands/context.ts';
+import type { CommandSpec, FlagSpec, ParsedArgs } from './commands/command-spec.ts';
+import { COMMANDS } from './commands/registry.ts';
+import { diagnoseBackend } from './commands/shared/diagnose-backend.ts';
+import { connectionFlags, GLOBAL_FLAGS } from './commands/shared/global-flags.ts';
 import type { Deps } from './deps.ts';
 import { UsageError } from './errors/errors.ts';
 import { toExitCode } from './errors/to-exit-code.ts';
-import type { KubeClient } from './kube/client.ts';
-import type { ConnectionFlags } from './kube/kubeconfig.ts';
+import type { RestClient } from '../../client/src/rest-client.ts';
+import type { ConnectionFlags } from '../../client/src/kubeconfig.ts';
 
-// Each verb's module (and chalk, cli-table3, yaml with it) is imported only
-// when that verb runs: --help and completion of verbs stay fast.
-const listCommand = () => import('./commands/list/list.ts');
-const completionCommand = () => import('./commands/completion/completion.ts');
+// Completion is loaded only for __complete.
+const completionModule = () => import('./commands/completion/completion.ts');
 
-type Args = Record<string, unknown> & { _: (string | number)[] };
+type Args = ParsedArgs & { _: (string | number)[] };
 type Run = (ctx: CommandContext) => Promise<void>;
 
 const EPILOG = 'Connection flags are kubectl\'s: --kubeconfig, --context, --cluster, --user, -n, --as, --as-group, --request-timeout, --server, --token.';
 
-function globalFlags(y: Argv): Argv {
-  return y
-    .option('kubeconfig', { type: 'string', requiresArg: true, describe: 'Path to the kubeconfig file to use (else KUBECONFIG, else ~/.kube/config)', global: true })
-    .option('context', { type: 'string', requiresArg: true, describe: 'The name of the kubeconfig context to use', global: true })
-    .option('cluster', { type: 'string', requiresArg: true, describe: 'The name of the kubeconfig cluster to use', global: true })
-    .option('user', { type: 'string', requiresArg: true, describe: 'The name of the kubeconfig user to use', global: true })
-    .option('namespace', { alias: 'n', type: 'string', requiresArg: true, describe: 'If present, the namespace scope for this request', global: true })
-    .option('as', { type: 'string', requiresArg: true, describe: 'Username to impersonate for the operation', global: true })
-    .option('as-group', { type: 'string', nargs: 1, requiresArg: true, describe: 'Group to impersonate for the operation; repeat for more', global: true })
-    .option('request-timeout', { type: 'string', requiresArg: true, describe: 'How long to wait for a single server request (e.g. 1s, 2m); 0 waits forever', global: true })
-    .option('server', { alias: 's', type: 'string', requiresArg: true, describe: 'The address and port of the Kubernetes API server', global: true })
-    .option('token', { type: 'string', requiresArg: true, describe: 'Bearer token for authentication to the API server', global: true })
-    .option('insecure-skip-tls-verify', { type: 'boolean', describe: 'Do not check the server certificate (insecure)', global: true })
-    .option('no-color', { type: 'boolean', describe: 'Never colour the output (also: NO_COLOR=1)', global: true })
-    .group(['kubeconfig', 'context', 'cluster', 'user', 'namespace', 'as', 'as-group', 'request-timeout', 'server', 'token', 'insecure-skip-tls-verify', 'no-color'], 'Global flags (as kubectl\'s):');
-}
-
-/** A repeated flag keeps its last value, as kubectl (pflag) does. */
-function last(v: unknown): unknown {
-  return Array.isArray(v) ? v[v.length - 1] : v;
-}
-
-function connectionFlags(a: Args): ConnectionFlags {
-  const s = (k: string) => {
-    const v = last(a[k]);
-    return typeof v === 'string' && v !== '' ? v : undefined;
+function option(f: FlagSpec, global: boolean): Options {
+  return {
+    type: f.type,
+    describe: f.describe,
+    ...(f.short ? { alias: f.short } : {}),
+    ...(f.type === 'string' ? { requiresArg: true } : {}),
+    ...(f.repeated ? { nargs: 1 } : {}),
+    ...(global ? { global: true } : {}),
   };
-  // --as-group repeats: one group per flag.
-  const rawGroups = a['as-group'];
-  const groups = (Array.isArray(rawGroups) ? rawGroups : rawGroups === undefined ? [] : [rawGroups]).map(String).filter(Boolean);
-  const f: ConnectionFlags = {};
-  for (const [k, v] of [['kubeconfig', s('kubeconfig')], ['context', s('context')], ['cluster', s('cluster')], ['user', s('user')], ['namespace', s('namespace')], ['server', s('server')], ['token', s('token')], ['as', s('as')], ['requestTimeout', s('request-timeout')]] as const) {
-    if (v !== undefined) (f as Record<string, string>)[k] = v;
-  }
-  if (groups?.length) f.asGroups = groups;
-  if (a['insecure-skip-tls-verify'] === true) f.insecureSkipTlsVerify = true;
-  return f;
 }
 
-function nameArg(a: Args): string {
-  const n = a['name'];
-  if (typeof n !== 'string' || !n) throw new UsageError('a name is required');
-  return n;
+function usageOf(c: CommandSpec): string {
+  return [c.name, ...c.positionals.map((p) => `<${p.name}>`)].join(' ');
 }
 
 export function buildParser(onRun: (run: Run) => void): Argv {
@@ -81,99 +53,22 @@ export function buildParser(onRun: (run: Run) => void): Argv {
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
-  y = globalFlags(y);
-  y = y
-    .command(
-      ['list', 'ls'],
-      'List objects and where they stand',
-      (c) =>
-        c
-          .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'List across all namespaces' })
-          .option('selector', { alias: 'l', type: 'string', describe: 'Label selector, e.g. -l team=payments' })
-          .option('output', { alias: 'o', type: 'string', describe: 'wide, json, yaml or name' })
-          .option('watch', { alias: 'w', type: 'boolean', describe: 'After listing, keep the table current' })
-          .option('no-headers', { type: 'boolean', describe: 'Omit the header row' })
-          .example('kubectl custom list -n shop', 'Objects in namespace shop')
-          .example('kubectl custom list -A -o wide', 'Everything, with the path and gates')
-          .example('kubectl custom list -l team=payments -w', 'Watch one team\'s objects'),
-      (a: Args) =>
-        onRun(async (ctx) => {
-          const { parseListOutput, runList } = await listCommand();
-          await runList(ctx, {
-            allNamespaces: a['all-namespaces'] === true,
-            ...(typeof a['selector'] === 'string' ? { selector: a['selector'] } : {}),
-            output: parseListOutput(a['output'] as string | undefined),
-            watch: a['watch'] === true,
-            noHeaders: a['no-headers'] === true,
-          });
-        }),
-    )
-    .command(
-      'describe-state <name>',
-      'Show the path, the current position, the gates, what you may do and the history',
-      (c) =>
-        c
-          .positional('name', { type: 'string', describe: 'Object name' })
-          .option('output', { alias: 'o', type: 'string', describe: 'json or yaml' })
-          .example('kubectl custom describe-state checkout -n shop', ''),
-      (a: Args) => onRun(async (ctx) => (await import('./commands/describe-state/describe-state.ts')).runDescribeState(ctx, nameArg(a), a['output'] as string | undefined)),
-    )
-    .command(
-      'set-state <name> <state>',
-      'Move an object to any state on its path (also backwards)',
-      (c) =>
-        c
-          .positional('name', { type: 'string', describe: 'Object name' })
-          .positional('state', { type: 'string', describe: 'Target state' })
-          .option('reason', { type: 'string', describe: 'Why; required to enter a protected state' })
-          .option('dry-run', { type: 'boolean', describe: 'Check and authorize on the server, change nothing' })
-          .example('kubectl custom set-state checkout staging --reason "roll back 1.2"', ''),
-      (a: Args) =>
-        onRun(async (ctx) =>
-          (await import('./commands/set-state/set-state.ts')).runSetState(ctx, { name: nameArg(a), state: String(a['state']), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true }),
-        ),
-    )
-    .command(
-      'promote <name>',
-      'Move an object to the next state on its path',
-      (c) =>
-        c
-          .positional('name', { type: 'string', describe: 'Object name' })
-          .option('reason', { type: 'string', describe: 'Why; required to enter a protected state' })
-          .option('dry-run', { type: 'boolean', describe: 'Check and authorize on the server, change nothing' })
-          .example('kubectl custom promote checkout -n shop --reason "tests green"', ''),
-      (a: Args) =>
-        onRun(async (ctx) => (await import('./commands/promote/promote.ts')).runPromote(ctx, { name: nameArg(a), ...(typeof a['reason'] === 'string' ? { reason: a['reason'] } : {}), dryRun: a['dry-run'] === true })),
-    )
-    .command(
-      'version',
-      'Print the plugin and backend versions',
-      (c) => c.option('client', { type: 'boolean', describe: 'Only the plugin version; do not contact the server' }),
-      (a: Args) => onRun(async (ctx) => (await import('./commands/version/version.ts')).runVersion(ctx, a['client'] === true)),
-    )
-    .command(
-      'install-certs',
-      'Make the backend\'s serving certificate and set the APIService caBundle (clusters without cert-manager)',
-      (c) =>
-        c
-          .option('renew', { type: 'boolean', describe: 'Make a new CA and certificate even if the current one is valid' })
-          .option('dry-run', { type: 'boolean', describe: 'Check on the server, change nothing' })
-          .example('kubectl apply -k manifests/base && kubectl custom install-certs', 'Install the backend in a cluster without cert-manager'),
-      (a: Args) => onRun(async (ctx) => (await import('./commands/install-certs/install-certs.ts')).runInstallCerts(ctx, { renew: a['renew'] === true, dryRun: a['dry-run'] === true })),
-    )
-    .command(
-      'completion <shell>',
-      'Print a shell completion script (bash, zsh or fish)',
-      (c) =>
-        c
-          .positional('shell', { type: 'string', choices: ['bash', 'zsh', 'fish'] })
-          .example('source <(kubectl-custom completion bash)', ''),
-      (a: Args) =>
-        onRun(async (ctx) => {
-          ctx.deps.streams.out.write((await completionCommand()).completionScript(String(a['shell'])));
-        }),
-    )
-    .demandCommand(1, 'name a command: list, describe-state, set-state, promote, version, install-certs or completion');
+  for (const f of GLOBAL_FLAGS) y = y.option(f.name, option(f, true));
+  y = y.group(GLOBAL_FLAGS.map((f) => f.name), 'Global flags (as kubectl\'s):');
+  for (const c of COMMANDS) {
+    y = y.command(
+      [usageOf(c), ...(c.aliases ?? [])],
+      c.describe,
+      (b) => {
+        for (const p of c.positionals) b = b.positional(p.name, { type: 'string', describe: p.describe, ...(p.choices ? { choices: p.choices } : {}) });
+        for (const f of c.flags) b = b.option(f.name, option(f, false));
+        for (const [cmd, what] of c.examples ?? []) b = b.example(cmd, what);
+        return b;
+      },
+      (a: Args) => onRun((ctx) => c.run(ctx, a)),
+    );
+  }
+  y = y.demandCommand(1, `name a command: ${COMMANDS.slice(0, -1).map((c) => c.name).join(', ')} or ${COMMANDS[COMMANDS.length - 1]!.name}`);
   // yargs lays out a command's whole help text after running it, to have it
   // ready for a failure message; with showHelpOnFail(false) it is never
   // shown, and the layout (ICU grapheme segmentation) costs tens of
@@ -188,7 +83,7 @@ export function buildParser(onRun: (run: Run) => void): Argv {
 export async function run(argv: string[], deps: Deps): Promise<number> {
   const { out, err } = deps.streams;
   let selected: Run | undefined;
-  let client: KubeClient | undefined;
+  let client: RestClient | undefined;
   let flags: ConnectionFlags = {};
   let noColor = false;
   try {
@@ -197,7 +92,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
       // Shell completion (ours and kubectl's): the words verbatim, the last one being completed.
       const words = argv.length > 1 ? argv.slice(1) : [''];
       selected = async (ctx) => {
-        ctx.deps.streams.out.write(await (await completionCommand()).complete(ctx, words));
+        ctx.deps.streams.out.write(await (await completionModule()).complete(ctx, words));
       };
     } else {
       const parser = buildParser((r) => (selected = r));
@@ -229,7 +124,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
     await selected(ctx);
     return 0;
   } catch (e) {
-    return toExitCode(e, (s) => err.write(s), client);
+    return toExitCode(await diagnoseBackend(e, client), (s) => err.write(s));
   } finally {
     client?.close();
   }

@@ -3,23 +3,43 @@
 // singletons). `complete()` is the only way to a CompletedConfig.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveConfig } from '../../plugin/src/kube/kubeconfig.ts';
+import { inClusterConfig, resolveConfig, type ResolvedConfig } from '../../client/src/kubeconfig.ts';
 import { AuthenticationConfigWatcher } from './auth/authn-config.ts';
 import { Authenticator } from './auth/authenticator.ts';
-import { DelegatingAuthorizer } from './auth/delegated-authz.ts';
+import { DelegatingAuthorizer, type Authorizer } from './auth/delegated-authz.ts';
 import { CachedTokenReviewer } from './auth/token-review.ts';
-import { buildOpenApi } from './discovery/openapi-handler.ts';
-import { ApiEventRecorder } from './kube/event-recorder.ts';
-import { RestClient } from './kube/rest-client.ts';
+import { buildOpenApi, type OpenApiDocs } from './discovery/openapi-handler.ts';
+import { ApiEventRecorder } from '../../client/src/event-recorder.ts';
+import { newRestClient, type RestClient } from '../../client/src/rest-client.ts';
+import { PROJECT_VERSION } from '../../api/src/version.ts';
 import { newLogger, type Logger } from './log/logger.ts';
-import { newMetrics } from './metrics/metrics.ts';
+import { newMetrics, type Metrics } from './metrics/metrics.ts';
 import type { ServerOptions } from './options.ts';
+import type { ResourceHandlerDeps } from './registry/customresources/handlers.ts';
 import { StateRest } from './registry/customresources/state-rest.ts';
 import { CustomResourceStorage, type Clock } from './registry/customresources/storage.ts';
-import type { ServerConfig } from './server.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
 
-export const BACKEND_VERSION = '0.1.0';
+/** The name Events and logs give the backend. */
+export const COMPONENT = 'kubectl-custom-backend';
+
+/** What newServer needs. */
+export interface ServerConfig {
+  tls: { cert: string; key: string };
+  port: number;
+  bindAddress: string;
+  log: Logger;
+  metrics: Metrics;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  authnSettings: AuthenticationConfigWatcher;
+  cache: CrdWatchCache;
+  resources: ResourceHandlerDeps;
+  openapi: OpenApiDocs;
+  version: { gitVersion: string };
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+}
 
 export interface CompletedConfig extends ServerConfig {
   client: RestClient;
@@ -33,7 +53,7 @@ async function servingCertificate(o: ServerOptions, log: Logger): Promise<{ cert
   const keyFile = join(o.certDir, 'apiserver.key');
   if (existsSync(certFile) && existsSync(keyFile)) return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
   // Loaded only here: the X.509 library is a few MB of heap the server otherwise never needs.
-  const { selfSignedServingCertificate } = await import('./tls/certificates.ts');
+  const { selfSignedServingCertificate } = await import('../../client/src/certificates.ts');
   const made = await selfSignedServingCertificate('kubectl-custom-backend', o.selfSignedDnsNames, ['127.0.0.1']);
   mkdirSync(o.certDir, { recursive: true });
   // The chain (leaf then CA) so clients can be given the CA as caBundle.
@@ -44,11 +64,25 @@ async function servingCertificate(o: ServerOptions, log: Logger): Promise<{ cert
   return { cert: made.cert + made.ca, key: made.key };
 }
 
+/** --kubeconfig, read exactly as kubectl reads it; otherwise the pod's service account. */
+function connection(o: ServerOptions): ResolvedConfig {
+  if (o.kubeconfig) return resolveConfig({ kubeconfig: o.kubeconfig }, {});
+  const inCluster = inClusterConfig({}, process.env);
+  if (!inCluster) throw new Error('not running in a cluster (no service account token, or KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set); pass --kubeconfig');
+  return inCluster;
+}
+
 export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const log = newLogger({ level: o.logLevel });
   const metrics = newMetrics();
-  // --kubeconfig is read exactly as kubectl reads it; otherwise the pod's service account.
-  const client = o.kubeconfig ? RestClient.fromConfig(resolveConfig({ kubeconfig: o.kubeconfig }, {})) : RestClient.inCluster();
+  const client = newRestClient(connection(o), {
+    userAgent: `${COMPONENT}/${PROJECT_VERSION}`,
+    // Exec credential plugins never get a terminal here.
+    exec: { stdinIsTTY: false, env: process.env },
+    // The hot paths (status writes, SubjectAccessReviews, the CRD watch) share one keep-alive pool.
+    maxSockets: 256,
+    defaultTimeoutMs: 30_000,
+  });
   const clock: Clock = { now: () => new Date() };
   const authnSettings = new AuthenticationConfigWatcher(client, log);
   const tokens = new CachedTokenReviewer(client, { onLookup: (hit) => metrics.authnCache.inc({ result: hit ? 'hit' : 'miss' }) });
@@ -56,7 +90,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const authorizer = new DelegatingAuthorizer(client, { onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const cache = new CrdWatchCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
-  const stateRest = new StateRest({ storage, client, authorizer, events: new ApiEventRecorder(client, log), metrics, log, clock });
+  const stateRest = new StateRest({ storage, client, authorizer, events: new ApiEventRecorder(client, log, COMPONENT), metrics, log, clock });
   return {
     tls: await servingCertificate(o, log),
     port: o.securePort,
@@ -79,7 +113,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
       subresources: stateRest.handlers(),
     },
     openapi: buildOpenApi(),
-    version: { gitVersion: `v${BACKEND_VERSION}` },
+    version: { gitVersion: `v${PROJECT_VERSION}` },
     shutdownDelayMs: o.shutdownDelaySeconds * 1000,
     shutdownTimeoutMs: o.shutdownTimeoutSeconds * 1000,
   };

@@ -3,7 +3,7 @@
 // front proxy and authorizes with SubjectAccessReview.
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { apiServiceAvailability } from '../cluster/aggregation.ts';
+import { apiServiceAvailability } from '../../cluster/aggregation.ts';
 import { eventually, grantRole, kubeConfig, kubectl, useNamespace } from './harness.ts';
 
 const ns = useNamespace(import.meta.filename);

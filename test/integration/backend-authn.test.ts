@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { issueCertificate, loadCertificateAuthority, newCertificateAuthority, type CertificateAuthority } from '../../server/src/tls/certificates.ts';
+import { issueCertificate, loadCertificateAuthority, newCertificateAuthority, type CertificateAuthority } from '../../client/src/certificates.ts';
 import { asUser, direct, frontProxyCert } from './backend-client.ts';
 import { cluster, eventually, kubeConfig } from './harness.ts';
 

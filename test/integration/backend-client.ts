@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { inject } from 'vitest';
-import type { BackendInfo } from '../cluster/backend.ts';
+import type { BackendInfo } from '../../cluster/backend.ts';
 
 export function backend(): BackendInfo {
   return inject('backend');

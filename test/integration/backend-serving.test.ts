@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freePort, startProcess, stopProcess, waitFor } from '../cluster/processes.ts';
+import { freePort, startProcess, stopProcess, waitFor } from '../../cluster/processes.ts';
 import { backend, direct } from './backend-client.ts';
 
 const MAIN = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));

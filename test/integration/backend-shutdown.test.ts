@@ -4,8 +4,8 @@
 // exits cleanly.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startBackend } from '../cluster/backend.ts';
-import { isAlive } from '../cluster/processes.ts';
+import { startBackend } from '../../cluster/backend.ts';
+import { isAlive } from '../../cluster/processes.ts';
 import { asUser, direct, frontProxyCert } from './backend-client.ts';
 import { cluster, eventually } from './harness.ts';
 

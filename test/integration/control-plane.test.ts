@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { KUBERNETES_VERSION } from '../cluster/versions.ts';
+import { KUBERNETES_VERSION } from '../../cluster/versions.ts';
 import { cluster, kubeConfig, kubectl } from './harness.ts';
 
 describe('local control plane', () => {

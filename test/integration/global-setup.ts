@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import type { BackendInfo } from '../cluster/backend.ts';
-import type { ClusterInfo } from '../cluster/control-plane.ts';
-import { isAlive } from '../cluster/processes.ts';
-import { startStack } from '../cluster/stack.ts';
+import type { BackendInfo } from '../../cluster/backend.ts';
+import type { ClusterInfo } from '../../cluster/control-plane.ts';
+import { isAlive } from '../../cluster/processes.ts';
+import { startStack } from '../../cluster/stack.ts';
 import { buildExecutable, upToDate } from '../../scripts/build-plugin.ts';
 
 declare module 'vitest' {

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, inject } from 'vitest';
-import type { ClusterInfo } from '../cluster/control-plane.ts';
-import type { UserName } from '../cluster/pki.ts';
+import type { ClusterInfo } from '../../cluster/control-plane.ts';
+import type { UserName } from '../../cluster/pki.ts';
 
 export function cluster(): ClusterInfo {
   return inject('cluster');

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND_SERVICE, serviceAccountToken, startBackend } from '../cluster/backend.ts';
-import { ensureBinaries } from '../cluster/binaries.ts';
-import { startCluster, stopCluster, type ClusterInfo } from '../cluster/control-plane.ts';
-import { stopProcess } from '../cluster/processes.ts';
+import { BACKEND_SERVICE, serviceAccountToken, startBackend } from '../../cluster/backend.ts';
+import { ensureBinaries } from '../../cluster/binaries.ts';
+import { startCluster, stopCluster, type ClusterInfo } from '../../cluster/control-plane.ts';
+import { stopProcess } from '../../cluster/processes.ts';
 import { apiOn, eventually } from './harness.ts';
 import { kubectlCustom } from './plugin-cli.ts';
 

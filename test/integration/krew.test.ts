@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { release } from '../../scripts/release.ts';
-import { ensureKrew, type Krew } from '../cluster/krew.ts';
+import { ensureKrew, type Krew } from '../../cluster/krew.ts';
 import { cluster } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

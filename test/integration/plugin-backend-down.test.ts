@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, BACKEND_SERVICE, installBase } from '../cluster/backend.ts';
-import { apiServiceAvailability, registerLocalApiService } from '../cluster/aggregation.ts';
-import { ensureBinaries } from '../cluster/binaries.ts';
-import { startCluster, stopCluster, type ClusterInfo } from '../cluster/control-plane.ts';
-import { freePort } from '../cluster/processes.ts';
-import { newCertificateAuthority } from '../../server/src/tls/certificates.ts';
+import { adminKubeConfig, BACKEND_SERVICE, installBase } from '../../cluster/backend.ts';
+import { apiServiceAvailability, registerLocalApiService } from '../../cluster/aggregation.ts';
+import { ensureBinaries } from '../../cluster/binaries.ts';
+import { startCluster, stopCluster, type ClusterInfo } from '../../cluster/control-plane.ts';
+import { freePort } from '../../cluster/processes.ts';
+import { newCertificateAuthority } from '../../client/src/certificates.ts';
 import { eventually } from './harness.ts';
 import { kubectlCustom } from './plugin-cli.ts';
 

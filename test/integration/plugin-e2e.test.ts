@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceAccountToken } from '../cluster/backend.ts';
-import { writeKubeconfig } from '../cluster/kubeconfig.ts';
+import { serviceAccountToken } from '../../cluster/backend.ts';
+import { writeKubeconfig } from '../../cluster/kubeconfig.ts';
 import { api, cluster, createObject, CUSTOM, eventually, grantRole, STORAGE, useNamespace, waitServed } from './harness.ts';
 import { kubectlCustom, kubectlCustomSpawn, PLUGIN, pluginEnv } from './plugin-cli.ts';
 
@@ -148,7 +148,7 @@ describe('errors: one line, non-zero exit', () => {
     { name: 'bob may not enter prod', user: 'bob', args: () => ['promote', 'checkout', '-n', ns(), '--reason', 'x'], want: /^Error from server \(Forbidden\): customresources\.custom\.example\.com "checkout" is forbidden: User "bob" cannot enter state "prod": .*resourceNames \["prod"\]/ },
     { name: 'bob may not set-state', user: 'bob', args: () => ['set-state', 'checkout', 'dev', '-n', ns()], want: /^Error from server \(Forbidden\): .*User "bob" cannot update resource "customresources\/state" in API group "custom\.example\.com" in the namespace/ },
     { name: 'bob may not list elsewhere', user: 'bob', args: () => ['list', '-n', second()], want: /^Error from server \(Forbidden\): .*User "bob" cannot list resource "customresources"/ },
-    { name: 'soak not served', user: 'alice', args: () => ['promote', 'cart', '-n', ns()], want: /^Error from server \(Invalid\): CustomResource\.custom\.example\.com "cart" is invalid: status\.stateSince: Forbidden: "dev" needs 1h of soak time/ },
+    { name: 'soak not served', user: 'alice', args: () => ['promote', 'cart', '-n', ns()], want: /^The CustomResource "cart" is invalid: status\.stateSince: Forbidden: "dev" needs 1h of soak time/ },
     { name: 'protected state without a reason', user: 'alice', args: () => ['promote', 'checkout', '-n', ns()], want: /reason: Required value: entering the protected state "prod" needs a reason \(--reason\)/ },
     { name: 'unknown state', user: 'alice', args: () => ['set-state', 'checkout', 'qa', '-n', ns()], want: /state: Unsupported value: "qa": supported values: "dev", "staging", "prod"/ },
     { name: 'object not found', user: 'alice', args: () => ['describe-state', 'nope', '-n', ns()], want: /^Error from server \(NotFound\): customresources\.custom\.example\.com "nope" not found$/ },

@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerLocalApiService } from '../cluster/aggregation.ts';
-import { adminKubeConfig, BACKEND_SERVICE, restartBackend, startBackend } from '../cluster/backend.ts';
-import { restartApiserver, restartEtcd } from '../cluster/control-plane.ts';
-import { isAlive, stopProcess } from '../cluster/processes.ts';
-import { startStack, type Stack } from '../cluster/stack.ts';
+import { registerLocalApiService } from '../../cluster/aggregation.ts';
+import { adminKubeConfig, BACKEND_SERVICE, restartBackend, startBackend } from '../../cluster/backend.ts';
+import { restartApiserver, restartEtcd } from '../../cluster/control-plane.ts';
+import { isAlive, stopProcess } from '../../cluster/processes.ts';
+import { startStack, type Stack } from '../../cluster/stack.ts';
 import { asUser, direct } from './backend-client.ts';
 import { apiOn, CUSTOM, eventually, STORAGE } from './harness.ts';
 

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../scripts/build-server.ts';
-import { startBackend } from '../cluster/backend.ts';
-import { stopProcess } from '../cluster/processes.ts';
+import { startBackend } from '../../cluster/backend.ts';
+import { stopProcess } from '../../cluster/processes.ts';
 import { asUser, direct, frontProxyCert } from './backend-client.ts';
 import { cluster } from './harness.ts';
 

@@ -2,8 +2,8 @@
 // stands between it and the next state, what the caller may do, and its
 // history as a table.
 import type { ChalkInstance } from 'chalk';
-import { humanDuration } from '../../../server/src/printers/human-duration.ts';
-import type { StateView } from '../api/paths.ts';
+import { humanDuration } from '../../../api/src/human-duration.ts';
+import type { CustomResourceState } from '../../../api/src/types.ts';
 import { statePalette } from './color.ts';
 import { layout } from './table-printer.ts';
 
@@ -25,7 +25,7 @@ const BLOCKERS: Record<string, string> = {
 };
 
 /** `dev → [staging] → prod*`: the current state in brackets, protected states starred. */
-export function renderPath(v: Pick<StateView, 'path' | 'state' | 'protectedStates' | 'valid'>, c: ChalkInstance): string {
+export function renderPath(v: Pick<CustomResourceState, 'path' | 'state' | 'protectedStates' | 'valid'>, c: ChalkInstance): string {
   const palette = statePalette(c);
   const parts = v.path.map((s) => {
     const name = palette.state(s, v.path, v.protectedStates) + (v.protectedStates.includes(s) ? '*' : '');
@@ -35,7 +35,7 @@ export function renderPath(v: Pick<StateView, 'path' | 'state' | 'protectedState
   return v.valid ? line : `${line}   (current: ${c.red(v.state)}, not in the path)`;
 }
 
-export function renderStateView(v: StateView, o: RenderOptions): string {
+export function renderStateView(v: CustomResourceState, o: RenderOptions): string {
   const c = o.chalk;
   const palette = statePalette(c);
   const lines: [string, string][] = [];

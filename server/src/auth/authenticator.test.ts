@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { X509Certificate, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { issueCertificate, newCertificateAuthority, type CertificateAuthority } from '../tls/certificates.ts';
+import { issueCertificate, newCertificateAuthority, type CertificateAuthority } from '../../../client/src/certificates.ts';
 import { Authenticator, type AuthnResult } from './authenticator.ts';
 import type { AuthenticationSettings } from './authn-config.ts';
 import type { DistinctHeaders } from './request-header.ts';

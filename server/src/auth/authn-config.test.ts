@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { newCertificateAuthority } from '../tls/certificates.ts';
+import { newCertificateAuthority } from '../../../client/src/certificates.ts';
 import { EMPTY_SETTINGS, parsePemBundle, settingsFromConfigMap } from './authn-config.ts';
 
 let caA: string;

@@ -3,8 +3,8 @@
 // that a rotated CA or a changed allowed-names list takes effect at once.
 import { X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readWatchStream } from '../../../plugin/src/kube/watch-stream.ts';
-import { apiErrorFrom, type RestClient } from '../kube/rest-client.ts';
+import { Reflector } from '../../../client/src/reflector.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RequestHeaderNames } from './request-header.ts';
 
@@ -68,16 +68,29 @@ interface ConfigMap {
 export class AuthenticationConfigWatcher extends EventEmitter {
   private current: AuthenticationSettings = EMPTY_SETTINGS;
   private loaded = false;
-  private stopped = false;
-  private abort: AbortController | undefined;
-  private running: Promise<void> | undefined;
-  private readonly client: RestClient;
+  private readonly reflector: Reflector<ConfigMap>;
   private readonly log: Logger;
 
   constructor(client: RestClient, log: Logger) {
     super();
-    this.client = client;
     this.log = log;
+    const { namespace, name } = AUTHN_CONFIGMAP;
+    this.reflector = new Reflector<ConfigMap>({
+      client,
+      path: `/api/v1/namespaces/${namespace}/configmaps`,
+      fieldSelector: `metadata.name=${name}`,
+      description: `${namespace}/${name}`,
+      log,
+      store: {
+        replace: (items) => {
+          if (items[0]) this.update(items[0]);
+        },
+        apply: (type, cm) => {
+          // A deleted ConfigMap leaves the last settings in force, as k8s.io/apiserver does.
+          if (type !== 'DELETED') this.update(cm);
+        },
+      },
+    });
   }
 
   get settings(): AuthenticationSettings {
@@ -89,13 +102,11 @@ export class AuthenticationConfigWatcher extends EventEmitter {
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.reflector.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort?.abort();
-    await this.running;
+  stop(): Promise<void> {
+    return this.reflector.stop();
   }
 
   private update(cm: ConfigMap): void {
@@ -111,34 +122,6 @@ export class AuthenticationConfigWatcher extends EventEmitter {
       this.emit('change', this.current);
     } catch (err) {
       this.log.error('ignoring malformed authentication settings; keeping the previous ones', { error: String(err) });
-    }
-  }
-
-  private async loop(): Promise<void> {
-    const { namespace, name } = AUTHN_CONFIGMAP;
-    const base = `/api/v1/namespaces/${namespace}/configmaps`;
-    let backoff = 200;
-    while (!this.stopped) {
-      try {
-        const cm = await this.client.json<ConfigMap>('GET', `${base}/${name}`);
-        this.update(cm);
-        this.abort = new AbortController();
-        const res = await this.client.send('GET', base, {
-          query: { watch: 'true', fieldSelector: `metadata.name=${name}`, resourceVersion: cm.metadata.resourceVersion, timeoutSeconds: String(300 + Math.floor(Math.random() * 300)) },
-          signal: this.abort.signal,
-        });
-        if (res.statusCode !== 200) throw await apiErrorFrom(res, `watch ${base}`);
-        backoff = 200;
-        await readWatchStream(res, (ev) => {
-          if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.update(ev.object as ConfigMap);
-          if (ev.type === 'ERROR') throw new Error(`watch error: ${JSON.stringify(ev.object)}`);
-        });
-      } catch (err) {
-        if (this.stopped) break;
-        this.log.warn('reading kube-system/extension-apiserver-authentication failed; retrying', { error: String(err instanceof Error ? err.message : err), retryInMs: backoff });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5_000);
-      }
     }
   }
 }

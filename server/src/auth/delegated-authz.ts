@@ -3,7 +3,8 @@
 // delegating authorizer does. Health paths and system:masters are always
 // allowed without asking, as its defaults (AlwaysAllowPaths,
 // AlwaysAllowGroups) do.
-import type { RestClient } from '../kube/rest-client.ts';
+import { ExpiringCache } from '../../../client/src/expiring-cache.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { UserInfo } from './user.ts';
 
 export interface ResourceAttributes {
@@ -45,7 +46,7 @@ export class DelegatingAuthorizer implements Authorizer {
   private readonly client: RestClient;
   private readonly allowTtlMs: number;
   private readonly denyTtlMs: number;
-  private readonly cache = new Map<string, { decision: Decision; expires: number }>();
+  private readonly cache = new ExpiringCache<Decision>();
   readonly stats: AuthzStats = { hits: 0, misses: 0 };
 
   private readonly onLookup: ((hit: boolean) => void) | undefined;
@@ -67,30 +68,20 @@ export class DelegatingAuthorizer implements Authorizer {
       ...(Object.keys(user.extra).length ? { extra: user.extra } : {}),
       ...('resource' in attrs ? { resourceAttributes: attrs.resource } : { nonResourceAttributes: attrs.nonResource }),
     };
-    const key = JSON.stringify(spec);
-    const now = Date.now();
-    const hit = this.cache.get(key);
-    if (hit && hit.expires > now) {
-      this.stats.hits++;
-      this.onLookup?.(true);
-      return hit.decision;
-    }
-    this.stats.misses++;
-    this.onLookup?.(false);
+    const { value, hit } = await this.cache.getOrLoad(JSON.stringify(spec), () => this.review(spec), (d) => (d.allowed ? this.allowTtlMs : this.denyTtlMs));
+    if (hit) this.stats.hits++;
+    else this.stats.misses++;
+    this.onLookup?.(hit);
+    return value;
+  }
+
+  private async review(spec: object): Promise<Decision> {
     const res = await this.client.json<{ status?: { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string } }>(
       'POST',
       '/apis/authorization.k8s.io/v1/subjectaccessreviews',
       { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec }, timeoutMs: 10_000 },
     );
-    const decision: Decision = { allowed: res.status?.allowed === true, ...(res.status?.reason ? { reason: res.status.reason } : {}) };
-    if (this.cache.size > 10_000) this.evict(now);
-    this.cache.set(key, { decision, expires: now + (decision.allowed ? this.allowTtlMs : this.denyTtlMs) });
-    return decision;
-  }
-
-  private evict(now: number): void {
-    for (const [k, v] of this.cache) if (v.expires <= now) this.cache.delete(k);
-    if (this.cache.size > 10_000) this.cache.clear();
+    return { allowed: res.status?.allowed === true, ...(res.status?.reason ? { reason: res.status.reason } : {}) };
   }
 }
 

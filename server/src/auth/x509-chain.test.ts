@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { X509Certificate, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { issueCertificate, newCertificateAuthority, type CertificateAuthority } from '../tls/certificates.ts';
+import { issueCertificate, newCertificateAuthority, type CertificateAuthority } from '../../../client/src/certificates.ts';
 import { verifyClientChain } from './x509-chain.ts';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };

@@ -3,7 +3,7 @@
 // serverRelativeURL; `kubectl explain` reads the group-version document and
 // finds our kinds by their x-kubernetes-group-version-kind.
 import { createHash } from 'node:crypto';
-import { GROUP, VERSION } from '../api/types.ts';
+import { GROUP, VERSION } from '../../../api/src/names.ts';
 import { API_GROUP } from '../registry/customresources/resource.ts';
 import { META, PREFIX, SCHEMAS } from './openapi-schemas.ts';
 

@@ -1,7 +1,7 @@
 // Schemas of custom.example.com/v1, written once in OpenAPI v3 form; the v2
 // document is derived from them. Descriptions are what `kubectl explain`
 // prints, so they are written for users.
-import { GROUP, VERSION } from '../api/types.ts';
+import { GROUP, VERSION } from '../../../api/src/names.ts';
 
 export const PREFIX = 'com.example.custom.v1';
 export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';

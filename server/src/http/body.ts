@@ -1,14 +1,14 @@
 // Request bodies: JSON only, at most 3 MiB, as kube-apiserver limits JSON
 // request bodies.
 import type { IncomingMessage } from 'node:http';
-import { StatusError, newBadRequest } from '../status/status-error.ts';
+import { newBadRequest, newRequestEntityTooLarge, newUnsupportedMediaType } from '../status/status-error.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`);
+    throw newUnsupportedMediaType(['application/json']);
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) throw tooLarge(limit);
@@ -28,6 +28,4 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
   }
 }
 
-function tooLarge(limit: number): StatusError {
-  return new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
-}
+const tooLarge = newRequestEntityTooLarge;

@@ -1,7 +1,7 @@
 // Content negotiation as the apiserver does it: the Accept header's media
 // ranges in preference order, with the `as`/`g`/`v` parameters that ask for
 // a Table, PartialObjectMetadata or aggregated discovery instead of the object.
-import { StatusError } from '../status/status-error.ts';
+import { newNotAcceptable } from '../status/status-error.ts';
 
 export type Target =
   | { kind: 'json' }
@@ -59,7 +59,7 @@ export function negotiate(accept: string | undefined, allowed: ReadonlySet<Targe
     if (t) return t;
   }
   const types = ['application/json', ...(allowed.has('yaml') ? ['application/yaml'] : [])];
-  throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: ${types.join(', ')}`);
+  throw newNotAcceptable(types);
 }
 
 export const OBJECT_TARGETS: ReadonlySet<Target['kind']> = new Set(['json', 'yaml', 'table', 'partial']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry, Spec, StoredStatus } from '../api/types.ts';
+import type { HistoryEntry, Spec, StoredStatus } from '../../../api/src/types.ts';
 import { decideTransition, isRefusal, nextStateOf, positionOf, secondsInState, soakRemainingSeconds, type Position, type Refusal, type StoredLike, type Transition, type TransitionRequest } from './transitions.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');

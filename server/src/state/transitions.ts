@@ -1,6 +1,6 @@
 // The state machine's pure rules: where an object is on its path, what comes
 // next, and how long it must still soak. No I/O; `now` is passed in.
-import type { Spec, StoredStatus } from '../api/types.ts';
+import type { Spec, StoredStatus } from '../../../api/src/types.ts';
 
 export interface Position {
   /** status.state, or spec.states[0] for an object never moved. */

@@ -1,50 +1,6 @@
 // metav1.Status errors, named and shaped as k8s.io/apimachinery/pkg/api/errors
 // builds them, so kubectl and client libraries show them properly.
-
-export type StatusReason =
-  | 'BadRequest'
-  | 'Unauthorized'
-  | 'Forbidden'
-  | 'NotFound'
-  | 'AlreadyExists'
-  | 'Conflict'
-  | 'Gone'
-  | 'Expired'
-  | 'Invalid'
-  | 'MethodNotAllowed'
-  | 'NotAcceptable'
-  | 'RequestEntityTooLarge'
-  | 'UnsupportedMediaType'
-  | 'TooManyRequests'
-  | 'Timeout'
-  | 'ServiceUnavailable'
-  | 'InternalError';
-
-export interface StatusCause {
-  reason?: string;
-  message?: string;
-  field?: string;
-}
-
-export interface StatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  uid?: string;
-  causes?: StatusCause[];
-  retryAfterSeconds?: number;
-}
-
-export interface Status {
-  kind: 'Status';
-  apiVersion: 'v1';
-  metadata: Record<string, never>;
-  status: 'Failure';
-  message: string;
-  reason: StatusReason;
-  details?: StatusDetails;
-  code: number;
-}
+import type { Status, StatusDetails, StatusReason } from '../../../api/src/status.ts';
 
 /** The one error type handlers throw; http/write-status.ts serialises it. */
 export class StatusError extends Error {
@@ -75,6 +31,36 @@ export function newNotFound(gr: GroupResource, name: string): StatusError {
   return new StatusError(404, 'NotFound', `${qualified(gr)} "${name}" not found`, { name, group: gr.group, kind: gr.resource });
 }
 
+/** A path nothing serves (kube-apiserver's generic 404). */
+export function newPathNotFound(): StatusError {
+  return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+export function newMethodNotAllowed(): StatusError {
+  return new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+}
+
+/** No representation the client accepts: 406 naming the ones there are. */
+export function newNotAcceptable(types: readonly string[]): StatusError {
+  return new StatusError(406, 'NotAcceptable', `only the following media types are accepted: ${types.join(', ')}`);
+}
+
+export function newUnsupportedMediaType(types: readonly string[]): StatusError {
+  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);
+}
+
+export function newRequestEntityTooLarge(limit: number): StatusError {
+  return new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+}
+
+/** A resourceVersion the cache has not reached in time, as the apiserver's cacher answers it (504, retry in a second). */
+export function newTooLargeResourceVersion(rv: number, current: number): StatusError {
+  return new StatusError(504, 'Timeout', `Too large resource version: ${rv}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: '' }],
+    retryAfterSeconds: 1,
+  });
+}
+
 export function newConflict(gr: GroupResource, name: string, why: string): StatusError {
   return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, { name, group: gr.group, kind: gr.resource });
 }
@@ -99,6 +85,11 @@ export function newInvalid(kind: { group: string; kind: string }, name: string, 
 export function newForbidden(gr: GroupResource, name: string, why: string): StatusError {
   const message = name ? `${qualified(gr)} "${name}" is forbidden: ${why}` : `${qualified(gr)} is forbidden: ${why}`;
   return new StatusError(403, 'Forbidden', message, { name: name || undefined, group: gr.group, kind: gr.resource });
+}
+
+/** A non-resource path the user may not use. */
+export function newForbiddenPath(why: string): StatusError {
+  return new StatusError(403, 'Forbidden', `forbidden: ${why}`, {});
 }
 
 export function newUnauthorized(message = 'Unauthorized'): StatusError {

@@ -1,13 +1,12 @@
-// A watch-fed cache of the storage CRD, as client-go's reflector and the
-// apiserver's cacher do it: LIST, then WATCH from the list's resourceVersion
-// with bookmarks; re-watch from the last resourceVersion after a dropped
-// stream, re-LIST after 410 Expired. It keeps a window of recent events so
-// clients can watch from a resourceVersion, and answers 410 for older ones.
+// A watch-fed cache of the storage CRD, as the apiserver's cacher keeps one:
+// fed by the client's reflector (list, watch, re-list after 410), it holds
+// every object and a window of recent events so clients can watch from a
+// resourceVersion, and answers 410 for older ones.
 import { EventEmitter } from 'node:events';
-import type { StoredObject } from '../api/types.ts';
-import { STORAGE_GROUP, STORAGE_VERSION } from '../api/types.ts';
-import { readWatchStream } from '../../../plugin/src/kube/watch-stream.ts';
-import { apiErrorFrom, KubeApiError, type RestClient } from '../kube/rest-client.ts';
+import type { StoredObject } from '../../../api/src/types.ts';
+import { STORAGE_GROUP, STORAGE_VERSION } from '../../../api/src/names.ts';
+import { Reflector } from '../../../client/src/reflector.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -42,10 +41,9 @@ const LIST_PATH = `/apis/${STORAGE_GROUP}/${STORAGE_VERSION}/customresources`;
 const key = (ns: string, name: string) => `${ns}/${name}`;
 
 export class CrdWatchCache extends EventEmitter {
-  private readonly client: RestClient;
   private readonly log: Logger;
   private readonly historySize: number;
-  private readonly pageSize: number;
+  private readonly reflector: Reflector<StoredObject>;
   private readonly store = new Map<string, StoredObject>();
   private readonly history: CacheEvent[] = [];
   /** Watches may start at any resourceVersion >= this one. */
@@ -53,22 +51,36 @@ export class CrdWatchCache extends EventEmitter {
   private rv = 0;
   private synced = false;
   private live = false;
-  private stopped = false;
-  private abort: AbortController | undefined;
   private readonly subscribers = new Set<Subscriber>();
   private readonly rvWaiters: { rv: number; resolve: () => void }[] = [];
   private sortedKeys: string[] | undefined;
-  private running: Promise<void> | undefined;
 
   constructor(opts: CrdWatchCacheOptions) {
     super();
-    this.client = opts.client;
     this.log = opts.log;
     // Old versions are kept alive by the window: a bounded one bounds memory
     // under churn. A watcher further behind gets 410 and re-lists, as with
     // kube-apiserver's own watch cache.
     this.historySize = opts.historySize ?? 2_000;
-    this.pageSize = opts.pageSize ?? 500;
+    this.reflector = new Reflector<StoredObject>({
+      client: opts.client,
+      path: LIST_PATH,
+      description: 'customresources.example.com',
+      log: opts.log,
+      pageSize: opts.pageSize ?? 500,
+      store: {
+        replace: (items, rv) => this.replace(items, Number(rv)),
+        apply: (type, obj) => {
+          strip(obj);
+          this.apply(type, obj, Number(obj.metadata.resourceVersion));
+        },
+        bookmark: (rv) => {
+          this.advance(Number(rv));
+          for (const s of this.subscribers) s.onProgress?.(Number(rv));
+        },
+        setLive: (live) => this.setLive(live),
+      },
+    });
   }
 
   /** Synced with kube-apiserver and its watch stream is open. */
@@ -93,13 +105,11 @@ export class CrdWatchCache extends EventEmitter {
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.reflector.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort?.abort();
-    await this.running;
+  stop(): Promise<void> {
+    return this.reflector.stop();
   }
 
   get(namespace: string, name: string): StoredObject | undefined {
@@ -192,47 +202,13 @@ export class CrdWatchCache extends EventEmitter {
     this.emit(live ? 'ready' : 'unready');
   }
 
-  private async loop(): Promise<void> {
-    let needList = true;
-    let backoff = 200;
-    while (!this.stopped) {
-      try {
-        if (needList) {
-          await this.relist();
-          needList = false;
-        }
-        await this.watchOnce();
-        backoff = 200;
-      } catch (err) {
-        this.setLive(false);
-        if (this.stopped) break;
-        if (err instanceof KubeApiError && (err.code === 410 || err.reason === 'Expired' || err.reason === 'Gone')) {
-          this.log.info('watch of the storage CRD expired; re-listing', { resourceVersion: this.rv });
-          needList = true;
-          continue;
-        }
-        this.log.warn('list/watch of the storage CRD failed; retrying', { error: String(err instanceof Error ? err.message : err), retryInMs: backoff });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5_000);
-      }
-    }
-  }
-
-  private async relist(): Promise<void> {
+  /** The reflector's list: the first sync, or a re-list after a gap. */
+  private replace(items: StoredObject[], listRv: number): void {
     const fresh = new Map<string, StoredObject>();
-    let cont: string | undefined;
-    let listRv: number;
-    do {
-      const page = await this.client.json<{ metadata: { resourceVersion: string; continue?: string }; items: StoredObject[] }>('GET', LIST_PATH, {
-        query: { limit: String(this.pageSize), continue: cont },
-      });
-      for (const item of page.items) {
-        strip(item);
-        fresh.set(key(item.metadata.namespace, item.metadata.name), item);
-      }
-      listRv = Number(page.metadata.resourceVersion);
-      cont = page.metadata.continue || undefined;
-    } while (cont);
+    for (const item of items) {
+      strip(item);
+      fresh.set(key(item.metadata.namespace, item.metadata.name), item);
+    }
     if (!this.synced) {
       for (const [k, o] of fresh) this.store.set(k, o);
       this.sortedKeys = undefined;
@@ -255,34 +231,6 @@ export class CrdWatchCache extends EventEmitter {
     for (const c of changes) this.apply(c.type, c.object, Math.max(c.rv, this.rv));
     this.advance(listRv);
     this.log.info('storage CRD cache re-listed', { objects: fresh.size, changes: changes.length, resourceVersion: listRv });
-  }
-
-  private async watchOnce(): Promise<void> {
-    this.abort = new AbortController();
-    // Like the reflector: a random timeout spreads re-watches of many replicas.
-    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
-    const res = await this.client.send('GET', LIST_PATH, {
-      query: { watch: 'true', resourceVersion: String(this.rv), allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) },
-      signal: this.abort.signal,
-    });
-    if (res.statusCode !== 200) throw await apiErrorFrom(res, `watch ${LIST_PATH}`);
-    this.setLive(true);
-    await readWatchStream(res, (ev) => {
-      if (ev.type === 'ERROR') {
-        const st = ev.object as { code?: number; reason?: string; message?: string };
-        throw new KubeApiError(st.code ?? 500, st as never, st.message ?? 'watch error');
-      }
-      const obj = ev.object as StoredObject;
-      const rv = Number(obj.metadata.resourceVersion);
-      if (ev.type === 'BOOKMARK') {
-        this.advance(rv);
-        for (const s of this.subscribers) s.onProgress?.(rv);
-        return;
-      }
-      if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED' && ev.type !== 'DELETED') return;
-      strip(obj);
-      this.apply(ev.type, obj, rv);
-    });
   }
 }
 

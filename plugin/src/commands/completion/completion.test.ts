@@ -2,6 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import type { CommandContext } from '../context.ts';
 import type { Deps } from '../../deps.ts';
 import { newChalk } from '../../output/color.ts';
+import { buildParser } from '../../root-command.ts';
+import { COMMANDS } from '../registry.ts';
+import { GLOBAL_FLAGS } from '../shared/global-flags.ts';
 import { complete, completionScript, VERBS } from './completion.ts';
 
 function offlineCtx(): CommandContext & { client: ReturnType<typeof vi.fn> } {
@@ -57,7 +60,7 @@ describe('complete, offline', () => {
     { name: 'list --output with a prefix', words: ['list', '--output', 'y'], want: answer('yaml') },
     { name: 'describe-state -o', words: ['describe-state', 'checkout', '-o', ''], want: answer('json', 'yaml') },
     { name: 'list flags', words: ['list', '--w'], want: answer('--watch') },
-    { name: 'list short flags and globals', words: ['list', '-'], want: answer('--all-namespaces', '-A', '--selector', '-l', '--output', '-o', '--watch', '-w', '--no-headers', '--kubeconfig', '--context', '--cluster', '--user', '--namespace', '-n', '--as', '--as-group', '--request-timeout', '--server', '--token', '--insecure-skip-tls-verify', '--no-color', '--help') },
+    { name: 'list short flags and globals', words: ['list', '-'], want: answer('--all-namespaces', '-A', '--selector', '-l', '--output', '-o', '--watch', '-w', '--no-headers', '--kubeconfig', '--context', '--cluster', '--user', '--namespace', '-n', '--as', '--as-group', '--request-timeout', '--server', '-s', '--token', '--insecure-skip-tls-verify', '--no-color', '--help') },
     { name: 'promote flags', words: ['promote', 'checkout', '--r'], want: answer('--reason', '--request-timeout') },
     { name: 'version flags', words: ['version', '--c'], want: answer('--client', '--context', '--cluster') },
     { name: 'global flags before a verb', words: ['--as'], want: answer('--as', '--as-group') },
@@ -82,6 +85,21 @@ describe('complete, offline', () => {
     const ctx = offlineCtx();
     expect(await complete(ctx, words)).toBe(answer());
     expect(ctx.client).toHaveBeenCalledTimes(1);
+  });
+
+  // The parser and completion are built from the same tables: every flag
+  // completion offers for a verb is one the parser takes for it.
+  it.each(VERBS.map((verb) => ({ name: verb, verb })))('$name: every flag offered parses', async ({ verb }) => {
+    const offered = (await complete(offlineCtx(), [verb, '-'])).split('\n').filter((w) => w.startsWith('-') && w !== '--help');
+    expect(offered.length).toBeGreaterThan(0);
+    const spec = COMMANDS.find((c) => c.name === verb)!;
+    const positionals = spec.positionals.map((p) => p.choices?.[0] ?? 'x');
+    for (const flag of offered) {
+      const takesValue = [...spec.flags, ...GLOBAL_FLAGS].some((f) => f.type === 'string' && (`--${f.name}` === flag || `-${f.short}` === flag));
+      let selected = false;
+      await buildParser(() => (selected = true)).parseAsync([verb, ...positionals, flag, ...(takesValue ? ['v'] : [])]);
+      expect(selected, `${verb} ${flag}`).toBe(true);
+    }
   });
 
   it('passes -n, --context and --kubeconfig of the words on to the connection', async () => {

@@ -2,21 +2,18 @@
 // which answers in cobra's format (one candidate per line, then
 // `:<directive>`), so kubectl's own plugin completion can use it too through
 // the `kubectl_complete-custom` helper next to the executable.
-import { collectionPath, objectPath } from '../../api/paths.ts';
+import { collectionPath, objectPath } from '../../../../api/src/names.ts';
+import { flagWords, type Completion, type FlagSpec } from '../command-spec.ts';
 import type { CommandContext } from '../context.ts';
+import { COMMANDS } from '../registry.ts';
+import { GLOBAL_FLAGS } from '../shared/global-flags.ts';
 
-export const VERBS = ['list', 'describe-state', 'set-state', 'promote', 'version', 'install-certs', 'completion'];
-const GLOBAL_FLAGS = ['--kubeconfig', '--context', '--cluster', '--user', '--namespace', '-n', '--as', '--as-group', '--request-timeout', '--server', '--token', '--insecure-skip-tls-verify', '--no-color', '--help'];
-const VERB_FLAGS: Record<string, string[]> = {
-  list: ['--all-namespaces', '-A', '--selector', '-l', '--output', '-o', '--watch', '-w', '--no-headers'],
-  'describe-state': ['--output', '-o'],
-  'set-state': ['--reason', '--dry-run'],
-  promote: ['--reason', '--dry-run'],
-  version: ['--client'],
-  'install-certs': ['--renew', '--dry-run'],
-  completion: [],
-};
-const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--cluster', '--user', '--namespace', '-n', '--as', '--as-group', '--request-timeout', '--server', '--token', '--selector', '-l', '--output', '-o', '--reason']);
+/** The verbs, as the parser knows them (their tables in commands/registry.ts). */
+export const VERBS = COMMANDS.map((c) => c.name);
+const byVerb = new Map(COMMANDS.map((c) => [c.name, c] as const));
+const flagsOf = (verb: string | undefined): readonly FlagSpec[] => [...(byVerb.get(verb ?? '')?.flags ?? []), ...GLOBAL_FLAGS];
+/** Offered after the flags, as cobra offers it. */
+const HELP = '--help';
 /** cobra's ShellCompDirectiveNoFileComp: never fall back to file names. */
 const NO_FILE = 4;
 
@@ -58,7 +55,13 @@ interface Parsed {
   positionals: string[];
   flags: Record<string, string>;
   /** The flag whose value is being completed, if the word before the cursor takes one. */
-  valueFor?: string;
+  valueFor?: FlagSpec;
+}
+
+/** The flag a word names (`--output`, `-o`, `--output=…`), among the verb's and the global ones. */
+function flagNamed(word: string, verb: string | undefined): FlagSpec | undefined {
+  const w = word.split('=')[0]!;
+  return flagsOf(verb).find((f) => flagWords(f).includes(w));
 }
 
 function parseWords(words: string[]): Parsed {
@@ -69,13 +72,35 @@ function parseWords(words: string[]): Parsed {
     if (w.startsWith('-')) {
       const eq = w.indexOf('=');
       if (eq > 0) flags[w.slice(0, eq)] = w.slice(eq + 1);
-      else if (VALUE_FLAGS.has(w)) {
+      else if (flagNamed(w, positionals[0])?.type === 'string') {
         if (i + 1 < words.length - 1) flags[w] = words[++i]!;
-        else return { positionals, flags, valueFor: w };
+        else return { positionals, flags, valueFor: flagNamed(w, positionals[0])! };
       } else flags[w] = 'true';
     } else positionals.push(w);
   }
   return { positionals, flags };
+}
+
+/** What to look up in the cluster for a value, and how. */
+async function candidates(ctx: CommandContext, how: Completion | undefined, positionals: string[]): Promise<string[]> {
+  if (!how) return [];
+  if ('values' in how) return [...how.values];
+  const client = await ctx.client();
+  switch (how.lookup) {
+    case 'namespaces': {
+      const body = await client.json<{ items: { metadata: { name: string } }[] }>('GET', '/api/v1/namespaces');
+      return body.items.map((i) => i.metadata.name);
+    }
+    case 'names': {
+      const body = await client.json<{ items: { metadata: { name: string } }[] }>('GET', collectionPath(client.config.namespace));
+      return body.items.map((i) => i.metadata.name);
+    }
+    case 'states': {
+      // The states of the object named before, but the one it is in.
+      const body = await client.json<{ spec: { states: string[] }; status: { state: string } }>('GET', objectPath(client.config.namespace, positionals[1]!));
+      return body.spec.states.filter((s) => s !== body.status.state);
+    }
+  }
 }
 
 /** Candidates for the last word of `words` (the word under the cursor, possibly empty). */
@@ -83,7 +108,6 @@ export async function complete(ctx: CommandContext, words: string[]): Promise<st
   const cur = words[words.length - 1] ?? '';
   const p = parseWords(words);
   const done = (xs: string[]) => [...xs.filter((x) => x.startsWith(cur)), `:${NO_FILE}`].join('\n') + '\n';
-  if (p.valueFor === '-o' || p.valueFor === '--output') return done(p.positionals[0] === 'describe-state' ? ['json', 'yaml'] : ['wide', 'json', 'yaml', 'name']);
   const ns = p.flags['-n'] ?? p.flags['--namespace'];
   Object.assign(ctx.flags, {
     ...(ns ? { namespace: ns } : {}),
@@ -91,27 +115,12 @@ export async function complete(ctx: CommandContext, words: string[]): Promise<st
     ...(p.flags['--kubeconfig'] ? { kubeconfig: p.flags['--kubeconfig'] } : {}),
   });
   try {
-    if (p.valueFor === '-n' || p.valueFor === '--namespace') {
-      const client = await ctx.client();
-      const { body } = await client.json<{ items: { metadata: { name: string } }[] }>('GET', '/api/v1/namespaces');
-      return done(body.items.map((i) => i.metadata.name));
-    }
-    if (p.valueFor) return done([]);
-    if (cur.startsWith('-')) return done([...(VERB_FLAGS[p.positionals[0] ?? ''] ?? []), ...GLOBAL_FLAGS]);
+    if (p.valueFor) return done(await candidates(ctx, p.valueFor.complete, p.positionals));
     const verb = p.positionals[0];
+    if (cur.startsWith('-')) return done([...flagsOf(verb).flatMap(flagWords), HELP]);
     if (verb === undefined) return done(VERBS);
-    if (verb === 'completion') return done(p.positionals.length === 1 ? ['bash', 'zsh', 'fish'] : []);
-    if (!['describe-state', 'set-state', 'promote'].includes(verb)) return done([]);
-    const client = await ctx.client();
-    if (p.positionals.length === 1) {
-      const { body } = await client.json<{ items: { metadata: { name: string } }[] }>('GET', collectionPath(client.config.namespace));
-      return done(body.items.map((i) => i.metadata.name));
-    }
-    if (verb === 'set-state' && p.positionals.length === 2) {
-      const { body } = await client.json<{ spec: { states: string[] }; status: { state: string } }>('GET', objectPath(client.config.namespace, p.positionals[1]!));
-      return done(body.spec.states.filter((s) => s !== body.status.state));
-    }
-    return done([]);
+    const positional = byVerb.get(verb)?.positionals[p.positionals.length - 1];
+    return done(await candidates(ctx, positional?.complete, p.positionals));
   } catch {
     // Completion must never print errors into the user's command line.
     return done([]);

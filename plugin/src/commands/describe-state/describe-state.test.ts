@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StateView } from '../../api/paths.ts';
+import type { CustomResourceState } from '../../../../api/src/types.ts';
 import { newChalk } from '../../output/color.ts';
 import { renderPath, renderStateView } from '../../output/state-printer.ts';
 
@@ -11,7 +11,7 @@ const DAY = 24 * HOUR;
 const plain = newChalk(false);
 
 /** As state-rest.ts view() answers for an object mid-path, soaking, with a protected next state. */
-function soaking(): StateView {
+function soaking(): CustomResourceState {
   return {
     kind: 'CustomResourceState',
     apiVersion: 'custom.example.com/v1',
@@ -36,7 +36,7 @@ function soaking(): StateView {
 }
 
 /** As view() answers when spec.states no longer lists the current state. */
-function invalid(): StateView {
+function invalid(): CustomResourceState {
   return {
     kind: 'CustomResourceState',
     apiVersion: 'custom.example.com/v1',
@@ -79,7 +79,7 @@ describe('renderStateView goldens', () => {
 describe('renderStateView lines', () => {
   const line = (text: string, key: string) => text.split('\n').find((l) => l.startsWith(`${key}:`))?.replace(/^\S[^:]*:\s+/, '');
 
-  it.each<{ name: string; view: () => StateView; key: string; want: string }>([
+  it.each<{ name: string; view: () => CustomResourceState; key: string; want: string }>([
     { name: 'history newest first', view: soaking, key: 'History', want: '(newest first)' },
     { name: 'no history', view: () => ({ ...soaking(), history: [] }), key: 'History', want: '<none>' },
     {

@@ -5,8 +5,9 @@
 // kube-aggregator verifies the backend (never insecureSkipTLSVerify).
 // Idempotent: a valid certificate is kept unless --renew.
 import { X509Certificate } from 'node:crypto';
-import { APISERVICE } from '../../api/paths.ts';
-import { ApiError, UsageError } from '../../errors/errors.ts';
+import { APISERVICE } from '../../../../api/src/names.ts';
+import { ApiError } from '../../../../client/src/errors.ts';
+import { UsageError } from '../../errors/errors.ts';
 import type { CommandContext } from '../context.ts';
 
 export const NAMESPACE = 'custom-system';
@@ -49,7 +50,7 @@ export async function runInstallCerts(ctx: CommandContext, opts: { renew: boolea
   }
   let existing: Secret | undefined;
   try {
-    existing = (await client.json<Secret>('GET', secretPath)).body;
+    existing = await client.json<Secret>('GET', secretPath);
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 404)) throw e;
   }
@@ -59,7 +60,7 @@ export async function runInstallCerts(ctx: CommandContext, opts: { renew: boolea
     caPem = unb64(existing!.data!['ca.crt']);
     out.write(`secret/${SECRET} unchanged (valid until ${new X509Certificate(unb64(existing!.data!['tls.crt'])).validTo})\n`);
   } else {
-    const { issueCertificate, newCertificateAuthority } = await import('../../../../server/src/tls/certificates.ts');
+    const { issueCertificate, newCertificateAuthority } = await import('../../../../client/src/certificates.ts');
     const ca = await newCertificateAuthority(`kubectl-custom-backend-ca@${Math.floor(ctx.deps.clock.now().getTime() / 1000)}`);
     const serving = await issueCertificate(ca, { commonName: DNS_NAMES[0]!, dnsNames: DNS_NAMES, usage: 'server' });
     caPem = ca.cert;

@@ -1,85 +1,23 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { StoredObject } from '../../../../server/src/api/types.ts';
-import { table } from '../../../../server/src/registry/customresources/table-columns.ts';
-import { toCustomResource } from '../../../../server/src/registry/customresources/view.ts';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors/errors.ts';
 import { newChalk } from '../../output/color.ts';
 import { printTable, type PrintOptions, type ServerTable } from '../../output/table-printer.ts';
 import { parseListOutput } from './list.ts';
 
-const NOW = new Date('2025-06-01T12:00:00Z');
-const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
-const MIN = 60;
-const HOUR = 3600;
-const DAY = 24 * HOUR;
-
-function stored(name: string, namespace: string, created: number, spec: StoredObject['spec'], status?: StoredObject['status']): StoredObject {
-  return {
-    apiVersion: 'example.com/v1',
-    kind: 'CustomResource',
-    metadata: { name, namespace, uid: `uid-${name}`, resourceVersion: '42', creationTimestamp: ago(created) },
-    spec,
-    ...(status ? { status } : {}),
-  };
-}
-
-/** One object in each situation the list shows; `ns` places them for --all-namespaces. */
-function objects(ns: (name: string) => string = () => 'shop'): StoredObject[] {
-  return [
-    // Never moved: the first state since creation.
-    stored('api-gateway', ns('api-gateway'), 2 * DAY + 3 * HOUR, { name: 'API Gateway', states: ['dev', 'staging', 'prod'] }),
-    // Mid-path, with soak time left before promote.
-    stored(
-      'checkout',
-      ns('checkout'),
-      10 * DAY,
-      { name: 'Checkout Service', states: ['dev', 'staging', 'prod'], protectedStates: ['prod'], minSoakSeconds: { staging: 2 * HOUR } },
-      {
-        state: 'staging',
-        stateSince: ago(45 * MIN),
-        history: [
-          { action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(3 * DAY) },
-          { action: 'set-state', from: 'staging', to: 'dev', user: 'bob', time: ago(2 * DAY), reason: 'roll back' },
-          { action: 'promote', from: 'dev', to: 'staging', user: 'carol@example.com', time: ago(45 * MIN), reason: 'fix deployed' },
-        ],
-      },
-    ),
-    // At the last state.
-    stored(
-      'payments',
-      ns('payments'),
-      400 * DAY,
-      { name: 'Payments', states: ['dev', 'qa', 'staging', 'prod'], protectedStates: ['staging', 'prod'] },
-      { state: 'prod', stateSince: ago(90), history: [{ action: 'promote', from: 'staging', to: 'prod', user: 'system:serviceaccount:ci:deployer', time: ago(90), reason: 'release 2.4' }] },
-    ),
-    // In a state its spec no longer lists.
-    stored(
-      'search',
-      ns('search'),
-      30 * DAY,
-      { name: 'Search', states: ['dev', 'prod'] },
-      { state: 'qa', stateSince: ago(26 * HOUR), history: [{ action: 'set-state', from: 'dev', to: 'qa', user: 'dave', time: ago(26 * HOUR) }] },
-    ),
-  ];
-}
-
-/** The Table the server sends for these objects, as the plugin receives it (through JSON). */
-function serverTable(objs: StoredObject[]): ServerTable {
-  const t = table(
-    objs.map((o) => toCustomResource(o, NOW)),
-    NOW,
-    'Object',
-    'v1',
-    { resourceVersion: '42' },
-  );
-  return JSON.parse(JSON.stringify(t)) as ServerTable;
-}
+/**
+ * The backend's Tables for a set of objects (api/testdata/tables.json, which
+ * the server's table-columns test keeps true), as the plugin receives them.
+ */
+type TableSet = 'shop' | 'all-namespaces';
+const CONTRACT = JSON.parse(readFileSync(new URL('../../../../api/testdata/tables.json', import.meta.url), 'utf8')) as { sets: Record<TableSet, { table: ServerTable }> };
+const serverTable = (set: TableSet): ServerTable => structuredClone(CONTRACT.sets[set].table);
 
 const plain = newChalk(false);
 
-function print(opts: Partial<PrintOptions> = {}, objs = objects()): string {
-  return printTable(serverTable(objs), { wide: false, allNamespaces: false, chalk: plain, ...opts });
+function print(opts: Partial<PrintOptions> = {}, set: TableSet = 'shop'): string {
+  return printTable(serverTable(set), { wide: false, allNamespaces: false, chalk: plain, ...opts });
 }
 
 function checkLayout(text: string): void {
@@ -112,7 +50,7 @@ describe('list output (server columns, plugin layout)', () => {
   });
 
   it('--all-namespaces adds NAMESPACE first', async () => {
-    const text = print({ allNamespaces: true }, objects((n) => (n === 'payments' ? 'payments' : n === 'search' ? 'web' : 'shop')));
+    const text = print({ allNamespaces: true }, 'all-namespaces');
     checkLayout(text);
     expect(text.split('\n')[0]).toMatch(/^NAMESPACE {3}NAME /);
     await expect(text).toMatchFileSnapshot('./testdata/list-all-namespaces.golden.txt');

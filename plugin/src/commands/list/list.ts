@@ -2,11 +2,15 @@
 // keeps it current (redrawn in place on a terminal, one line per change
 // otherwise); -o json|yaml|name for scripts.
 import { stringify } from 'yaml';
-import { collectionPath, TABLE_ACCEPT } from '../../api/paths.ts';
-import { ApiError, UsageError } from '../../errors/errors.ts';
-import { readWatchStream } from '../../kube/watch-stream.ts';
+import { collectionPath } from '../../../../api/src/names.ts';
+import { ApiError } from '../../../../client/src/errors.ts';
+import { UsageError } from '../../errors/errors.ts';
+import { readWatchStream } from '../../../../client/src/watch-stream.ts';
 import { headerTexts, layout, printTable, rowTexts, type ServerTable, type TableRow } from '../../output/table-printer.ts';
 import type { CommandContext } from '../context.ts';
+
+/** A server-side Table, as kubectl get asks for one (with the plain object as fallback). */
+export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
 export type ListOutput = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 
@@ -34,7 +38,7 @@ export async function runList(ctx: CommandContext, opts: ListOptions): Promise<v
   const query = { ...(opts.selector ? { labelSelector: opts.selector } : {}) };
   const { out, err } = ctx.deps.streams;
   if (opts.output === 'json' || opts.output === 'yaml' || opts.output === 'name') {
-    const { body } = await client.json<{ items: { metadata: { name: string } }[] }>('GET', path, { query });
+    const body = await client.json<{ items: { metadata: { name: string } }[] }>('GET', path, { query });
     if (opts.output === 'json') out.write(JSON.stringify(body, null, 2) + '\n');
     else if (opts.output === 'yaml') out.write(stringify(body));
     else for (const i of body.items) out.write(`customresource.custom.example.com/${i.metadata.name}\n`);
@@ -44,7 +48,7 @@ export async function runList(ctx: CommandContext, opts: ListOptions): Promise<v
   // the path (spec.states); otherwise the default metadata is enough and the
   // answer is a third of the size.
   const include = ctx.chalk.level > 0 ? 'Object' : 'Metadata';
-  const { body: table } = await client.json<ServerTable>('GET', path, { query: { ...query, includeObject: include }, accept: TABLE_ACCEPT });
+  const table = await client.json<ServerTable>('GET', path, { query: { ...query, includeObject: include }, accept: TABLE_ACCEPT });
   const print = { wide: opts.output === 'wide', allNamespaces: opts.allNamespaces, noHeaders: opts.noHeaders, chalk: ctx.chalk };
   if (!opts.watch) {
     if (!table.rows?.length) {
@@ -90,7 +94,7 @@ async function watchTable(ctx: CommandContext, path: string, query: Record<strin
   else out.write(printTable(first, print));
   // The watch's resourceVersion is too old (410, before or inside the stream): list again and show the result.
   const relist = async () => {
-    const { body } = await client.json<ServerTable>('GET', path, { query, accept: TABLE_ACCEPT });
+    const body = await client.json<ServerTable>('GET', path, { query, accept: TABLE_ACCEPT });
     load(body);
     if (tty) redraw();
     else for (const r of sorted()) line(r);

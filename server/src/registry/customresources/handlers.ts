@@ -2,12 +2,12 @@
 // storage and the state REST objects; this file only decodes requests and
 // encodes answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP_RESOURCE } from '../../api/types.ts';
+import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
 import type { UserInfo } from '../../auth/user.ts';
 import { negotiate, OBJECT_TARGETS, PLAIN_TARGETS, type Target } from '../../http/negotiate.ts';
 import { writeObject } from '../../http/respond.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
-import { newBadRequest, newMethodNotSupported, StatusError } from '../../status/status-error.ts';
+import { newBadRequest, newMethodNotAllowed, newMethodNotSupported, newPathNotFound } from '../../status/status-error.ts';
 import { parseListOptions } from './list-options.ts';
 import type { CustomResourceStorage } from './storage.ts';
 import { table, type IncludeObject } from './table-columns.ts';
@@ -32,21 +32,17 @@ function includeObjectOf(url: URL): IncludeObject {
   throw newBadRequest(`Unable to convert to Table as requested: includeObject: Invalid value: ${JSON.stringify(v)}: must be 'Metadata', 'Object', 'None', or empty`);
 }
 
-function methodNotAllowed(): StatusError {
-  return new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
-}
-
 export async function handleResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo, url: URL, deps: ResourceHandlerDeps): Promise<void> {
   const { storage } = deps;
   const now = storage.clock.now();
   if (info.subresource) {
     const sub = deps.subresources[info.subresource];
-    if (!sub || !info.name || !info.namespace) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
-    if (!sub.verbs.includes(info.verb)) throw methodNotAllowed();
+    if (!sub || !info.name || !info.namespace) throw newPathNotFound();
+    if (!sub.verbs.includes(info.verb)) throw newMethodNotAllowed();
     return sub.handle(req, res, info, user, url);
   }
   if (info.verb === 'get' && info.name) {
-    if (!info.namespace) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+    if (!info.namespace) throw newPathNotFound();
     const target = negotiate(req.headers.accept, OBJECT_TARGETS);
     const obj = storage.get(info.namespace, info.name);
     return writeTarget(res, target, url, [obj], now, { resourceVersion: obj.metadata.resourceVersion }, obj);
@@ -67,7 +63,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     // Objects are written through the storage CRD; here they only change state.
     throw newMethodNotSupported(GROUP_RESOURCE, info.verb);
   }
-  throw methodNotAllowed();
+  throw newMethodNotAllowed();
 }
 
 function writeTarget(

@@ -1,7 +1,7 @@
 // What custom.example.com/v1 serves, described once: discovery (legacy and
 // aggregated) and OpenAPI are generated from this, so they can only
 // advertise what the router really serves.
-import { GROUP, KIND, RESOURCE, SINGULAR, VERSION } from '../../api/types.ts';
+import { GROUP, KIND, RESOURCE, SINGULAR, STATE_KIND, VERSION } from '../../../../api/src/names.ts';
 
 export interface SubresourceDef {
   name: string;
@@ -19,8 +19,6 @@ export interface ResourceDef {
   categories?: string[];
   subresources: SubresourceDef[];
 }
-
-export const STATE_KIND = 'CustomResourceState';
 
 export const CUSTOMRESOURCES: ResourceDef = {
   name: RESOURCE,

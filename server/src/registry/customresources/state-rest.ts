@@ -5,21 +5,23 @@
 // conflict the object is read again and the rules are checked again, never a
 // stale decision retried.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP, GROUP_RESOURCE, GROUP_VERSION, KIND, STORAGE_GROUP, STORAGE_VERSION, type HistoryEntry, type StoredObject } from '../../api/types.ts';
+import { GROUP, GROUP_RESOURCE, GROUP_VERSION, KIND, STATE_KIND, STORAGE_GROUP, STORAGE_VERSION } from '../../../../api/src/names.ts';
+import type { HistoryEntry, StoredObject } from '../../../../api/src/types.ts';
 import type { Authorizer } from '../../auth/delegated-authz.ts';
 import type { UserInfo } from '../../auth/user.ts';
 import { readJsonBody } from '../../http/body.ts';
 import { negotiate, PLAIN_TARGETS } from '../../http/negotiate.ts';
 import { writeObject } from '../../http/respond.ts';
-import type { EventRecorder } from '../../kube/event-recorder.ts';
-import { KubeApiError, type RestClient } from '../../kube/rest-client.ts';
+import type { EventRecorder } from '../../../../client/src/event-recorder.ts';
+import { ApiError } from '../../../../client/src/errors.ts';
+import type { RestClient } from '../../../../client/src/rest-client.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
 import { decideTransition, isRefusal, type TransitionRequest } from '../../state/transitions.ts';
 import { newBadRequest, newConflict, newForbidden, newInternalError, newInvalid, newNotFound, newServiceUnavailable, StatusError } from '../../status/status-error.ts';
 import type { SubresourceHandler } from './handlers.ts';
-import { STATE_KIND } from './resource.ts';
+
 import type { Clock, CustomResourceStorage } from './storage.ts';
 import { toCustomResource } from './view.ts';
 
@@ -207,17 +209,17 @@ export class StateRest {
         this.d.log.info('state changed', { object: `${ns}/${name}`, action: request.action, from: decision.from, to: decision.to, user: user.name, resourceVersion: written.metadata.resourceVersion });
         return written;
       } catch (err) {
-        if (err instanceof KubeApiError && err.code === 409 && attempt < MAX_ATTEMPTS) {
+        if (err instanceof ApiError && err.code === 409 && attempt < MAX_ATTEMPTS) {
           // Someone else changed the object since it was read: read it fresh
           // from kube-apiserver and decide again.
           obj = await this.fetch(ns, name);
           continue;
         }
-        if (err instanceof KubeApiError && err.code === 404) throw newNotFound(GROUP_RESOURCE, name);
-        if (err instanceof KubeApiError && err.code === 409) throw newConflict(GROUP_RESOURCE, name, 'the object kept changing while this change was being made; retry');
-        if (err instanceof KubeApiError && err.code === 422) throw newInternalError(`the storage CRD refused the new status: ${err.message}`);
-        if (err instanceof KubeApiError && (err.code === 503 || err.code === 504 || err.code === 429)) throw newServiceUnavailable(`kube-apiserver is not available to store the change: ${err.message}`);
-        throw err instanceof KubeApiError ? newInternalError(err.message) : err;
+        if (err instanceof ApiError && err.code === 404) throw newNotFound(GROUP_RESOURCE, name);
+        if (err instanceof ApiError && err.code === 409) throw newConflict(GROUP_RESOURCE, name, 'the object kept changing while this change was being made; retry');
+        if (err instanceof ApiError && err.code === 422) throw newInternalError(`the storage CRD refused the new status: ${err.message}`);
+        if (err instanceof ApiError && (err.code === 503 || err.code === 504 || err.code === 429)) throw newServiceUnavailable(`kube-apiserver is not available to store the change: ${err.message}`);
+        throw err instanceof ApiError ? newInternalError(err.message) : err;
       }
     }
   }
@@ -228,7 +230,7 @@ export class StateRest {
       delete o.metadata['managedFields'];
       return o;
     } catch (err) {
-      if (err instanceof KubeApiError && err.code === 404) throw newNotFound(GROUP_RESOURCE, name);
+      if (err instanceof ApiError && err.code === 404) throw newNotFound(GROUP_RESOURCE, name);
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredObject, StoredStatus } from '../../api/types.ts';
+import type { StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import { parseFieldSelector } from '../../selectors/field-selector.ts';
 import { parseLabelSelector } from '../../selectors/label-selector.ts';
 import type { CacheEvent } from '../../store/crd-watch-cache.ts';

@@ -1,9 +1,10 @@
 // The read side of customresources: get, list and watch, served from the
 // watch-fed cache of the storage CRD. Each object is converted to its
 // custom.example.com view (computed status) on the way out.
-import { GROUP_RESOURCE, GROUP_VERSION, LIST_KIND, type CustomResource, type CustomResourceList, type StoredObject } from '../../api/types.ts';
+import { GROUP_RESOURCE, GROUP_VERSION, LIST_KIND } from '../../../../api/src/names.ts';
+import type { CustomResource, CustomResourceList, StoredObject } from '../../../../api/src/types.ts';
 import type { CacheEvent, CrdWatchCache } from '../../store/crd-watch-cache.ts';
-import { newNotFound, newResourceExpired, newServiceUnavailable, StatusError } from '../../status/status-error.ts';
+import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
 import { positionOf } from '../../state/transitions.ts';
 import { encodeContinue, type ListOptions } from './list-options.ts';
 import { toCustomResource } from './view.ts';
@@ -46,10 +47,7 @@ export class CustomResourceStorage {
   /** Waits until the cache has seen `rv`; 504 Timeout with cause ResourceVersionTooLarge otherwise. */
   async waitForResourceVersion(rv: number): Promise<void> {
     if (await this.cache.waitFor(rv, TOO_LARGE_RV_WAIT_MS)) return;
-    throw new StatusError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.cache.resourceVersion}`, {
-      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: '' }],
-      retryAfterSeconds: 1,
-    });
+    throw newTooLargeResourceVersion(rv, this.cache.resourceVersion);
   }
 
   get(namespace: string, name: string): CustomResource {

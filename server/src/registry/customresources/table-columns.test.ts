@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CustomResource, HistoryEntry, Spec, StoredObject, StoredStatus } from '../../api/types.ts';
+import type { CustomResource, HistoryEntry, Spec, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import { COLUMNS, rowCells, table, tableRow } from './table-columns.ts';
 import { toCustomResource } from './view.ts';
 
@@ -111,5 +113,23 @@ describe('tableRow and table', () => {
 
   it('leaves the columns out when asked (watch events after the first)', () => {
     expect(table([o], NOW, 'None', 'v1', {}, false).columnDefinitions).toEqual([]);
+  });
+});
+
+// api/testdata/tables.json holds stored objects and the Tables served for
+// them; the plugin's printer tests print those Tables. This keeps both sides
+// of that contract in step: change a column and this fails until the file is
+// regenerated (vitest -u), which then shows in the plugin's golden files.
+describe('the Tables in api/testdata/tables.json', () => {
+  const file = new URL('../../../../api/testdata/tables.json', import.meta.url);
+  const contract = JSON.parse(readFileSync(file, 'utf8')) as { now: string; note: string; sets: Record<string, { objects: StoredObject[]; table: unknown }> };
+
+  it('are what the server serves for their objects', async () => {
+    const now = new Date(contract.now);
+    const sets = Object.fromEntries(
+      Object.entries(contract.sets).map(([name, { objects }]) => [name, { objects, table: JSON.parse(JSON.stringify(table(objects.map((o) => toCustomResource(o, now)), now, 'Object', 'v1', { resourceVersion: '42' }))) as unknown }]),
+    );
+    expect(Object.keys(sets).length).toBeGreaterThan(0);
+    await expect(JSON.stringify({ ...contract, sets }, null, 2) + '\n').toMatchFileSnapshot(fileURLToPath(file));
   });
 });

@@ -1,8 +1,8 @@
 // The one definition of the columns people see, for `kubectl get
 // customresources.custom.example.com` and for `kubectl custom list` alike
 // (the plugin asks for a Table and prints what comes back).
-import type { CustomResource } from '../../api/types.ts';
-import { humanDuration } from '../../printers/human-duration.ts';
+import type { CustomResource } from '../../../../api/src/types.ts';
+import { humanDuration } from '../../../../api/src/human-duration.ts';
 
 export interface ColumnDefinition {
   name: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry, Spec, Status, StoredObject, StoredStatus } from '../../api/types.ts';
+import type { HistoryEntry, Spec, Status, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import { toCustomResource } from './view.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');

@@ -1,6 +1,7 @@
 // How a stored CRD object is served on custom.example.com: same metadata,
 // spec, stored status, plus computed status fields.
-import { GROUP_VERSION, KIND, type CustomResource, type StoredObject } from '../../api/types.ts';
+import { GROUP_VERSION, KIND } from '../../../../api/src/names.ts';
+import type { CustomResource, StoredObject } from '../../../../api/src/types.ts';
 import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds } from '../../state/transitions.ts';
 
 /** Metadata the backend never serves: it belongs to the storage object's writers. */

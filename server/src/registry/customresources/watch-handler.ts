@@ -4,7 +4,7 @@
 // up is closed (clients re-watch from their last resourceVersion) rather than
 // buffered without bound.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP_VERSION, KIND } from '../../api/types.ts';
+import { GROUP_VERSION, KIND } from '../../../../api/src/names.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Target } from '../../http/negotiate.ts';
 import { newResourceExpired } from '../../status/status-error.ts';

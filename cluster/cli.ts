@@ -7,14 +7,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildExecutable, upToDate } from '../../scripts/build-plugin.ts';
+import { buildExecutable, upToDate } from '../scripts/build-plugin.ts';
 import type { BackendInfo } from './backend.ts';
 import { ensureBinaries } from './binaries.ts';
 import { apiserverGet, stopCluster, type ClusterInfo } from './control-plane.ts';
 import { isAlive, stopProcess } from './processes.ts';
 import { startStack } from './stack.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const STATE_DIR = join(ROOT, '.cluster');
 const STATE_FILE = join(STATE_DIR, 'cluster.json');
 const BIN = join(STATE_DIR, 'bin');
@@ -136,7 +136,7 @@ try {
       await demo();
       break;
     default:
-      log('usage: node test/cluster/cli.ts build|up|down|demo');
+      log('usage: node cluster/cli.ts build|up|down|demo');
       process.exitCode = 2;
   }
 } catch (err) {

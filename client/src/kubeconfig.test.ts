@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../errors/errors.ts';
+import { ConfigError } from './errors.ts';
 import { loadRawConfig, parseTimeout, resolveConfig, type ConnectionFlags, type Env, type ResolvedConfig } from './kubeconfig.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -1,29 +1,35 @@
-// Kubernetes Events on the storage object, as client-go's recorder writes
-// them (core/v1, a unique name per event). Best effort: a change that was
-// written is not undone because its Event could not be recorded.
+// Kubernetes Events about an object, as client-go's recorder writes them
+// (core/v1, a unique name per event). Best effort: a change that was written
+// is not undone because its Event could not be recorded.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { StoredObject } from '../api/types.ts';
-import type { Logger } from '../log/logger.ts';
+import type { ClientLogger } from './logger.ts';
 import type { RestClient } from './rest-client.ts';
 
-export const COMPONENT = 'kubectl-custom-backend';
+/** The object an Event is about (involvedObject). */
+export interface EventSubject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string };
+}
 
 export interface EventRecorder {
-  record(obj: StoredObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+  record(obj: EventSubject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
 export class ApiEventRecorder implements EventRecorder {
   private readonly client: RestClient;
-  private readonly log: Logger;
+  private readonly log: ClientLogger;
+  private readonly component: string;
   private readonly instance = hostname();
 
-  constructor(client: RestClient, log: Logger) {
+  constructor(client: RestClient, log: ClientLogger, component: string) {
     this.client = client;
     this.log = log;
+    this.component = component;
   }
 
-  async record(obj: StoredObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  async record(obj: EventSubject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const now = new Date().toISOString();
     const ns = obj.metadata.namespace;
     const body = {
@@ -41,8 +47,8 @@ export class ApiEventRecorder implements EventRecorder {
       reason,
       message: message.slice(0, 1024),
       type,
-      source: { component: COMPONENT, host: this.instance },
-      reportingComponent: COMPONENT,
+      source: { component: this.component, host: this.instance },
+      reportingComponent: this.component,
       reportingInstance: this.instance,
       firstTimestamp: now,
       lastTimestamp: now,

@@ -2,7 +2,7 @@
 // ExecCredential, stderr goes to the user's terminal, stdin is the user's
 // when the plugin may be interactive, and KUBERNETES_EXEC_INFO tells it so.
 import { spawn } from 'node:child_process';
-import { ConfigError } from '../errors/errors.ts';
+import { ConfigError } from './errors.ts';
 import type { ExecConfig } from './kubeconfig.ts';
 
 export interface ExecResult {

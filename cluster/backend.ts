@@ -8,13 +8,13 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { issueCertificate, newCertificateAuthority } from '../../server/src/tls/certificates.ts';
+import { issueCertificate, newCertificateAuthority } from '../client/src/certificates.ts';
 import { apiServiceAvailability, registerLocalApiService } from './aggregation.ts';
 import type { ClusterInfo } from './control-plane.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort, isAlive, startProcess, stopProcess, waitFor, type Started } from './processes.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BACKEND_SERVICE = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
 export const BACKEND_SERVICE_ACCOUNT = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
 

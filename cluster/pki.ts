@@ -6,7 +6,7 @@ import {
   newSigningKeyPair,
   type CertificateAuthority,
   type KeyPairPem,
-} from '../../server/src/tls/certificates.ts';
+} from '../client/src/certificates.ts';
 
 /** The users every cluster has, as client certificates (CN = user, O = groups). */
 export const USERS = {

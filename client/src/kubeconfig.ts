@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError } from '../errors/errors.ts';
+import { ConfigError } from './errors.ts';
 
 export interface ConnectionFlags {
   kubeconfig?: string;
@@ -197,7 +197,8 @@ export function parseTimeout(s: string | undefined): number {
   return Math.round(total);
 }
 
-function inCluster(flags: ConnectionFlags, env: Env): ResolvedConfig | undefined {
+/** The pod's service account, as client-go's rest.InClusterConfig; undefined outside a pod. */
+export function inClusterConfig(flags: ConnectionFlags, env: Env): ResolvedConfig | undefined {
   if (!env.KUBERNETES_SERVICE_HOST || !env.KUBERNETES_SERVICE_PORT || !existsSync(join(IN_CLUSTER_DIR, 'token'))) return undefined;
   const host = env.KUBERNETES_SERVICE_HOST.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST;
   const nsFile = join(IN_CLUSTER_DIR, 'namespace');
@@ -216,7 +217,7 @@ function inCluster(flags: ConnectionFlags, env: Env): ResolvedConfig | undefined
 export function resolveConfig(flags: ConnectionFlags, env: Env): ResolvedConfig {
   const raw = loadRawConfig(flags, env);
   if (raw.files.length === 0 && !flags.server) {
-    const ic = inCluster(flags, env);
+    const ic = inClusterConfig(flags, env);
     if (ic) return ic;
     const { files } = kubeconfigFiles(flags, env);
     throw new ConfigError(`no kubeconfig found (looked for ${files.join(', ')}); set KUBECONFIG or pass --kubeconfig`);

@@ -1,18 +1,6 @@
 // The wire types of custom.example.com/v1 (served by the backend) and of the
 // storage CRD example.com/v1. Field names are spelled exactly as on the wire.
-
-export const GROUP = 'custom.example.com';
-export const VERSION = 'v1';
-export const GROUP_VERSION = `${GROUP}/${VERSION}`;
-export const KIND = 'CustomResource';
-export const LIST_KIND = 'CustomResourceList';
-export const RESOURCE = 'customresources';
-export const SINGULAR = 'customresource';
-
-export const STORAGE_GROUP = 'example.com';
-export const STORAGE_VERSION = 'v1';
-
-export const GROUP_RESOURCE = { group: GROUP, resource: RESOURCE } as const;
+import type { GROUP_VERSION, KIND, LIST_KIND, STATE_KIND } from './names.ts';
 
 export interface ObjectMeta {
   name: string;
@@ -100,3 +88,33 @@ export interface CustomResourceList {
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** Why promote would be refused now; describe-state lists every one that applies. */
+export type PromoteBlocker = 'invalid-state' | 'last-state' | 'soak' | 'permission' | 'enter-permission';
+
+/** The describe-state document (kind CustomResourceState): GET …/state, and the answer to every change. */
+export interface CustomResourceState {
+  kind: typeof STATE_KIND;
+  apiVersion: typeof GROUP_VERSION;
+  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; generation?: number; creationTimestamp?: string };
+  displayName: string;
+  state: string;
+  stateSince?: string;
+  secondsInState?: number;
+  path: string[];
+  position: number;
+  nextState?: string;
+  valid: boolean;
+  message?: string;
+  protectedStates: string[];
+  gates: {
+    minSoakSeconds: number;
+    soakRemainingSeconds: number;
+    nextStateProtected: boolean;
+    reasonRequired: boolean;
+    /** PromoteBlocker values; a client shows ones it does not know as they are (a newer server may send more). */
+    promoteBlockedBy: string[];
+  };
+  allowed: { promote: boolean; promoteVerb: boolean; setState: boolean; enterNextState: boolean };
+  history: HistoryEntry[];
+}

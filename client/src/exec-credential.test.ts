@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../errors/errors.ts';
+import { ConfigError } from './errors.ts';
 import { execInfo, runExecCredential, type ExecIO } from './exec-credential.ts';
 import type { ExecConfig } from './kubeconfig.ts';
 

@@ -1,0 +1,140 @@
+// client-go's reflector: LIST (in pages), then WATCH from the list's
+// resourceVersion with bookmarks; a dropped or ended stream is watched again
+// from the last resourceVersion seen, a 410 Expired lists again, and other
+// failures back off (200 ms doubling to 5 s). The store decides what a list
+// or an event means; this loop only keeps it fed.
+import { apiErrorFromWatchEvent, isResourceExpired } from './errors.ts';
+import type { ClientLogger } from './logger.ts';
+import type { RestClient } from './rest-client.ts';
+import { readWatchStream } from './watch-stream.ts';
+
+export interface ObjectWithVersion {
+  metadata: { resourceVersion?: string };
+}
+
+export interface ReflectorStore<T> {
+  /** The whole collection at `resourceVersion`: the first sync, and every re-list after a gap. */
+  replace(items: T[], resourceVersion: string): void;
+  /** One watch event, in resourceVersion order. */
+  apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void;
+  /** The server is at `resourceVersion` with no change for this watch (a bookmark). */
+  bookmark?(resourceVersion: string): void;
+  /** The watch stream opened (true) or broke (false). */
+  setLive?(live: boolean): void;
+}
+
+export interface ReflectorOptions<T> {
+  client: RestClient;
+  /** The collection's path, e.g. /apis/example.com/v1/customresources. */
+  path: string;
+  /** Names what is reflected in log lines. */
+  description: string;
+  store: ReflectorStore<T>;
+  log: ClientLogger;
+  fieldSelector?: string;
+  /** Page size of LIST; 0 lists in one page. */
+  pageSize?: number;
+}
+
+interface ListPage<T> {
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+const INITIAL_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 5_000;
+
+export class Reflector<T extends ObjectWithVersion> {
+  private readonly o: ReflectorOptions<T>;
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private rv = '';
+
+  constructor(opts: ReflectorOptions<T>) {
+    this.o = opts;
+  }
+
+  /** The resourceVersion of the last list, event or bookmark. */
+  get lastSyncResourceVersion(): string {
+    return this.rv;
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    let backoff = INITIAL_BACKOFF_MS;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          await this.list();
+          needList = false;
+        }
+        await this.watch();
+        backoff = INITIAL_BACKOFF_MS;
+      } catch (err) {
+        this.o.store.setLive?.(false);
+        if (this.stopped) break;
+        if (isResourceExpired(err)) {
+          this.o.log.info(`watch of ${this.o.description} expired; listing again`, { resourceVersion: this.rv });
+          needList = true;
+          continue;
+        }
+        this.o.log.warn(`list/watch of ${this.o.description} failed; retrying`, { error: err instanceof Error ? err.message : String(err), retryInMs: backoff });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  private async list(): Promise<void> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv: string;
+    do {
+      const page = await this.o.client.json<ListPage<T>>('GET', this.o.path, {
+        query: { limit: this.o.pageSize ? String(this.o.pageSize) : undefined, continue: cont, fieldSelector: this.o.fieldSelector },
+      });
+      items.push(...page.items);
+      rv = page.metadata.resourceVersion;
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    this.rv = rv;
+    this.o.store.replace(items, rv);
+  }
+
+  private async watch(): Promise<void> {
+    this.abort = new AbortController();
+    // A random timeout, as the reflector's, spreads the re-watches of many replicas.
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    const res = await this.o.client.stream(this.o.path, {
+      query: { watch: 'true', resourceVersion: this.rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds), fieldSelector: this.o.fieldSelector },
+      signal: this.abort.signal,
+    });
+    this.o.store.setLive?.(true);
+    await readWatchStream(res, (ev) => {
+      if (ev.type === 'ERROR') throw apiErrorFromWatchEvent(ev.object, this.o.path);
+      const obj = ev.object as T;
+      const rv = obj.metadata?.resourceVersion;
+      if (ev.type === 'BOOKMARK') {
+        if (rv) {
+          this.rv = rv;
+          this.o.store.bookmark?.(rv);
+        }
+        return;
+      }
+      if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED' && ev.type !== 'DELETED') return;
+      this.o.store.apply(ev.type, obj);
+      if (rv) this.rv = rv;
+    });
+  }
+}

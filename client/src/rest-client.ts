@@ -1,0 +1,180 @@
+// The one HTTPS client for kube-apiserver, built from a ResolvedConfig as
+// client-go builds a rest.Config's transport: TLS and client certificates,
+// bearer tokens (a token file is re-read, as projected tokens rotate), basic
+// auth, exec credential plugins (with their expiry, and once more after a
+// 401), impersonation and a default timeout. Responses are handed over raw
+// (watches stream) or read as JSON, failures as ApiError with the server's
+// Status. @kubernetes/client-node is not loaded: evaluating it costs the
+// plugin tens of milliseconds at start and the backend tens of MB of heap.
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { Agent, request } from 'node:https';
+import { apiErrorOf, ConnectionError, type ApiError } from './errors.ts';
+import { runExecCredential, type ExecIO, type ExecResult } from './exec-credential.ts';
+import type { ResolvedConfig } from './kubeconfig.ts';
+
+export interface RequestOpts {
+  body?: unknown;
+  accept?: string;
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+  /** Milliseconds; overrides the default (watches pass 0: none). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ClientOptions {
+  userAgent: string;
+  /** How exec credential plugins reach the user: the plugin passes the terminal, the backend none. */
+  exec: ExecIO;
+  /** Sockets per host in the keep-alive pool. */
+  maxSockets?: number;
+  /** Timeout of a request when neither the request nor the kubeconfig (--request-timeout) sets one; 0: none. */
+  defaultTimeoutMs?: number;
+}
+
+export interface RestClient {
+  readonly config: ResolvedConfig;
+  /** Sends a request; resolves the response whatever its status (the caller reads or streams the body). */
+  send(method: string, path: string, opts?: RequestOpts): Promise<IncomingMessage>;
+  /** A JSON request; a non-2xx answer throws ApiError. */
+  json<T>(method: string, path: string, opts?: RequestOpts): Promise<T>;
+  /** A GET whose body the caller streams (a watch); a non-2xx answer throws ApiError. */
+  stream(path: string, opts?: RequestOpts): Promise<IncomingMessage>;
+  close(): void;
+}
+
+/** One line that says what failed and what to check, as kubectl words connection errors. */
+export function describeNetworkError(server: string, err: NodeJS.ErrnoException): string {
+  const where = `the cluster at ${server}`;
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `cannot reach ${where}: connection refused; is the cluster running and is this the right context?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot reach ${where}: the host name does not resolve`;
+    case 'ETIMEDOUT':
+    case 'ECONNRESET':
+      return `cannot reach ${where}: ${err.code}`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `cannot trust ${where}: ${err.message} (check certificate-authority in the kubeconfig)`;
+    default:
+      return `cannot reach ${where}: ${err.message}`;
+  }
+}
+
+export async function readBody(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The ApiError for a non-2xx response (reads the body). */
+export async function apiErrorFrom(res: IncomingMessage, path: string): Promise<ApiError> {
+  return apiErrorOf(res.statusCode ?? 0, await readBody(res), path);
+}
+
+/** A token file is re-read after this long: kubelet rotates projected service-account tokens on disk. */
+const TOKEN_FILE_TTL_MS = 60_000;
+/** An exec credential is renewed this long before it expires. */
+const EXEC_RENEW_BEFORE_MS = 10_000;
+
+export function newRestClient(config: ResolvedConfig, opts: ClientOptions): RestClient {
+  const a = config.auth;
+  const base = new URL(config.server.endsWith('/') ? config.server : config.server + '/');
+  let agent: Agent | undefined;
+  let exec: ExecResult | undefined;
+  let fileToken: { value: string; at: number } | undefined;
+  // Exec plugins are used when nothing static authenticates, as client-go does.
+  const usesExec = !!a.exec && !a.token && !(a.clientCert && a.clientKey);
+
+  async function credentials(forceExec: boolean): Promise<{ authorization?: string; cert?: Buffer; key?: Buffer }> {
+    if (usesExec) {
+      const stale = !exec || (exec.expiresAt !== undefined && exec.expiresAt.getTime() < Date.now() + EXEC_RENEW_BEFORE_MS);
+      if (forceExec || stale) {
+        exec = await runExecCredential(a.exec!, opts.exec, config.clusterForExec);
+        // A new client certificate needs new connections.
+        agent?.destroy();
+        agent = undefined;
+      }
+      return { ...(exec!.token ? { authorization: `Bearer ${exec!.token}` } : {}), ...(exec!.clientCert && exec!.clientKey ? { cert: exec!.clientCert, key: exec!.clientKey } : {}) };
+    }
+    const certs = { ...(a.clientCert ? { cert: a.clientCert } : {}), ...(a.clientKey ? { key: a.clientKey } : {}) };
+    if (a.token) return { authorization: `Bearer ${a.token}`, ...certs };
+    if (a.tokenFile) {
+      if (!fileToken || Date.now() - fileToken.at > TOKEN_FILE_TTL_MS) fileToken = { value: readFileSync(a.tokenFile, 'utf8').trim(), at: Date.now() };
+      return { authorization: `Bearer ${fileToken.value}`, ...certs };
+    }
+    if (a.basic) return { authorization: `Basic ${Buffer.from(`${a.basic.username}:${a.basic.password}`).toString('base64')}`, ...certs };
+    return certs;
+  }
+
+  function agentFor(cert?: Buffer, key?: Buffer): Agent {
+    return new Agent({
+      keepAlive: true,
+      ...(opts.maxSockets ? { maxSockets: opts.maxSockets } : {}),
+      ...(config.tls.ca ? { ca: config.tls.ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      rejectUnauthorized: !config.tls.insecure,
+      ...(config.tls.serverName ? { servername: config.tls.serverName } : {}),
+    });
+  }
+
+  async function send(method: string, path: string, ro: RequestOpts = {}, retried = false): Promise<IncomingMessage> {
+    const creds = await credentials(false);
+    agent ??= agentFor(creds.cert, creds.key);
+    const url = new URL(path.replace(/^\//, ''), base);
+    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const payload = ro.body === undefined ? undefined : Buffer.from(JSON.stringify(ro.body));
+    const headers: OutgoingHttpHeaders = { Accept: ro.accept ?? 'application/json', 'User-Agent': opts.userAgent };
+    if (creds.authorization) headers['Authorization'] = creds.authorization;
+    if (config.impersonate?.user) headers['Impersonate-User'] = config.impersonate.user;
+    if (config.impersonate?.groups.length) headers['Impersonate-Group'] = config.impersonate.groups;
+    if (payload) {
+      headers['Content-Type'] = ro.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const timeout = ro.timeoutMs ?? (config.timeoutMs || opts.defaultTimeoutMs || 0);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(url, { method, agent, headers, ...(ro.signal ? { signal: ro.signal } : {}) }, resolve);
+      if (timeout > 0) req.setTimeout(timeout, () => req.destroy(Object.assign(new Error(`request timed out after ${timeout / 1000}s`), { code: 'ETIMEDOUT' })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.name === 'AbortError') reject(err);
+        else reject(new ConnectionError(config.server, describeNetworkError(config.server, err), err.code));
+      });
+      req.end(payload);
+    });
+    // An exec credential may have been revoked or expired early: get a fresh one once, as client-go does.
+    if (res.statusCode === 401 && usesExec && !retried) {
+      res.resume();
+      await credentials(true);
+      return send(method, path, ro, true);
+    }
+    return res;
+  }
+
+  return {
+    config,
+    send,
+    async json<T>(method: string, path: string, ro: RequestOpts = {}): Promise<T> {
+      const res = await send(method, path, ro);
+      const code = res.statusCode ?? 0;
+      if (code < 200 || code >= 300) throw await apiErrorFrom(res, path);
+      return JSON.parse(await readBody(res)) as T;
+    },
+    async stream(path: string, ro: RequestOpts = {}): Promise<IncomingMessage> {
+      const res = await send('GET', path, { timeoutMs: 0, ...ro });
+      const code = res.statusCode ?? 0;
+      if (code < 200 || code >= 300) throw await apiErrorFrom(res, path);
+      return res;
+    },
+    close() {
+      agent?.destroy();
+    },
+  };
+}
