@@ -107,7 +107,8 @@ export function upToDate(): boolean {
     for (const e of execFileSync('find', [dir, '-name', '*.ts', '-newer', exe], { encoding: 'utf8' }).split('\n').filter(Boolean)) inputs.push(e);
   };
   walk(join(ROOT, 'plugin/src'));
-  walk(join(ROOT, 'server/src/printers'));
+  walk(join(ROOT, 'api/src'));
+  walk(join(ROOT, 'client/src'));
   return inputs.every((f) => !existsSync(f) || statSync(f).mtimeMs <= built) && readFileSync(exe).length > 0;
 }
 

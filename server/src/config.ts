@@ -17,7 +17,9 @@ import { newMetrics, type Metrics } from './metrics/metrics.ts';
 import type { ServerOptions } from './options.ts';
 import type { ResourceHandlerDeps } from './registry/customresources/handlers.ts';
 import { StateRest } from './registry/customresources/state-rest.ts';
-import { CustomResourceStorage, type Clock } from './registry/customresources/storage.ts';
+import { CustomResourceStorage } from './registry/customresources/storage.ts';
+import { realClock, type Clock } from './clock.ts';
+import { CrdStatusStore } from './store/status-store.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
 
 /** The name Events and logs give the backend. */
@@ -83,14 +85,14 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     maxSockets: 256,
     defaultTimeoutMs: 30_000,
   });
-  const clock: Clock = { now: () => new Date() };
+  const clock = realClock;
   const authnSettings = new AuthenticationConfigWatcher(client, log);
   const tokens = new CachedTokenReviewer(client, { onLookup: (hit) => metrics.authnCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const authenticator = new Authenticator({ settings: () => authnSettings.settings, tokens });
   const authorizer = new DelegatingAuthorizer(client, { onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const cache = new CrdWatchCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
-  const stateRest = new StateRest({ storage, client, authorizer, events: new ApiEventRecorder(client, log, COMPONENT), metrics, log, clock });
+  const stateRest = new StateRest({ store: new CrdStatusStore(client, cache), authorizer, events: new ApiEventRecorder(client, log, COMPONENT), metrics, log, clock });
   return {
     tls: await servingCertificate(o, log),
     port: o.securePort,

@@ -26,6 +26,10 @@ async function main(): Promise<number> {
   const cfg = await complete(opts);
   cfg.authnSettings.start();
   cfg.cache.start();
+  // As k8s.io/apiserver runs its request-header controller once before
+  // serving: a request served before the settings are known would be
+  // refused as unauthenticated.
+  await cfg.authnSettings.whenSynced();
   const running = await newServer(cfg).listen();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -101,6 +101,12 @@ export class AuthenticationConfigWatcher extends EventEmitter {
     return this.loaded;
   }
 
+  /** Resolves once the settings are loaded: until then every request would be 401. */
+  whenSynced(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    return new Promise((resolve) => this.once('change', () => resolve()));
+  }
+
   start(): void {
     this.reflector.start();
   }

@@ -114,7 +114,12 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
   if (parts.length >= 2) info.name = parts[1] as string;
   if (parts.length >= 1) info.resource = parts[0] as string;
 
-  const query = url.searchParams;
+  applyQuery(info, url.searchParams, verbViaPathPrefix);
+  return info;
+}
+
+/** What the query adds: a get without a name is a list or a watch (of one object with a metadata.name selector), and the selectors. */
+function applyQuery(info: RequestInfo, query: URLSearchParams, verbViaPathPrefix: boolean): void {
   // A get without a name is a list, or a watch.
   if (info.name === '' && info.verb === 'get') {
     info.verb = isTrue(query.getAll('watch')) ? 'watch' : 'list';
@@ -131,8 +136,6 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
     info.fieldSelector = query.getAll('fieldSelector')[0] ?? '';
     info.labelSelector = query.getAll('labelSelector')[0] ?? '';
   }
-
-  return info;
 }
 
 /** strings.Trim(path, "/") then split; inner empty segments are kept. */

@@ -1,38 +1,21 @@
-// The read side of customresources: get, list and watch, served from the
-// watch-fed cache of the storage CRD. Each object is converted to its
-// custom.example.com view (computed status) on the way out.
+// The read side of customresources: get, list and the source of watches,
+// served from the watch-fed cache of the storage CRD. Each object is
+// converted to its custom.example.com view (computed status) on the way
+// out; what matches a selector is strategy.ts's to say.
 import { GROUP_RESOURCE, GROUP_VERSION, LIST_KIND } from '../../../../api/src/names.ts';
 import type { CustomResource, CustomResourceList, StoredObject } from '../../../../api/src/types.ts';
-import type { CacheEvent, CrdWatchCache } from '../../store/crd-watch-cache.ts';
+import type { Clock } from '../../clock.ts';
+import type { CrdWatchCache, Subscriber } from '../../store/crd-watch-cache.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
-import { positionOf } from '../../state/transitions.ts';
 import { encodeContinue, type ListOptions } from './list-options.ts';
+import { matches } from './strategy.ts';
 import { toCustomResource } from './view.ts';
-
-export interface Clock {
-  now(): Date;
-}
 
 /** How long a request that names a resourceVersion newer than the cache waits for it, as the apiserver's cacher does. */
 const TOO_LARGE_RV_WAIT_MS = 3_000;
 
-export function fieldsOf(o: StoredObject): Record<string, string> {
-  return {
-    'metadata.name': o.metadata.name,
-    'metadata.namespace': o.metadata.namespace,
-    'status.state': positionOf(o.spec, o.status).state,
-  };
-}
-
-export function matches(o: StoredObject, namespace: string | undefined, opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>): boolean {
-  if (namespace !== undefined && o.metadata.namespace !== namespace) return false;
-  if (!opts.labelSelector.empty && !opts.labelSelector.matches(o.metadata.labels)) return false;
-  if (!opts.fieldSelector.empty && !opts.fieldSelector.matches(fieldsOf(o))) return false;
-  return true;
-}
-
 export class CustomResourceStorage {
-  readonly cache: CrdWatchCache;
+  private readonly cache: CrdWatchCache;
   readonly clock: Clock;
 
   constructor(cache: CrdWatchCache, clock: Clock) {
@@ -48,6 +31,21 @@ export class CustomResourceStorage {
   async waitForResourceVersion(rv: number): Promise<void> {
     if (await this.cache.waitFor(rv, TOO_LARGE_RV_WAIT_MS)) return;
     throw newTooLargeResourceVersion(rv, this.cache.resourceVersion);
+  }
+
+  /** The resourceVersion the cache is at. */
+  get resourceVersion(): number {
+    return this.cache.resourceVersion;
+  }
+
+  /** The stored objects now, in key order (a watch's initial events). */
+  snapshot(namespace: string | undefined): StoredObject[] {
+    return this.cache.list(namespace);
+  }
+
+  /** Changes after `fromRv` (replayed from the cache's window) and every later one; RangeError when `fromRv` is older than the window. */
+  subscribe(sub: Subscriber, fromRv?: number): () => void {
+    return this.cache.subscribe(sub, fromRv);
   }
 
   get(namespace: string, name: string): CustomResource {
@@ -99,25 +97,4 @@ export class CustomResourceStorage {
       items,
     };
   }
-}
-
-export type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: CustomResource; rv: number };
-
-/**
- * Turns a cache event into what a watcher with these filters sees: an object
- * entering the selection is ADDED, one leaving it is DELETED, as the
- * apiserver's cacher reports it.
- */
-export function filterEvent(ev: CacheEvent, namespace: string | undefined, opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>, now: Date): WatchEvent | undefined {
-  const cur = ev.type !== 'DELETED' && matches(ev.object, namespace, opts);
-  const before = ev.prev !== undefined && matches(ev.prev, namespace, opts);
-  if (ev.type === 'DELETED') return before || matches(ev.object, namespace, opts) ? { type: 'DELETED', object: toCustomResource(ev.object, now), rv: ev.rv } : undefined;
-  if (cur && (ev.type === 'ADDED' || !before)) return { type: 'ADDED', object: toCustomResource(ev.object, now), rv: ev.rv };
-  if (cur && before) return { type: 'MODIFIED', object: toCustomResource(ev.object, now), rv: ev.rv };
-  // Leaving the selection: the object as the watcher last saw it (it matched), at this event's resourceVersion, as the cacher sends it.
-  if (!cur && before) {
-    const last = toCustomResource(ev.prev!, now);
-    return { type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: String(ev.rv) } }, rv: ev.rv };
-  }
-  return undefined;
 }

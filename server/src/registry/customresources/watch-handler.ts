@@ -4,13 +4,14 @@
 // up is closed (clients re-watch from their last resourceVersion) rather than
 // buffered without bound.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP_VERSION, KIND } from '../../../../api/src/names.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Target } from '../../http/negotiate.ts';
 import { newResourceExpired } from '../../status/status-error.ts';
 import type { ListOptions } from './list-options.ts';
-import { filterEvent, matches, type CustomResourceStorage } from './storage.ts';
-import { COLUMNS, tableRow, type IncludeObject } from './table-columns.ts';
+import type { CustomResourceStorage } from './storage.ts';
+import { filterEvent, matches } from './strategy.ts';
+import type { IncludeObject } from './table-columns.ts';
+import { WatchEncoder } from './watch-encoder.ts';
 import { toCustomResource } from './view.ts';
 
 export interface WatchDeps {
@@ -24,7 +25,55 @@ export interface WatchDeps {
   onClose?(): void;
 }
 
-const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' };
+
+/** Writes a watch's frames, holding them until the headers are out and closing a watcher that does not keep up. */
+class WatchWriter {
+  private readonly res: ServerResponse;
+  private readonly log: Logger;
+  private readonly maxBuffered: number;
+  private readonly pending: string[] = [];
+  private buffered = 0;
+  closed = false;
+  onClose: () => void = () => {};
+
+  constructor(res: ServerResponse, log: Logger, maxBuffered: number) {
+    this.res = res;
+    this.log = log;
+    this.maxBuffered = maxBuffered;
+    res.on('drain', () => (this.buffered = 0));
+  }
+
+  send(chunk: string): void {
+    if (this.closed) return;
+    if (!this.res.headersSent) {
+      this.pending.push(chunk);
+      return;
+    }
+    if (!this.res.write(chunk)) {
+      this.buffered += chunk.length;
+      if (this.buffered > this.maxBuffered) {
+        this.log.warn('closing a watch that does not keep up', { buffered: this.buffered });
+        this.close();
+      }
+    }
+  }
+
+  /** Sends the headers, then `first`, then whatever arrived meanwhile. */
+  open(first: string[]): void {
+    this.res.writeHead(200, HEADERS);
+    this.res.flushHeaders();
+    for (const c of first) this.res.write(c);
+    for (const c of this.pending.splice(0)) this.res.write(c);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+    this.res.end();
+  }
+}
 
 export async function serveWatch(
   req: IncomingMessage,
@@ -36,125 +85,65 @@ export async function serveWatch(
   includeObject: IncludeObject,
 ): Promise<void> {
   const { storage } = deps;
-  const cache = storage.cache;
   if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion);
-  const asTable = target.kind === 'table';
-  const tableVersion = target.kind === 'table' ? target.version : 'v1';
-  let firstTable = true;
-
-  const encode = (type: string, object: unknown): string => JSON.stringify({ type, object }) + '\n';
-  // A Table watch carries one-row Tables; the column definitions travel with
-  // the first event only (later ones have null), as kube-apiserver does.
-  const asTableObject = (rv: string | undefined, row: unknown) => {
-    const t = { kind: 'Table', apiVersion: `meta.k8s.io/${tableVersion}`, metadata: { resourceVersion: rv }, columnDefinitions: firstTable ? COLUMNS : null, rows: [row] };
-    firstTable = false;
-    return t;
-  };
-  const objectEvent = (type: string, o: ReturnType<typeof toCustomResource>): string =>
-    encode(type, asTable ? asTableObject(o.metadata.resourceVersion, tableRow(o, storage.clock.now(), includeObject, tableVersion)) : o);
-  const bookmark = (rv: number, initialEnd = false): string => {
-    const metadata = { resourceVersion: String(rv), ...(initialEnd ? { annotations: { [INITIAL_EVENTS_END]: 'true' } } : {}) };
-    if (!asTable) return encode('BOOKMARK', { kind: KIND, apiVersion: GROUP_VERSION, metadata });
-    const row = { cells: COLUMNS.map(() => ''), object: { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${tableVersion}`, metadata } };
-    return encode('BOOKMARK', asTableObject(metadata.resourceVersion, row));
-  };
-
-  const pending: string[] = [];
-  let lastRv = 0;
-  let closed = false;
-  let buffered = 0;
-  const maxBuffered = deps.maxBufferedBytes ?? 16 * 1024 * 1024;
-
-  const send = (chunk: string) => {
-    if (closed) return;
-    if (!res.headersSent) {
-      pending.push(chunk);
-      return;
-    }
-    if (!res.write(chunk)) {
-      buffered += chunk.length;
-      if (buffered > maxBuffered) {
-        deps.log.warn('closing a watch that does not keep up', { buffered });
-        close();
-      }
-    }
-  };
-  res.on('drain', () => (buffered = 0));
-
-  const headers = {
-    'Content-Type': 'application/json',
-    'Cache-Control': 'no-cache, private',
-    'Transfer-Encoding': 'chunked',
-  };
+  const enc = new WatchEncoder(target, includeObject);
+  const out = new WatchWriter(res, deps.log, deps.maxBufferedBytes ?? 16 * 1024 * 1024);
   // With resourceVersion "" or "0" a watch starts with the current objects
   // as ADDED events (sendInitialEvents defaults to true there, as in
   // kube-apiserver); with a resourceVersion it replays what came after it.
   const sendInitial = opts.sendInitialEvents ?? !opts.resourceVersion;
-  const replayFrom = sendInitial ? undefined : opts.resourceVersion;
   const now = storage.clock.now();
-  const initial: string[] = [];
-  if (sendInitial) {
-    for (const o of cache.list(namespace)) if (matches(o, namespace, opts)) initial.push(objectEvent('ADDED', toCustomResource(o, now)));
-  }
-  const startRv = cache.resourceVersion;
-  lastRv = startRv;
+  const initial = sendInitial ? storage.snapshot(namespace).filter((o) => matches(o, namespace, opts)).map((o) => enc.object('ADDED', toCustomResource(o, now), now)) : [];
+  const startRv = storage.resourceVersion;
+  let lastRv = startRv;
   let unsubscribe: () => void;
   try {
-    unsubscribe = cache.subscribe(
+    unsubscribe = storage.subscribe(
       {
         onEvent: (ev) => {
-          const out = filterEvent(ev, namespace, opts, storage.clock.now());
+          const t = storage.clock.now();
+          const e = filterEvent(ev, namespace, opts, t);
           if (ev.rv > lastRv) lastRv = ev.rv;
-          if (out) send(objectEvent(out.type, out.object));
+          if (e) out.send(enc.object(e.type, e.object, t));
         },
         onProgress: (rv) => {
           if (rv > lastRv) lastRv = rv;
         },
       },
-      replayFrom,
+      sendInitial ? undefined : opts.resourceVersion,
     );
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     // Past authentication, authorization and parsing, kube-apiserver reports
     // a too-old resourceVersion as one ERROR event in a 200 stream.
-    res.writeHead(200, headers);
-    res.end(encode('ERROR', newResourceExpired(err.message).status));
+    res.writeHead(200, HEADERS);
+    res.end(enc.error(newResourceExpired(err.message).status));
     return;
   }
-
   deps.onOpen?.();
-  res.writeHead(200, headers);
-  res.flushHeaders();
-  for (const c of initial) res.write(c);
-  if (sendInitial && opts.allowWatchBookmarks) res.write(bookmark(startRv, true));
-  for (const c of pending.splice(0)) res.write(c);
+  out.open(sendInitial && opts.allowWatchBookmarks ? [...initial, enc.bookmark(startRv, true)] : initial);
 
   let lastBookmarkRv = startRv;
-  const bookmarkTimer = opts.allowWatchBookmarks
-    ? setInterval(() => {
-        if (lastRv > lastBookmarkRv) {
-          lastBookmarkRv = lastRv;
-          send(bookmark(lastRv));
-        }
-      }, deps.bookmarkIntervalMs)
-    : undefined;
+  const bookmark = () => {
+    if (lastRv <= lastBookmarkRv) return;
+    lastBookmarkRv = lastRv;
+    out.send(enc.bookmark(lastRv));
+  };
+  const bookmarkTimer = opts.allowWatchBookmarks ? setInterval(bookmark, deps.bookmarkIntervalMs) : undefined;
   // Like kube-apiserver: end the watch after timeoutSeconds, or after a
   // random 30-60 minutes so that re-watches of many clients spread out.
   const timeoutMs = (opts.timeoutSeconds ?? 1800 * (1 + Math.random())) * 1000;
   const timeout = setTimeout(() => {
-    if (opts.allowWatchBookmarks && lastRv > lastBookmarkRv) send(bookmark(lastRv));
-    close();
+    if (opts.allowWatchBookmarks) bookmark();
+    out.close();
   }, timeoutMs);
-
-  function close() {
-    if (closed) return;
-    closed = true;
+  out.onClose = () => {
     unsubscribe();
     if (bookmarkTimer) clearInterval(bookmarkTimer);
     clearTimeout(timeout);
     deps.onClose?.();
-    res.end();
-  }
+  };
+  const close = () => out.close();
   req.on('close', close);
   res.on('close', close);
   res.on('error', close);

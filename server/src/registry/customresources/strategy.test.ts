@@ -4,7 +4,8 @@ import { parseFieldSelector } from '../../selectors/field-selector.ts';
 import { parseLabelSelector } from '../../selectors/label-selector.ts';
 import type { CacheEvent } from '../../store/crd-watch-cache.ts';
 import { SUPPORTED_FIELDS } from './list-options.ts';
-import { fieldsOf, filterEvent, matches } from './storage.ts';
+import type { StatusError } from '../../status/status-error.ts';
+import { dryRunOf, fieldsOf, filterEvent, matches, parseChangeBody } from './strategy.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 
@@ -130,5 +131,50 @@ describe('an object leaving a watcher selection', () => {
     expect(out?.type).toBe('DELETED');
     expect(out?.object.status.state).toBe('staging');
     expect(out?.object.metadata.resourceVersion).toBe('12');
+  });
+});
+
+describe('parseChangeBody', () => {
+  const causesOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return (err as StatusError).status;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it.each([
+    { name: 'promote: reason and from', body: { reason: 'go', from: 'dev' }, action: 'promote' as const, want: { action: 'promote', reason: 'go', from: 'dev' } },
+    { name: 'promote: empty body', body: {}, action: 'promote' as const, want: { action: 'promote' } },
+    { name: 'set-state: apiVersion and kind are ignored', body: { apiVersion: 'v1', kind: 'X', state: 'prod' }, action: 'set-state' as const, want: { action: 'set-state', state: 'prod' } },
+  ])('$name', ({ body, action, want }) => {
+    expect(parseChangeBody(body, 'checkout', action)).toEqual(want);
+  });
+
+  it.each([
+    { name: 'set-state without a state', body: {}, action: 'set-state' as const, code: 422, fields: ['state'] },
+    { name: 'an unknown field and a number', body: { state: 'prod', when: 'now', reason: 3 }, action: 'set-state' as const, code: 422, fields: ['when', 'reason'] },
+    { name: 'promote does not take a state', body: { state: 'prod' }, action: 'promote' as const, code: 422, fields: ['state'] },
+    { name: 'a reason over 1024 characters', body: { reason: 'x'.repeat(1025) }, action: 'promote' as const, code: 422, fields: ['reason'] },
+    { name: 'not an object', body: ['prod'], action: 'promote' as const, code: 400, fields: [] },
+  ])('refuses $name', ({ body, action, code, fields }) => {
+    const st = causesOf(() => parseChangeBody(body, 'checkout', action));
+    expect(st.code).toBe(code);
+    expect((st.details?.causes ?? []).map((c) => c.field)).toEqual(fields);
+  });
+});
+
+describe('dryRunOf', () => {
+  it.each([
+    { name: 'absent', q: '', want: false },
+    { name: 'All', q: '?dryRun=All', want: true },
+    { name: 'All twice', q: '?dryRun=All&dryRun=All', want: true },
+  ])('$name', ({ q, want }) => {
+    expect(dryRunOf(new URL(`https://x/p${q}`))).toBe(want);
+  });
+
+  it('refuses any other value with 400', () => {
+    expect(() => dryRunOf(new URL('https://x/p?dryRun=true'))).toThrow(/dryRun: Unsupported value: "true"/);
   });
 });
