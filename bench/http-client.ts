@@ -2,6 +2,7 @@
 // comparison so that only the server differs.
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { lineSplitter } from '../client/src/watch-stream.ts';
 import type { ClusterInfo } from '../cluster/control-plane.ts';
 
 export interface BenchClient {
@@ -32,16 +33,10 @@ export function benchClient(c: ClusterInfo, user: 'admin' | 'alice' | 'bob' = 'a
       return new Promise((resolve, reject) => {
         const req = request(new URL(path, c.server), { agent: watchAgent, headers: { Accept: 'application/json' } }, (res) => {
           if (res.statusCode !== 200) return reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
-          let buf = '';
+          const lines = lineSplitter();
           res.setEncoding('utf8');
           res.on('data', (d: string) => {
-            buf += d;
-            let nl: number;
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              if (line.trim()) onLine(line);
-            }
+            for (const line of lines(d)) onLine(line);
           });
           res.on('error', () => {});
           resolve(() => req.destroy());

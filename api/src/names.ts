@@ -23,8 +23,42 @@ export const STORAGE_GROUP = 'example.com';
 export const STORAGE_VERSION = 'v1';
 export const STORAGE_PATH = `/apis/${STORAGE_GROUP}/${STORAGE_VERSION}`;
 
-/** The namespace the backend runs in and keeps its own objects in. */
+/** The namespace the backend runs in and keeps its own objects in (the archived history). */
 export const SYSTEM_NAMESPACE = 'custom-system';
+
+/** The backend's ServiceAccount, as kube-apiserver names its user. */
+export const BACKEND_SERVICE_ACCOUNT = { namespace: SYSTEM_NAMESPACE, name: 'kubectl-custom-backend' } as const;
+export const BACKEND_USER = `system:serviceaccount:${BACKEND_SERVICE_ACCOUNT.namespace}:${BACKEND_SERVICE_ACCOUNT.name}`;
+
+/** The pseudo-resource whose verbs (enter, approve, override) guard states, named per state: states.custom.example.com/<state>. */
+export const STATES_RESOURCE = 'states';
+export type StateVerb = 'enter' | 'approve' | 'override';
+
+/**
+ * The backend's finalizer on every object: a deletion is archived (with a
+ * `deleted` entry) before the object goes. Only the backend adds or removes
+ * it (the admission policy refuses anyone else).
+ */
+export const FINALIZER = 'custom.example.com/history';
+
+/** The archived trail: immutable StateHistory segments (example.com/v1) in SYSTEM_NAMESPACE. */
+export const HISTORY_KIND = 'StateHistory';
+export const HISTORY_RESOURCE = 'statehistories';
+/** Labels and annotations of a segment: label values are at most 63 characters, so the name goes in an annotation and a hash of it in a label. */
+export const HISTORY_LABELS = {
+  uid: 'custom.example.com/object-uid',
+  nameHash: 'custom.example.com/object-name-hash',
+} as const;
+export const HISTORY_ANNOTATIONS = {
+  namespace: 'custom.example.com/object-namespace',
+  name: 'custom.example.com/object-name',
+} as const;
+
+/** The document GET …/customresources/NAME/history answers with. */
+export const HISTORY_DOCUMENT_KIND = 'CustomResourceHistory';
+
+/** The ValidatingAdmissionPolicies (and bindings, of the same names) in manifests/base that guard the gates and the trail. */
+export const ADMISSION_POLICIES = ['kubectl-custom-gates', 'kubectl-custom-history'] as const;
 
 /** `…/customresources`, cluster-wide when `namespace` is undefined. */
 export function collectionPath(namespace: string | undefined, groupPath = GROUP_PATH): string {

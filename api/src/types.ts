@@ -20,14 +20,43 @@ export interface Spec {
   states: string[];
   protectedStates?: string[];
   minSoakSeconds?: Record<string, number>;
+  /** Approvals by people other than the mover that a move into the state needs. */
+  requiredApprovals?: Record<string, number>;
 }
 
-export type HistoryAction = 'promote' | 'set-state';
+export type HistoryAction = 'promote' | 'set-state' | 'override' | 'approve' | 'revoke' | 'deleted';
 
+/**
+ * One entry of the trail. `seq` counts from 1 over the object's life and
+ * `hash` chains each entry to the one before (api/src/history-chain.ts);
+ * both are absent only on entries written before they existed, or by an
+ * older backend during a rolling upgrade, until the next change numbers them.
+ */
 export interface HistoryEntry {
+  seq?: number;
   action: HistoryAction;
   from?: string;
+  to?: string;
+  user: string;
+  time: string;
+  reason?: string;
+  /** The move's approvers, when its target required approvals. */
+  approvers?: string[];
+  /** For an override: the gates it passed (GATES). */
+  overrode?: string[];
+  /** For an override: the freeze it broke (namespace/name). */
+  freeze?: string;
+  hash?: string;
+}
+
+/** The gates a move can be refused by, as `overrode` and describe-state name them. */
+export const GATES = ['soak', 'protection', 'approvals', 'freeze', 'skipped-states'] as const;
+export type Gate = (typeof GATES)[number];
+
+/** An approval of the move from the current state into `to`. */
+export interface Approval {
   to: string;
+  from: string;
   user: string;
   time: string;
   reason?: string;
@@ -38,6 +67,9 @@ export interface StoredStatus {
   state?: string;
   stateSince?: string;
   observedGeneration?: number;
+  /** Approvals of moves out of the current state; dropped when the state or the spec changes. */
+  approvals?: Approval[];
+  /** The newest entries of the trail, oldest first; older ones are in StateHistory segments. */
   history?: HistoryEntry[];
 }
 
@@ -117,4 +149,32 @@ export interface CustomResourceState {
   };
   allowed: { promote: boolean; promoteVerb: boolean; setState: boolean; enterNextState: boolean };
   history: HistoryEntry[];
+}
+
+/** One life of an object: from its creation to its deletion (or now). */
+export interface HistoryLife {
+  uid: string;
+  /** The object exists: this is its current life. */
+  live: boolean;
+  /** Every entry kept, oldest first. After a retention delete the first seq is above 1. */
+  entries: HistoryEntry[];
+}
+
+/** GET …/customresources/NAME/history: the live object's whole trail, then earlier lives of the same name, most recent first. */
+export interface CustomResourceHistory {
+  kind: 'CustomResourceHistory';
+  apiVersion: typeof GROUP_VERSION;
+  metadata: { name: string; namespace: string };
+  lives: HistoryLife[];
+}
+
+/** A StateHistory segment (example.com/v1, in custom-system): entries that left an object's window, immutable. */
+export interface StateHistorySegment {
+  apiVersion: string;
+  kind: 'StateHistory';
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp?: string; resourceVersion?: string };
+  spec: {
+    object: { namespace: string; name: string; uid: string };
+    entries: HistoryEntry[];
+  };
 }

@@ -1,11 +1,22 @@
 // A watch response read as Kubernetes frames it: one JSON WatchEvent per
-// line. Shared by the plugin's `list -w` and the backend's watches of
-// kube-apiserver.
+// line. Shared by the plugin's `list -w`, the backend's reflectors and the
+// tests' and benchmark's watchers.
 import type { IncomingMessage } from 'node:http';
 
 export interface WatchEvent {
   type: string;
   object: unknown;
+}
+
+/** Splits a stream of text into lines: feed it each chunk, it hands back the lines completed so far (without the newline, blank ones dropped). */
+export function lineSplitter(): (chunk: string) => string[] {
+  let buf = '';
+  return (chunk) => {
+    buf += chunk;
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    return lines.filter((l) => l.trim() !== '');
+  };
 }
 
 /**
@@ -14,19 +25,15 @@ export interface WatchEvent {
  * reading and closes the response.
  */
 export async function readWatchStream(res: IncomingMessage, onEvent: (ev: WatchEvent) => boolean | void): Promise<void> {
-  let buf = '';
+  const lines = lineSplitter();
   res.setEncoding('utf8');
   for await (const chunk of res as AsyncIterable<string>) {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (line && onEvent(JSON.parse(line) as WatchEvent) === false) {
+    for (const line of lines(chunk)) {
+      if (onEvent(JSON.parse(line) as WatchEvent) === false) {
         res.destroy();
         return;
       }
     }
   }
-  if (buf.trim()) onEvent(JSON.parse(buf) as WatchEvent);
+  for (const line of lines('\n')) onEvent(JSON.parse(line) as WatchEvent);
 }

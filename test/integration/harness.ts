@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, inject } from 'vitest';
+import { lineSplitter } from '../../client/src/watch-stream.ts';
 import type { ClusterInfo } from '../../cluster/control-plane.ts';
 import type { UserName } from '../../cluster/pki.ts';
 
@@ -179,15 +180,10 @@ export function watch(user: UserName, path: string, headers: Record<string, stri
     headers: { Accept: 'application/json', ...headers },
   }, (res) => {
     statusResolve(res.statusCode ?? 0);
-    let buf = '';
+    const lines = lineSplitter();
     res.setEncoding('utf8');
     res.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
+      for (const line of lines(d)) {
         const ev = JSON.parse(line) as WatchStream['events'][number];
         events.push(ev);
         for (const w of [...waiters]) if (w.pred(ev)) {

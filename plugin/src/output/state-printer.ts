@@ -67,7 +67,7 @@ export function renderStateView(v: CustomResourceState, o: RenderOptions): strin
       h.time,
       h.action,
       h.from ? palette.state(h.from, v.path, v.protectedStates) : '',
-      palette.state(h.to, v.path, v.protectedStates),
+      h.to ? palette.state(h.to, v.path, v.protectedStates) : '',
       h.user,
       h.reason ?? '',
     ]);
