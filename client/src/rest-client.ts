@@ -31,6 +31,25 @@ export interface ClientOptions {
   maxSockets?: number;
   /** Timeout of a request when neither the request nor the kubeconfig (--request-timeout) sets one; 0: none. */
   defaultTimeoutMs?: number;
+  /** How often a request answered 429, or 5xx with Retry-After, is sent again (client-go: 10). */
+  maxRetries?: number;
+  /** Waits; tests pass a fake. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Whether kube-apiserver asked to be asked again: 429 (e.g. "storage is
+ * (re)initializing" while a new CRD's watch cache starts, or priority and
+ * fairness), or a 5xx with Retry-After. The request was not processed, so
+ * client-go sends it again after Retry-After, whatever its verb.
+ */
+export function retryAfterMs(res: IncomingMessage): number | undefined {
+  const code = res.statusCode ?? 0;
+  const header = res.headers['retry-after'];
+  if (code !== 429 && !(code >= 500 && header !== undefined)) return undefined;
+  const seconds = Number(header);
+  // client-go: an absent or unparsable Retry-After waits one second; a long one is capped.
+  return Number.isInteger(seconds) && seconds >= 0 ? Math.min(seconds, 10) * 1000 : 1000;
 }
 
 export interface RestClient {
@@ -125,7 +144,9 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
     });
   }
 
-  async function send(method: string, path: string, ro: RequestOpts = {}, retried = false): Promise<IncomingMessage> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  async function send(method: string, path: string, ro: RequestOpts = {}, retried = false, attempt = 0): Promise<IncomingMessage> {
     const creds = await credentials(false);
     agent ??= agentFor(creds.cert, creds.key);
     const url = new URL(path.replace(/^\//, ''), base);
@@ -153,7 +174,13 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
     if (res.statusCode === 401 && usesExec && !retried) {
       res.resume();
       await credentials(true);
-      return send(method, path, ro, true);
+      return send(method, path, ro, true, attempt);
+    }
+    const wait = retryAfterMs(res);
+    if (wait !== undefined && attempt < (opts.maxRetries ?? 10) && !ro.signal?.aborted) {
+      res.resume();
+      await sleep(wait);
+      return send(method, path, ro, retried, attempt + 1);
     }
     return res;
   }

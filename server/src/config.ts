@@ -20,6 +20,10 @@ import { StateRest } from './registry/customresources/state-rest.ts';
 import { CustomResourceStorage } from './registry/customresources/storage.ts';
 import { realClock, type Clock } from './clock.ts';
 import { CrdStatusStore } from './store/status-store.ts';
+import { CrdHistoryArchive } from './store/history-archive.ts';
+import { HistoryFinalizer } from './controllers/history-finalizer.ts';
+import { AdmissionPolicyCheck } from './controllers/policy-check.ts';
+import { historyRest } from './registry/customresources/history-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
 
 /** The name Events and logs give the backend. */
@@ -36,6 +40,7 @@ export interface ServerConfig {
   authorizer: Authorizer;
   authnSettings: AuthenticationConfigWatcher;
   cache: CrdWatchCache;
+  policyCheck: AdmissionPolicyCheck;
   resources: ResourceHandlerDeps;
   openapi: OpenApiDocs;
   version: { gitVersion: string };
@@ -45,6 +50,7 @@ export interface ServerConfig {
 
 export interface CompletedConfig extends ServerConfig {
   client: RestClient;
+  historyFinalizer: HistoryFinalizer;
   clock: Clock;
   storage: CustomResourceStorage;
 }
@@ -92,7 +98,9 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const authorizer = new DelegatingAuthorizer(client, { onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const cache = new CrdWatchCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
-  const stateRest = new StateRest({ store: new CrdStatusStore(client, cache), authorizer, events: new ApiEventRecorder(client, log, COMPONENT), metrics, log, clock });
+  const store = new CrdStatusStore(client, cache);
+  const archive = new CrdHistoryArchive(client);
+  const stateRest = new StateRest({ store, archive, authorizer, events: new ApiEventRecorder(client, log, COMPONENT), metrics, log, clock });
   return {
     tls: await servingCertificate(o, log),
     port: o.securePort,
@@ -103,6 +111,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     authorizer,
     authnSettings,
     cache,
+    policyCheck: new AdmissionPolicyCheck(client, log),
+    historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
     client,
     clock,
     storage,
@@ -112,7 +122,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         log,
         bookmarkIntervalMs: o.watchBookmarkIntervalSeconds * 1000,
       },
-      subresources: stateRest.handlers(),
+      subresources: { ...stateRest.handlers(), history: historyRest({ store, archive }) },
     },
     openapi: buildOpenApi(),
     version: { gitVersion: `v${PROJECT_VERSION}` },

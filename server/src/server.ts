@@ -46,6 +46,7 @@ export function newServer(cfg: ServerConfig) {
     openapi: cfg.openapi,
     metrics,
     version: cfg.version,
+    warnings: () => cfg.policyCheck.warnings,
     refreshMetrics: () => {
       metrics.cacheObjects.set(cfg.cache.size);
       metrics.cacheResourceVersion.set(cfg.cache.resourceVersion);

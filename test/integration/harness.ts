@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, inject } from 'vitest';
+import { FINALIZER } from '../../api/src/names.ts';
 import { lineSplitter } from '../../client/src/watch-stream.ts';
 import type { ClusterInfo } from '../../cluster/control-plane.ts';
 import type { UserName } from '../../cluster/pki.ts';
@@ -149,9 +150,16 @@ export async function createObject(namespace: string, name: string, spec: Record
   if (r.status !== 201) throw new Error(`create ${namespace}/${name}: ${r.status} ${r.text}`);
 }
 
-/** Waits until the backend serves the object (its cache has seen it). */
+/**
+ * Waits until the backend serves the object (its cache has seen it) and has
+ * added its finalizer (in the background), so that the object's
+ * resourceVersion stays put until someone changes it.
+ */
 export async function waitServed(namespace: string, name: string): Promise<void> {
-  await eventually(`the backend serves ${namespace}/${name}`, async () => (await api('admin', 'GET', `${CUSTOM}/namespaces/${namespace}/customresources/${name}`)).status === 200);
+  await eventually(`the backend serves ${namespace}/${name} with its finalizer`, async () => {
+    const r = await api<{ metadata?: { finalizers?: string[] } }>('admin', 'GET', `${CUSTOM}/namespaces/${namespace}/customresources/${name}`);
+    return r.status === 200 && (r.body.metadata?.finalizers ?? []).includes(FINALIZER);
+  });
 }
 
 export interface WatchStream {

@@ -47,7 +47,7 @@ describe('manifests', () => {
     expect(applied.code).toBe(0);
     const rendered = (await kubectl(['kustomize', join(ROOT, 'manifests/base')])).stdout;
     const objects = parseAllDocuments(rendered).map((d) => d.toJSON() as { kind: string; metadata: { name: string; namespace?: string } });
-    expect(objects.map((o) => o.kind).sort()).toEqual(['APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount']);
     for (const o of objects) {
       const got = await kubectl(['get', o.kind.toLowerCase() + (o.kind === 'APIService' ? '.apiregistration.k8s.io' : ''), o.metadata.name, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []), '-o', 'name']);
       expect(got.code, `${o.kind}/${o.metadata.name}: ${got.stderr}`).toBe(0);
@@ -119,14 +119,22 @@ describe('kubectl custom install-certs', () => {
 
 describe("the backend's ServiceAccount", () => {
   it('may not read Secrets, write the storage CRD spec, or write anything else', async () => {
+    // It patches the main resource only to add or remove its finalizer: RBAC
+    // cannot say "only metadata.finalizers", the admission policy
+    // kubectl-custom-gates does (test/integration/admission.test.ts).
     const token = await serviceAccountToken(cluster);
     const can = async (verb: string, resource: string, ns?: string, subresource?: string) =>
       (await kubectl(['auth', 'can-i', verb, resource, ...(subresource ? [`--subresource=${subresource}`] : []), ...(ns ? ['-n', ns] : []), '--token', token, '--kubeconfig', '/dev/null', '--server', cluster.server, '--certificate-authority', cluster.caFile])).stdout.trim();
     expect(await can('get', 'secrets', 'custom-system')).toBe('no');
     expect(await can('list', 'secrets', 'kube-system')).toBe('no');
     expect(await can('update', 'customresources.example.com', 'default')).toBe('no');
-    expect(await can('patch', 'customresources.example.com', 'default')).toBe('no');
+    expect(await can('patch', 'customresources.example.com', 'default')).toBe('yes');
     expect(await can('delete', 'customresources.example.com', 'default')).toBe('no');
+    expect(await can('create', 'statehistories.example.com', 'custom-system')).toBe('yes');
+    expect(await can('list', 'statehistories.example.com', 'custom-system')).toBe('yes');
+    expect(await can('create', 'statehistories.example.com', 'default')).toBe('no');
+    expect(await can('update', 'statehistories.example.com', 'custom-system')).toBe('no');
+    expect(await can('delete', 'statehistories.example.com', 'custom-system')).toBe('no');
     expect(await can('update', 'customresources.example.com', 'default', 'status')).toBe('yes');
     expect(await can('patch', 'customresources.example.com', 'default', 'status')).toBe('no');
     expect(await can('watch', 'customresources.example.com')).toBe('yes');

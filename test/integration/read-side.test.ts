@@ -20,7 +20,8 @@ beforeAll(async () => {
   }
   await createObject(other(), 'foxtrot', { name: 'F', states: ['dev', 'prod'] }, { team: 'a' });
   await Promise.all([...['alpha', 'bravo', 'charlie', 'delta', 'echo'].map((n) => waitServed(ns(), n)), waitServed(other(), 'foxtrot')]);
-  expect((await api('admin', 'PUT', `${list()}/bravo/state`, { state: 'staging', from: 'dev' })).status).toBe(200);
+  // dev's soak is not served: break glass (admin holds override), so bravo is in staging for the tests below.
+  expect((await api('admin', 'PUT', `${list()}/bravo/state`, { state: 'staging', from: 'dev', override: true, reason: 'test setup' })).status).toBe(200);
 });
 
 describe('list', () => {
@@ -96,7 +97,7 @@ describe('watch', () => {
     const w = watch('admin', `${list()}?watch=1&resourceVersion=${rv}&labelSelector=team%3Da`);
     expect(await w.status).toBe(200);
     expect((await api('admin', 'POST', `${list()}/alpha/promote?dryRun=All`, { from: 'dev' })).status).toBe(422); // soak: nothing happens
-    expect((await api('admin', 'PUT', `${list()}/charlie/state`, { state: 'prod', from: 'dev', reason: 'watch me' })).status).toBe(200);
+    expect((await api('admin', 'PUT', `${list()}/charlie/state`, { state: 'prod', from: 'dev', reason: 'watch me', override: true })).status).toBe(200);
     const mod = await w.until((e) => e.type === 'MODIFIED' && (e.object as Item).metadata.name === 'charlie');
     expect((mod.object as Item).status).toMatchObject({ state: 'prod' });
     expect((mod.object as Item).metadata.resourceVersion > rv || Number((mod.object as Item).metadata.resourceVersion) > Number(rv)).toBe(true);
@@ -146,7 +147,7 @@ describe('watch', () => {
     try {
       await eventually('the initial table', async () => out.includes('delta'));
       expect(out.split('\n')[0]).toMatch(/^NAME\s+DISPLAY NAME\s+STATE\s+NEXT/);
-      await api('admin', 'PUT', `${list()}/delta/state`, { state: 'prod', from: 'dev', reason: 'watched' });
+      await api('admin', 'PUT', `${list()}/delta/state`, { state: 'prod', from: 'dev', reason: 'watched', override: true });
       await eventually('a row for delta in prod', async () => /\ndelta\s+DELTA\s+prod\s+<none>/.test(out));
     } finally {
       child.kill();
@@ -179,6 +180,7 @@ describe('discovery, OpenAPI and operations', () => {
     expect(res.subresources).toEqual([
       { subresource: 'state', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['get', 'update'] },
       { subresource: 'promote', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['create'] },
+      { subresource: 'history', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceHistory' }, verbs: ['get'] },
     ]);
     const again = await proxied({ ...admin, path: '/apis', headers: { Accept: accept, 'If-None-Match': String(r.headers['etag']) } });
     expect(again.status).toBe(304);

@@ -1,6 +1,8 @@
 // Faults on a stack of this file's own (so other files keep theirs): the
 // backend SIGKILLed in the middle of a stream of transitions, and
 // kube-apiserver killed and brought back.
+import { verifyChain } from '../../api/src/history-chain.ts';
+import type { CustomResourceHistory } from '../../api/src/types.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir && !process.env['KEEP_CLUSTER_DIR']) rmSync(dir, { recursive: true, force: true });
 });
 
 const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown, timeoutMs = 10_000) => apiOn<T>(stack.cluster, 'admin', method, path, body, {}, timeoutMs).catch((err: Error) => ({ status: 0, body: undefined as T, text: err.message }));
@@ -96,15 +98,20 @@ async function underLoad(prefix: string, fault: (progress: () => number) => Prom
   expect(res.errors.filter((s) => !(s === 0 || s >= 500))).toEqual([]);
   for (const name of names) {
     const v = (await api<View>('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`)).body;
-    const reasons = v.history.map((h) => h.reason);
+    // The whole trail (the window in status plus the archived segments), chained without a gap.
+    const h = await api<CustomResourceHistory>('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}/history`);
+    expect(h.status, h.text).toBe(200);
+    const trail = h.body.lives[0]!.entries;
+    expect(verifyChain(trail)).toMatchObject({ ok: true, firstSeq: 1 });
+    const reasons = trail.map((h) => h.reason);
     expect(new Set(reasons).size, 'no change recorded twice').toBe(reasons.length);
     for (const a of res.acked.filter((x) => x.name === name)) expect(reasons, `acknowledged ${a.reason}`).toContain(a.reason);
     const sent = new Set([...res.acked, ...res.unanswered].filter((x) => x.name === name).map((x) => x.reason));
     for (const r of reasons) expect(sent.has(r!), `history entry ${r} was sent by a client`).toBe(true);
     let at = 's0';
-    for (const h of v.history) {
+    for (const h of trail) {
       expect(h.from).toBe(at);
-      at = h.to;
+      at = h.to!;
     }
     expect(v.state).toBe(at);
   }

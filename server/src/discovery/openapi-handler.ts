@@ -66,6 +66,11 @@ const PATHS: PathDef[] = [
     params: [NAMESPACE, NAME],
     ops: [{ method: 'post', operationId: `create${ID}NamespacedCustomResourcePromote`, description: 'promote the CustomResource to its next state', action: 'post', kind: 'CustomResourceState', response: `${PREFIX}.CustomResourceState`, request: `${PREFIX}.Promotion`, query: [DRY_RUN] }],
   },
+  {
+    path: `${base}/namespaces/{namespace}/customresources/{name}/history`,
+    params: [NAMESPACE, NAME],
+    ops: [{ method: 'get', operationId: `read${ID}NamespacedCustomResourceHistory`, description: 'read the whole trail of the CustomResource, and of earlier objects of the same name', action: 'get', kind: 'CustomResourceHistory', response: `${PREFIX}.CustomResourceHistory` }],
+  },
 ];
 
 function v3Param(x: Param) {

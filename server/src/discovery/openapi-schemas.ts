@@ -48,6 +48,7 @@ export const SCHEMAS: Record<string, unknown> = {
       states: { type: 'array', description: 'The ordered path, first state first: 1 to 32 unique DNS-1123 labels. An object never moved is in states[0].', items: { type: 'string' } },
       protectedStates: { type: 'array', description: 'States whose entry needs a reason and the `enter` permission on states.custom.example.com with resourceNames: [the state].', items: { type: 'string' } },
       minSoakSeconds: { type: 'object', description: 'Seconds an object must spend in a state before it is promoted out of it, by state name.', additionalProperties: { type: 'integer', format: 'int64' } },
+      requiredApprovals: { type: 'object', description: 'Approvals by holders of `approve` on states.custom.example.com other than the mover that a move into a state needs, by state name.', additionalProperties: { type: 'integer', format: 'int32' } },
     },
   },
   [`${PREFIX}.CustomResourceStatus`]: {
@@ -57,7 +58,8 @@ export const SCHEMAS: Record<string, unknown> = {
       state: str('The current state: the stored state, or spec.states[0] for an object never moved.'),
       stateSince: str('When the object entered its current state (RFC 3339).', { format: 'date-time' }),
       observedGeneration: int('The spec generation the latest state change was checked against.'),
-      history: { type: 'array', description: 'Accepted state changes, newest last; the oldest are dropped past 100 entries.', items: ref(`${PREFIX}.HistoryEntry`) },
+      approvals: { type: 'array', description: 'Approvals of moves out of the current state; dropped when the state or the spec changes.', items: { type: 'object', additionalProperties: true } },
+      history: { type: 'array', description: 'The newest entries of the trail, oldest first; older ones are archived (GET …/history serves the whole trail).', items: ref(`${PREFIX}.HistoryEntry`) },
       nextState: str('The state `promote` moves to; absent at the last state or when the object is invalid.'),
       secondsInState: int('Whole seconds since the object entered its current state.'),
       soakRemainingSeconds: int('Seconds until spec.minSoakSeconds of the current state is served; 0 when it is.'),
@@ -67,16 +69,42 @@ export const SCHEMAS: Record<string, unknown> = {
   },
   [`${PREFIX}.HistoryEntry`]: {
     type: 'object',
-    description: 'One accepted state change. Entries are never edited.',
-    required: ['action', 'to', 'user', 'time'],
+    description: 'One entry of the trail. Entries are never edited: each hash chains it to the one before.',
+    required: ['action', 'user', 'time'],
     properties: {
-      action: str('promote or set-state.', { enum: ['promote', 'set-state'] }),
+      seq: int('Counts from 1 over the object\'s life.'),
+      action: str('What happened.', { enum: ['promote', 'set-state', 'override', 'approve', 'revoke', 'deleted'] }),
       from: str('The state before the change.'),
       to: str('The state after the change.'),
       user: str('The authenticated user who made the change, as kube-apiserver identified them.'),
       time: str('When the change was made (RFC 3339).', { format: 'date-time' }),
       reason: str('Why, in the words of the user who made the change.'),
+      approvers: { type: 'array', description: 'The approvers of the move.', items: { type: 'string' } },
+      overrode: { type: 'array', description: 'For an override: the gates it passed.', items: { type: 'string' } },
+      freeze: str('For an override: the freeze it broke (namespace/name).'),
+      hash: str('SHA-256 (hex) of the previous entry\'s hash and this entry\'s canonical JSON (keys sorted, hash left out).'),
     },
+  },
+  [`${PREFIX}.CustomResourceHistory`]: {
+    type: 'object',
+    description: 'CustomResourceHistory is the whole trail of an object: the live object\'s life first, then earlier lives of the same name, most recent first. Returned by GET …/history.',
+    properties: {
+      ...typeMeta,
+      metadata: { ...ref(`${META}.ObjectMeta`), description: 'The object\'s name and namespace.' },
+      lives: {
+        type: 'array',
+        description: 'Each life from creation to deletion (or now).',
+        items: {
+          type: 'object',
+          properties: {
+            uid: str('The uid of the object in this life.'),
+            live: { type: 'boolean', description: 'The object exists: this is its current life.' },
+            entries: { type: 'array', description: 'Every entry kept, oldest first.', items: ref(`${PREFIX}.HistoryEntry`) },
+          },
+        },
+      },
+    },
+    'x-kubernetes-group-version-kind': gvk('CustomResourceHistory'),
   },
   [`${PREFIX}.${'CustomResourceState'}`]: {
     type: 'object',
@@ -102,16 +130,18 @@ export const SCHEMAS: Record<string, unknown> = {
     required: ['state'],
     properties: {
       state: str('The state to move to: any state in spec.states.'),
-      reason: str('Why. Required when entering a protected state.'),
+      reason: str('Why. Required when entering a protected state or overriding; printable text, at most 1024 characters.'),
       from: str('The state the caller saw. If given and not the current state, the request fails with 409 Conflict.'),
+      override: { type: 'boolean', description: 'Break glass: make a move its gates would refuse. Needs the `override` verb on states.custom.example.com (the target) and a reason; recorded as an override.' },
     },
   },
   [`${PREFIX}.Promotion`]: {
     type: 'object',
     description: 'The body of POST …/promote.',
     properties: {
-      reason: str('Why. Required when entering a protected state.'),
+      reason: str('Why. Required when entering a protected state or overriding; printable text, at most 1024 characters.'),
       from: str('The state the caller saw. If given and not the current state, the request fails with 409 Conflict.'),
+      override: { type: 'boolean', description: 'Break glass: make a move its gates would refuse. Needs the `override` verb on states.custom.example.com (the target) and a reason; recorded as an override.' },
     },
   },
   [`${META}.ObjectMeta`]: {

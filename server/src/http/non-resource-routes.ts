@@ -17,6 +17,13 @@ export interface NonResourceDeps {
   /** Brings the metrics that are read rather than counted up to date. */
   refreshMetrics(): void;
   version: { gitVersion: string };
+  /** Problems with the installation, sent as Warning headers on the group's discovery (kubectl prints them). */
+  warnings(): readonly string[];
+}
+
+/** RFC 7234 warn-text, as kube-apiserver sends its warnings: `299 - "text"`. */
+export function warningHeader(text: string): string {
+  return `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 const JSON_ONLY = new Set(['json'] as const);
@@ -49,6 +56,8 @@ export function newNonResourceRoutes(deps: NonResourceDeps) {
     },
     [`/apis/${GROUP}/${VERSION}`]: (req, res) => {
       negotiate(req.headers.accept, JSON_ONLY);
+      const warnings = deps.warnings();
+      if (warnings.length) res.setHeader('Warning', warnings.map(warningHeader));
       writeJson(res, 200, apiResourceList());
     },
     '/openapi/v2': (req, res) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry, Spec, StoredStatus } from '../../../api/src/types.ts';
-import { decideTransition, isRefusal, nextStateOf, positionOf, secondsInState, soakRemainingSeconds, type Position, type Refusal, type StoredLike, type Transition, type TransitionRequest } from './transitions.ts';
+import { decideTransition, gateCauses, gatesOfState, isRefusal, nextStateOf, overridden, positionOf, secondsInState, soakRemainingSeconds, type Position, type Refusal, type StoredLike, type Transition, type TransitionRequest } from './transitions.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const CREATED = '2025-06-01T10:00:00Z';
@@ -77,24 +77,91 @@ describe('soakRemainingSeconds', () => {
   });
 });
 
-describe('decideTransition: allowed', () => {
+const fwd = (from: string, to: string, extra: Partial<Transition> = {}): Transition => ({ from, to, direction: 'forward', protectedTarget: false, skipped: [], ...extra });
+
+describe('decideTransition: moves', () => {
   const spec: Spec = { ...SPEC, protectedStates: ['prod'], minSoakSeconds: { dev: 60, staging: 3600 } };
   it.each<{ name: string; status?: StoredStatus; req: TransitionRequest; want: Transition }>([
-    { name: 'promote a never-moved object once its soak (from creation) is served', req: { action: 'promote' }, want: { from: 'dev', to: 'staging', protectedTarget: false } },
-    { name: 'promote with a matching from', status: { state: 'dev', stateSince: ago(61) }, req: { action: 'promote', from: 'dev' }, want: { from: 'dev', to: 'staging', protectedTarget: false } },
+    { name: 'promote a never-moved object once its soak (from creation) is served', req: { action: 'promote' }, want: fwd('dev', 'staging') },
+    { name: 'promote with a matching from', status: { state: 'dev', stateSince: ago(61) }, req: { action: 'promote', from: 'dev' }, want: fwd('dev', 'staging') },
+    { name: 'promote into a protected state', status: { state: 'staging', stateSince: ago(3600) }, req: { action: 'promote', reason: 'release 1.2' }, want: fwd('staging', 'prod', { protectedTarget: true }) },
+    { name: 'set-state backwards is a rollback: no soak, no gate', status: { state: 'staging', stateSince: ago(1) }, req: { action: 'set-state', state: 'dev' }, want: { from: 'staging', to: 'dev', direction: 'backward', protectedTarget: false, skipped: [] } },
     {
-      name: 'promote into a protected state with a reason',
-      status: { state: 'staging', stateSince: ago(3600) },
-      req: { action: 'promote', reason: 'release 1.2' },
-      want: { from: 'staging', to: 'prod', protectedTarget: true },
+      name: 'set-state back into a protected state is a rollback too',
+      status: { state: 'retired', stateSince: ago(1) },
+      req: { action: 'set-state', state: 'prod' },
+      want: { from: 'retired', to: 'prod', direction: 'backward', protectedTarget: false, skipped: [] },
     },
-    { name: 'set-state backwards ignores soak', status: { state: 'staging', stateSince: ago(1) }, req: { action: 'set-state', state: 'dev' }, want: { from: 'staging', to: 'dev', protectedTarget: false } },
-    { name: 'set-state skipping ahead', status: { state: 'dev', stateSince: ago(1) }, req: { action: 'set-state', state: 'prod', reason: 'hotfix' }, want: { from: 'dev', to: 'prod', protectedTarget: true } },
-    { name: 'set-state out of an invalid state', status: { state: 'qa', stateSince: ago(1) }, req: { action: 'set-state', state: 'dev', from: 'qa' }, want: { from: 'qa', to: 'dev', protectedTarget: false } },
+    {
+      name: 'set-state forward out of a soaking state carries the soak',
+      status: { state: 'dev', stateSince: ago(1) },
+      req: { action: 'set-state', state: 'staging' },
+      want: fwd('dev', 'staging', { soak: { field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "dev" needs 1m of soak time (spec.minSoakSeconds) before promotion; 59s left, try again after 2025-06-01T12:00:59.000Z' } }),
+    },
+    {
+      name: 'set-state jumping over a soaking state names it as skipped',
+      status: { state: 'dev', stateSince: ago(61) },
+      req: { action: 'set-state', state: 'prod', reason: 'hotfix' },
+      want: fwd('dev', 'prod', { protectedTarget: true, skipped: [{ state: 'staging', gates: ['soak'] }] }),
+    },
+    { name: 'set-state out of an invalid state is a forward repair', status: { state: 'qa', stateSince: ago(1) }, req: { action: 'set-state', state: 'dev', from: 'qa' }, want: fwd('qa', 'dev') },
   ])('$name', ({ status, req, want }) => {
-    const got = decideTransition(obj(spec, status), req, NOW);
+    const got = decideTransition(obj({ ...spec, states: [...spec.states, 'retired'] }, status), req, NOW);
     expect(isRefusal(got)).toBe(false);
     expect(got).toEqual(want);
+  });
+});
+
+describe('decideTransition: skipped states', () => {
+  const spec: Spec = { name: 'x', states: ['a', 'b', 'c', 'd', 'e'], protectedStates: ['c'], requiredApprovals: { d: 2 } };
+  it.each<{ name: string; spec: Spec; to: string; want: Transition['skipped'] }>([
+    { name: 'a jump over gate-free states skips nothing gated', spec: { name: 'x', states: ['a', 'b', 'c', 'd'] }, to: 'd', want: [] },
+    { name: 'over a protected state', spec, to: 'd', want: [{ state: 'c', gates: ['protected'] }] },
+    { name: 'over protected and approvals', spec, to: 'e', want: [{ state: 'c', gates: ['protected'] }, { state: 'd', gates: ['approvals'] }] },
+    { name: 'over a state with its own soak', spec: { ...spec, protectedStates: [], requiredApprovals: {}, minSoakSeconds: { b: 10 } }, to: 'c', want: [{ state: 'b', gates: ['soak'] }] },
+    { name: 'into the gated state itself is not a skip', spec, to: 'c', want: [] },
+  ])('$name', ({ spec: s, to, want }) => {
+    const got = decideTransition(obj(s, { state: 'a', stateSince: ago(1) }), { action: 'set-state', state: to, reason: 'r' }, NOW) as Transition;
+    expect(got.skipped).toEqual(want);
+  });
+
+  it('gatesOfState lists protection, approvals and soak', () => {
+    expect(gatesOfState({ name: 'x', states: ['a'], protectedStates: ['a'], requiredApprovals: { a: 1 }, minSoakSeconds: { a: 5 } }, 'a')).toEqual(['protected', 'approvals', 'soak']);
+    expect(gatesOfState({ name: 'x', states: ['a'], minSoakSeconds: { a: 0 } }, 'a')).toEqual([]);
+  });
+});
+
+describe('gateCauses', () => {
+  const soak = { field: 'status.stateSince', reason: 'FieldValueForbidden' as const, message: 'Forbidden: soak' };
+  it.each<{ name: string; t: Transition; req: TransitionRequest; want: string[] }>([
+    { name: 'nothing in the way', t: fwd('a', 'b'), req: { action: 'promote' }, want: [] },
+    { name: 'soak', t: fwd('a', 'b', { soak }), req: { action: 'promote' }, want: ['status.stateSince'] },
+    { name: 'protected target without a reason', t: fwd('a', 'b', { protectedTarget: true }), req: { action: 'promote' }, want: ['reason'] },
+    { name: 'protected target with a whitespace reason', t: fwd('a', 'b', { protectedTarget: true }), req: { action: 'promote', reason: ' \t ' }, want: ['reason'] },
+    { name: 'protected target with a reason', t: fwd('a', 'b', { protectedTarget: true }), req: { action: 'promote', reason: 'go' }, want: [] },
+    { name: 'every gate at once', t: fwd('a', 'c', { soak, protectedTarget: true, skipped: [{ state: 'b', gates: ['protected'] }] }), req: { action: 'set-state', state: 'c' }, want: ['status.stateSince', 'state', 'reason'] },
+    { name: 'an override passes every gate', t: fwd('a', 'c', { soak, protectedTarget: true, skipped: [{ state: 'b', gates: ['soak'] }] }), req: { action: 'set-state', state: 'c', override: true, reason: 'incident 42' }, want: [] },
+    { name: 'an override needs a reason', t: fwd('a', 'b', { soak }), req: { action: 'promote', override: true }, want: ['reason'] },
+  ])('$name', ({ t, req, want }) => {
+    expect(gateCauses(t, req).map((c) => c.field)).toEqual(want);
+  });
+
+  it('names each skipped state and its gates', () => {
+    const [c] = gateCauses(fwd('a', 'd', { skipped: [{ state: 'b', gates: ['soak'] }, { state: 'c', gates: ['protected', 'approvals'] }] }), { action: 'set-state', state: 'd' });
+    expect(c?.message).toBe('Forbidden: moving to "d" skips "b" (soak), "c" (protected, approvals); a jump may skip only states without gates of their own: move through them, or break glass with --override');
+  });
+});
+
+describe('overridden', () => {
+  const soak = { field: 'status.stateSince', reason: 'FieldValueForbidden' as const, message: 'Forbidden: soak' };
+  it.each([
+    { name: 'nothing to pass', t: fwd('a', 'b'), enter: true, want: [] },
+    { name: 'soak', t: fwd('a', 'b', { soak }), enter: true, want: ['soak'] },
+    { name: 'protection, without enter', t: fwd('a', 'b', { protectedTarget: true }), enter: false, want: ['protection'] },
+    { name: 'protection, holding enter: not an override of it', t: fwd('a', 'b', { protectedTarget: true }), enter: true, want: [] },
+    { name: 'everything', t: fwd('a', 'c', { soak, protectedTarget: true, skipped: [{ state: 'b', gates: ['soak'] }] }), enter: false, want: ['soak', 'protection', 'skipped-states'] },
+  ])('$name', ({ t, enter, want }) => {
+    expect(overridden(t, enter)).toEqual(want);
   });
 });
 
@@ -103,8 +170,6 @@ describe('decideTransition: refused', () => {
     { action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(500) },
     { action: 'set-state', from: 'staging', to: 'dev', user: 'bob', time: ago(100), reason: 'rollback' },
   ];
-  const protectedSpec: Spec = { ...SPEC, protectedStates: ['prod'] };
-  const soakSpec: Spec = { ...SPEC, minSoakSeconds: { dev: 3725, staging: 7200 } };
 
   it.each<{ name: string; spec?: Spec; status?: StoredStatus; req: TransitionRequest; want: Refusal }>([
     { name: 'from differs, no history', req: { action: 'promote', from: 'staging' }, want: { kind: 'conflict', current: 'dev' } },
@@ -137,62 +202,6 @@ describe('decideTransition: refused', () => {
       },
     },
     {
-      name: 'soak not served: hours, minutes and seconds',
-      spec: soakSpec,
-      status: { state: 'dev', stateSince: ago(100) },
-      req: { action: 'promote' },
-      want: {
-        kind: 'invalid',
-        causes: [{ field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "dev" needs 1h2m5s of soak time (spec.minSoakSeconds) before promotion; 1h25s left, try again after 2025-06-01T13:00:25.000Z' }],
-      },
-    },
-    {
-      name: 'soak not served: whole hours and seconds only',
-      spec: soakSpec,
-      status: { state: 'staging', stateSince: ago(7195) },
-      req: { action: 'promote' },
-      want: {
-        kind: 'invalid',
-        causes: [{ field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "staging" needs 2h of soak time (spec.minSoakSeconds) before promotion; 5s left, try again after 2025-06-01T12:00:05.000Z' }],
-      },
-    },
-    {
-      name: 'soak counted from creation for a never-moved object',
-      spec: { ...SPEC, minSoakSeconds: { dev: 3 * 3600 } },
-      req: { action: 'promote' },
-      want: {
-        kind: 'invalid',
-        causes: [{ field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "dev" needs 3h of soak time (spec.minSoakSeconds) before promotion; 1h left, try again after 2025-06-01T13:00:00.000Z' }],
-      },
-    },
-    {
-      name: 'protected target without a reason',
-      spec: protectedSpec,
-      status: { state: 'staging', stateSince: ago(1) },
-      req: { action: 'promote' },
-      want: { kind: 'invalid', causes: [{ field: 'reason', reason: 'FieldValueRequired', message: 'Required value: entering the protected state "prod" needs a reason (--reason)' }] },
-    },
-    {
-      name: 'protected target with a whitespace reason',
-      spec: protectedSpec,
-      status: { state: 'dev', stateSince: ago(1) },
-      req: { action: 'set-state', state: 'prod', reason: ' \t\n ' },
-      want: { kind: 'invalid', causes: [{ field: 'reason', reason: 'FieldValueRequired', message: 'Required value: entering the protected state "prod" needs a reason (--reason)' }] },
-    },
-    {
-      name: 'soak and missing reason are both reported',
-      spec: { ...SPEC, protectedStates: ['prod'], minSoakSeconds: { staging: 60 } },
-      status: { state: 'staging', stateSince: ago(30) },
-      req: { action: 'promote', reason: '' },
-      want: {
-        kind: 'invalid',
-        causes: [
-          { field: 'status.stateSince', reason: 'FieldValueForbidden', message: 'Forbidden: "staging" needs 1m of soak time (spec.minSoakSeconds) before promotion; 30s left, try again after 2025-06-01T12:00:30.000Z' },
-          { field: 'reason', reason: 'FieldValueRequired', message: 'Required value: entering the protected state "prod" needs a reason (--reason)' },
-        ],
-      },
-    },
-    {
       name: 'set-state to an unknown state',
       req: { action: 'set-state', state: 'qa' },
       want: { kind: 'invalid', causes: [{ field: 'state', reason: 'FieldValueNotSupported', message: 'Unsupported value: "qa": supported values: "dev", "staging", "prod"' }] },
@@ -218,11 +227,6 @@ describe('decideTransition: refused', () => {
     expect(isRefusal(got)).toBe(true);
     expect(got).toEqual(want);
   });
-
-  it('does not let set-state skip the reason for a protected target', () => {
-    const got = decideTransition(obj(protectedSpec, { state: 'dev', stateSince: ago(1) }), { action: 'set-state', state: 'prod' }, NOW);
-    expect(got).toMatchObject({ kind: 'invalid', causes: [{ field: 'reason' }] });
-  });
 });
 
 describe('decideTransition: protectedTarget', () => {
@@ -231,9 +235,10 @@ describe('decideTransition: protectedTarget', () => {
     { name: 'target listed as protected', spec, state: 'prod', want: true },
     { name: 'target not listed', spec, state: 'dev', want: false },
     { name: 'no protectedStates', spec: SPEC, state: 'prod', want: false },
-    { name: 'protected source but unprotected target', spec: { ...SPEC, protectedStates: ['staging'] }, state: 'dev', want: false },
+    { name: 'protected source but unprotected target', spec: { ...SPEC, protectedStates: ['staging'] }, state: 'prod', want: false },
+    { name: 'a rollback into a protected state is not guarded', spec, state: 'dev', want: false },
   ])('$name', ({ spec: s, state, want }) => {
-    const got = decideTransition(obj(s, { state: 'staging', stateSince: ago(1) }), { action: 'set-state', state, reason: 'why' }, NOW);
-    expect(got).toEqual({ from: 'staging', to: state, protectedTarget: want });
+    const got = decideTransition(obj(s, { state: s === spec && state === 'dev' ? 'prod' : 'staging', stateSince: ago(1) }), { action: 'set-state', state, reason: 'why' }, NOW);
+    expect((got as Transition).protectedTarget).toBe(want);
   });
 });

@@ -46,6 +46,8 @@ export interface TransitionRequest {
   /** The state the caller saw; if given it must be the current state. */
   from?: string;
   reason?: string;
+  /** Break glass: make a move its gates would refuse (needs `override` on the target and a reason). */
+  override?: boolean;
 }
 
 export interface TransitionCause {
@@ -54,16 +56,33 @@ export interface TransitionCause {
   message: string;
 }
 
-/** Why a transition is refused, before any permission check. */
+/** Why a transition cannot even be considered: a stale `from`, or a target that is not a move. */
 export type Refusal =
   | { kind: 'conflict'; current: string; lastChange?: { user: string; time: string } }
   | { kind: 'invalid'; causes: TransitionCause[] };
 
+/** A skipped state with gates of its own, and which. */
+export interface SkippedGate {
+  state: string;
+  gates: string[];
+}
+
+/**
+ * A move the rules allow in principle, with what stands in its way: the
+ * permissions it needs are the caller's to check (SubjectAccessReview), the
+ * gates not met are 422 causes unless the move is an override.
+ */
 export interface Transition {
   from: string;
   to: string;
-  /** The target is a protected state: the caller needs `enter` on it and a reason. */
+  /** forward: into a later state (or out of a state no longer listed); backward: a rollback, with no gate. */
+  direction: 'forward' | 'backward';
+  /** A forward move into a protected state: needs `enter` (or `override`) on it, and a reason. */
   protectedTarget: boolean;
+  /** A forward move out of a state whose soak is not served: the 422 cause. */
+  soak?: TransitionCause;
+  /** States a forward jump skips that have gates of their own: only an override may skip them. */
+  skipped: SkippedGate[];
 }
 
 export interface StoredLike {
@@ -76,17 +95,42 @@ function quoteList(xs: string[]): string {
   return xs.map((x) => JSON.stringify(x)).join(', ');
 }
 
-function formatSeconds(s: number): string {
+export function formatSeconds(s: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
   return [h ? `${h}h` : '', m ? `${m}m` : '', sec || (!h && !m) ? `${sec}s` : ''].join('');
 }
 
+/** The gates a state has of its own (what makes it unskippable). */
+export function gatesOfState(spec: Spec, state: string): string[] {
+  const g: string[] = [];
+  if (spec.protectedStates?.includes(state)) g.push('protected');
+  if ((spec.requiredApprovals?.[state] ?? 0) > 0) g.push('approvals');
+  if ((spec.minSoakSeconds?.[state] ?? 0) > 0) g.push('soak');
+  return g;
+}
+
+/** The target of a request, or why there is none. */
+function targetOf(spec: Spec, pos: Position, req: TransitionRequest): string | Refusal {
+  const invalid = (c: TransitionCause): Refusal => ({ kind: 'invalid', causes: [c] });
+  if (req.action === 'promote') {
+    if (pos.index < 0) return invalid({ field: 'status.state', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(pos.state)}: the current state is no longer listed in spec.states, so there is no next state; use set-state to move to one of ${quoteList(spec.states)}` });
+    const next = spec.states[pos.index + 1];
+    if (next === undefined) return invalid({ field: 'status.state', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(pos.state)}: the last state in spec.states; there is nothing to promote to (set-state can move it back)` });
+    return next;
+  }
+  const target = req.state ?? '';
+  if (!spec.states.includes(target)) return invalid({ field: 'state', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(target)}: supported values: ${quoteList(spec.states)}` });
+  if (target === pos.state && pos.index >= 0) return invalid({ field: 'state', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(target)}: the object is already in this state` });
+  return target;
+}
+
 /**
- * Decides a state change from the object as read. Pure: the caller checks
- * permissions for protected targets and writes with the read
- * resourceVersion as precondition, re-deciding on a conflict.
+ * Decides what a state change would be, from the object as read. Pure: the
+ * caller checks the permissions the move needs and turns the gates not met
+ * into 422 causes (gateCauses), writing with the read resourceVersion as
+ * precondition and deciding again on a conflict.
  */
 export function decideTransition(obj: StoredLike, req: TransitionRequest, now: Date): Transition | Refusal {
   const { spec } = obj;
@@ -95,38 +139,44 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
     const last = obj.status?.history?.[obj.status.history.length - 1];
     return { kind: 'conflict', current: pos.state, ...(last ? { lastChange: { user: last.user, time: last.time } } : {}) };
   }
+  const to = targetOf(spec, pos, req);
+  if (typeof to !== 'string') return to;
+  const toIndex = spec.states.indexOf(to);
+  if (pos.index >= 0 && toIndex < pos.index) return { from: pos.state, to, direction: 'backward', protectedTarget: false, skipped: [] };
+  const left = soakRemainingSeconds(spec, pos, now);
+  const min = spec.minSoakSeconds?.[pos.state] ?? 0;
+  const soak: TransitionCause | undefined = left > 0
+    ? { field: 'status.stateSince', reason: 'FieldValueForbidden', message: `Forbidden: ${JSON.stringify(pos.state)} needs ${formatSeconds(min)} of soak time (spec.minSoakSeconds) before promotion; ${formatSeconds(left)} left, try again after ${new Date(now.getTime() + left * 1000).toISOString()}` }
+    : undefined;
+  const skipped = pos.index < 0 ? [] : spec.states.slice(pos.index + 1, toIndex).map((state) => ({ state, gates: gatesOfState(spec, state) })).filter((x) => x.gates.length > 0);
+  return { from: pos.state, to, direction: 'forward', protectedTarget: spec.protectedStates?.includes(to) ?? false, ...(soak ? { soak } : {}), skipped };
+}
+
+/**
+ * The gates a forward move has not met, as 422 causes, all at once: the soak
+ * of the state left, skipped gated states, the reason a protected target
+ * needs. An override passes them all but needs a reason itself.
+ */
+export function gateCauses(t: Transition, req: TransitionRequest): TransitionCause[] {
+  const hasReason = !!req.reason?.trim();
+  if (req.override) return hasReason ? [] : [{ field: 'reason', reason: 'FieldValueRequired', message: 'Required value: an override needs a reason (--reason)' }];
   const causes: TransitionCause[] = [];
-  let to: string;
-  if (req.action === 'promote') {
-    if (pos.index < 0) {
-      return { kind: 'invalid', causes: [{ field: 'status.state', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(pos.state)}: the current state is no longer listed in spec.states, so there is no next state; use set-state to move to one of ${quoteList(spec.states)}` }] };
-    }
-    const next = spec.states[pos.index + 1];
-    if (next === undefined) {
-      return { kind: 'invalid', causes: [{ field: 'status.state', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(pos.state)}: the last state in spec.states; there is nothing to promote to (set-state can move it back)` }] };
-    }
-    to = next;
-    const left = soakRemainingSeconds(spec, pos, now);
-    if (left > 0) {
-      const min = spec.minSoakSeconds?.[pos.state] ?? 0;
-      causes.push({ field: 'status.stateSince', reason: 'FieldValueForbidden', message: `Forbidden: ${JSON.stringify(pos.state)} needs ${formatSeconds(min)} of soak time (spec.minSoakSeconds) before promotion; ${formatSeconds(left)} left, try again after ${new Date(now.getTime() + left * 1000).toISOString()}` });
-    }
-  } else {
-    const target = req.state ?? '';
-    if (!spec.states.includes(target)) {
-      return { kind: 'invalid', causes: [{ field: 'state', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(target)}: supported values: ${quoteList(spec.states)}` }] };
-    }
-    if (target === pos.state && pos.index >= 0) {
-      return { kind: 'invalid', causes: [{ field: 'state', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(target)}: the object is already in this state` }] };
-    }
-    to = target;
+  if (t.soak) causes.push(t.soak);
+  if (t.skipped.length) {
+    const what = t.skipped.map((s) => `${JSON.stringify(s.state)} (${s.gates.join(', ')})`).join(', ');
+    causes.push({ field: 'state', reason: 'FieldValueForbidden', message: `Forbidden: moving to ${JSON.stringify(t.to)} skips ${what}; a jump may skip only states without gates of their own: move through them, or break glass with --override` });
   }
-  const protectedTarget = spec.protectedStates?.includes(to) ?? false;
-  if (protectedTarget && !(req.reason ?? '').trim()) {
-    causes.push({ field: 'reason', reason: 'FieldValueRequired', message: `Required value: entering the protected state ${JSON.stringify(to)} needs a reason (--reason)` });
-  }
-  if (causes.length) return { kind: 'invalid', causes };
-  return { from: pos.state, to, protectedTarget };
+  if (t.protectedTarget && !hasReason) causes.push({ field: 'reason', reason: 'FieldValueRequired', message: `Required value: entering the protected state ${JSON.stringify(t.to)} needs a reason (--reason)` });
+  return causes;
+}
+
+/** What an override passed: the gates that would have refused the move. */
+export function overridden(t: Transition, enterHeld: boolean): string[] {
+  const g: string[] = [];
+  if (t.soak) g.push('soak');
+  if (t.protectedTarget && !enterHeld) g.push('protection');
+  if (t.skipped.length) g.push('skipped-states');
+  return g;
 }
 
 export function isRefusal(x: Transition | Refusal): x is Refusal {

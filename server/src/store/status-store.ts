@@ -29,6 +29,13 @@ export interface StatusStore {
    * gone; ServiceUnavailable when kube-apiserver cannot take it.
    */
   writeStatus(obj: StoredObject, status: StoredStatus): Promise<StoredObject>;
+  /**
+   * Sets the object's finalizers to `finalizers`, if it is still at the
+   * resourceVersion it was read at (the backend adds or removes only its own:
+   * the admission policy refuses it any other change). Resolves the object as
+   * written, or undefined when that released it and it is gone.
+   */
+  setFinalizers(obj: StoredObject, finalizers: string[]): Promise<StoredObject | undefined>;
 }
 
 /** How long a write waits for the cache to show it, so a read right after sees it. */
@@ -77,6 +84,32 @@ export class CrdStatusStore implements StatusStore {
     await this.cache.waitFor(Number(written.metadata.resourceVersion), READ_YOUR_WRITE_MS);
     return written;
   }
+
+  async setFinalizers(obj: StoredObject, finalizers: string[]): Promise<StoredObject | undefined> {
+    const { name, namespace, resourceVersion } = obj.metadata;
+    let written: StoredObject;
+    try {
+      // A merge patch replaces the list whole: the resourceVersion makes it a guarded update.
+      written = await this.client.json<StoredObject>('PATCH', objectPath(namespace, name, undefined, STORAGE_PATH), {
+        body: { metadata: { resourceVersion, finalizers } },
+        contentType: 'application/merge-patch+json',
+        timeoutMs: 15_000,
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409) throw new WriteConflict(`customresources.example.com "${name}" changed since it was read`);
+      if (err instanceof ApiError && err.code === 404) return undefined;
+      throw storageError(err, name);
+    }
+    // Released by the last finalizer: kube-apiserver deletes it and answers with the object as it was.
+    if (written.metadata.deletionTimestamp && finalizers.length === 0) return undefined;
+    delete written.metadata['managedFields'];
+    await this.cache.waitFor(Number(written.metadata.resourceVersion), READ_YOUR_WRITE_MS);
+    return written;
+  }
+}
+
+export function hasFinalizer(obj: StoredObject, f: string): boolean {
+  return (obj.metadata.finalizers ?? []).includes(f);
 }
 
 /** An error of the storage CRD, re-qualified to our resource. */

@@ -8,7 +8,8 @@ import { negotiate, OBJECT_TARGETS, PLAIN_TARGETS, type Target } from '../../htt
 import { writeObject } from '../../http/respond.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
 import { newBadRequest, newMethodNotAllowed, newMethodNotSupported, newPathNotFound } from '../../status/status-error.ts';
-import { parseListOptions } from './list-options.ts';
+import { parseListOptions, SUPPORTED_FIELDS, type ListOptions } from './list-options.ts';
+import { escapeFieldValue, parseFieldSelector } from '../../selectors/field-selector.ts';
 import type { CustomResourceStorage } from './storage.ts';
 import { table, type IncludeObject } from './table-columns.ts';
 import { serveWatch, type WatchDeps } from './watch-handler.ts';
@@ -23,6 +24,18 @@ export interface ResourceHandlerDeps {
   storage: CustomResourceStorage;
   watch: Omit<WatchDeps, 'storage'>;
   subresources: Record<string, SubresourceHandler>;
+}
+
+/**
+ * A list or watch of one object (its name in the path, or a metadata.name
+ * selector, which is how it was authorized): only that object, as upstream
+ * serves it. A field selector must then name the same object (400 otherwise).
+ */
+export function byName(opts: ListOptions, name: string): ListOptions {
+  if (!name) return opts;
+  if (!opts.fieldSelector.empty && opts.fieldSelector.requiresExactMatch('metadata.name') !== name) throw newBadRequest('fieldSelector metadata.name doesn\'t match requested name');
+  if (!opts.fieldSelector.empty) return opts;
+  return { ...opts, fieldSelector: parseFieldSelector(`metadata.name=${escapeFieldValue(name)}`, SUPPORTED_FIELDS) };
 }
 
 function includeObjectOf(url: URL): IncludeObject {
@@ -49,13 +62,13 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
   if (info.verb === 'list') {
     const target = negotiate(req.headers.accept, OBJECT_TARGETS);
-    const opts = parseListOptions(url.searchParams);
+    const opts = byName(parseListOptions(url.searchParams), info.name);
     const list = await storage.list(info.namespace || undefined, opts);
     return writeTarget(res, target, url, list.items, now, { ...list.metadata }, list);
   }
   if (info.verb === 'watch') {
     const target = negotiate(req.headers.accept, new Set(['json', 'table']));
-    const opts = parseListOptions(url.searchParams);
+    const opts = byName(parseListOptions(url.searchParams), info.name);
     const include = target.kind === 'table' ? includeObjectOf(url) : 'Metadata';
     return serveWatch(req, res, { storage, ...deps.watch }, info.namespace || undefined, opts, target, include);
   }

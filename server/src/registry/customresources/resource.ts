@@ -1,7 +1,7 @@
 // What custom.example.com/v1 serves, described once: discovery (legacy and
 // aggregated) and OpenAPI are generated from this, so they can only
 // advertise what the router really serves.
-import { GROUP, KIND, RESOURCE, SINGULAR, STATE_KIND, VERSION } from '../../../../api/src/names.ts';
+import { GROUP, HISTORY_DOCUMENT_KIND, KIND, RESOURCE, SINGULAR, STATE_KIND, VERSION } from '../../../../api/src/names.ts';
 
 export interface SubresourceDef {
   name: string;
@@ -32,6 +32,7 @@ export const CUSTOMRESOURCES: ResourceDef = {
   subresources: [
     { name: 'state', kind: STATE_KIND, verbs: ['get', 'update'] },
     { name: 'promote', kind: STATE_KIND, verbs: ['create'] },
+    { name: 'history', kind: HISTORY_DOCUMENT_KIND, verbs: ['get'] },
   ],
 };
 

@@ -1,7 +1,9 @@
 // The write path (decide → authorize → write → re-read on conflict) with a
 // fake status store and authorizer: fast, in-process, every branch.
 import { describe, expect, it } from 'vitest';
-import type { StoredObject, StoredStatus } from '../../../../api/src/types.ts';
+import { FINALIZER } from '../../../../api/src/names.ts';
+import type { HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
+import type { HistoryArchive, ObjectRef } from '../../store/history-archive.ts';
 import type { EventRecorder, EventSubject } from '../../../../client/src/event-recorder.ts';
 import type { Attributes, Authorizer } from '../../auth/delegated-authz.ts';
 import type { UserInfo } from '../../auth/user.ts';
@@ -20,7 +22,7 @@ function object(rv: number, status?: StoredStatus, spec: Partial<StoredObject['s
   return {
     apiVersion: 'example.com/v1',
     kind: 'CustomResource',
-    metadata: { name: 'checkout', namespace: 'shop', uid: 'u1', resourceVersion: String(rv), generation: 1, creationTimestamp: ago(86400) },
+    metadata: { name: 'checkout', namespace: 'shop', uid: 'u1', resourceVersion: String(rv), generation: 1, creationTimestamp: ago(86400), finalizers: [FINALIZER] },
     spec: { name: 'Checkout', states: ['dev', 'staging', 'prod'], protectedStates: ['prod'], ...spec },
     ...(status ? { status } : {}),
   };
@@ -51,12 +53,32 @@ class FakeStore implements StatusStore {
     return this.fresh.length ? this.fresh.shift() : this.current;
   }
 
+  finalizerWrites: string[][] = [];
+
+  async setFinalizers(obj: StoredObject, finalizers: string[]): Promise<StoredObject | undefined> {
+    this.finalizerWrites.push(finalizers);
+    return { ...obj, metadata: { ...obj.metadata, finalizers, resourceVersion: String(Number(obj.metadata.resourceVersion) + 1) } };
+  }
+
   async writeStatus(obj: StoredObject, status: StoredStatus): Promise<StoredObject> {
     this.writes.push({ rv: obj.metadata.resourceVersion, status });
     const outcome = this.outcomes.shift() ?? 'ok';
     if (outcome === 'conflict') throw new WriteConflict('changed');
     if (outcome instanceof StatusError) throw outcome;
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(Number(obj.metadata.resourceVersion) + 100) }, status };
+  }
+}
+
+class FakeArchive implements HistoryArchive {
+  readonly written: HistoryEntry[][] = [];
+  async write(_object: ObjectRef, entries: readonly HistoryEntry[]) {
+    this.written.push([...entries]);
+  }
+  async archivedThrough() {
+    return 0;
+  }
+  async segmentsOf() {
+    return [];
   }
 }
 
@@ -82,11 +104,12 @@ class FakeEvents implements EventRecorder {
 
 function rest(store: FakeStore, authorizer = new FakeAuthorizer()) {
   const events = new FakeEvents();
-  const r = new StateRest({ store, authorizer, events, metrics: newMetrics(), log: memoryLogger(), clock: { now: () => NOW } });
-  return { r, events, authorizer };
+  const archive = new FakeArchive();
+  const r = new StateRest({ store, archive, authorizer, events, metrics: newMetrics(), log: memoryLogger(), clock: { now: () => NOW } });
+  return { r, events, authorizer, archive };
 }
 
-const promote = (from?: string, reason?: string): TransitionRequest => ({ action: 'promote', ...(from ? { from } : {}), ...(reason ? { reason } : {}) });
+const promote = (from?: string, reason?: string, override?: boolean): TransitionRequest => ({ action: 'promote', ...(from ? { from } : {}), ...(reason ? { reason } : {}), ...(override ? { override } : {}) });
 
 async function failure(p: Promise<unknown>): Promise<StatusError> {
   try {
@@ -105,7 +128,7 @@ describe('StateRest.transition', () => {
     request: TransitionRequest;
     dryRun?: boolean;
     denied?: string[];
-    want: { code?: number; reason?: string; message?: RegExp; state?: string; writes: number; fetches?: number; events: number };
+    want: { code?: number; reason?: string; message?: RegExp; state?: string; action?: string; overrode?: string[]; writes: number; fetches?: number; events: number; eventType?: string };
   }
   const cases: Case[] = [
     {
@@ -200,6 +223,63 @@ describe('StateRest.transition', () => {
       want: { code: 503, reason: 'ServiceUnavailable', message: /not synced yet/, writes: 0, events: 0 },
     },
     {
+      name: 'set-state forward out of a soaking state: 422 (soak), nothing written',
+      store: () => new FakeStore(object(10, { state: 'dev', stateSince: ago(60) }, { minSoakSeconds: { dev: 3600 } })),
+      request: { action: 'set-state', state: 'staging', from: 'dev' },
+      want: { code: 422, reason: 'Invalid', message: /status.stateSince: Forbidden: "dev" needs 1h of soak time/, writes: 0, events: 0 },
+    },
+    {
+      name: 'set-state over a gated state without override: 403 naming override',
+      store: () => new FakeStore(object(10, { state: 'dev', stateSince: ago(60) }, { protectedStates: ['staging'] })),
+      request: { action: 'set-state', state: 'prod', from: 'dev', reason: 'x' },
+      denied: ['override states/prod'],
+      want: { code: 403, reason: 'Forbidden', message: /skipping states with gates of their own is an override; that needs the "override" verb/, writes: 0, events: 0 },
+    },
+    {
+      name: 'set-state over a gated state by an override holder who did not ask for one: 422 saying --override',
+      store: () => new FakeStore(object(10, { state: 'dev', stateSince: ago(60) }, { protectedStates: ['staging'] })),
+      request: { action: 'set-state', state: 'prod', from: 'dev', reason: 'x' },
+      want: { code: 422, reason: 'Invalid', message: /skips "staging" \(protected\).*--override/, writes: 0, events: 0 },
+    },
+    {
+      name: 'an override passes soak and skipped states, recorded as override with a Warning',
+      store: () => new FakeStore(object(10, { state: 'dev', stateSince: ago(60) }, { protectedStates: ['staging', 'prod'], minSoakSeconds: { dev: 3600 } })),
+      request: { action: 'set-state', state: 'prod', from: 'dev', reason: 'incident 42', override: true },
+      denied: ['enter states/prod'],
+      want: { state: 'prod', action: 'override', overrode: ['soak', 'protection', 'skipped-states'], writes: 1, events: 1, eventType: 'Warning' },
+    },
+    {
+      name: 'an override without the verb: 403 naming override',
+      store: () => new FakeStore(object(10, { state: 'dev', stateSince: ago(60) }, { minSoakSeconds: { dev: 3600 } })),
+      request: promote('dev', 'please', true),
+      denied: ['override states/staging'],
+      want: { code: 403, reason: 'Forbidden', message: /cannot override the gates of state "staging"; that needs the "override" verb on resource "states"/, writes: 0, events: 0 },
+    },
+    {
+      name: 'an override without a reason: 422',
+      store: () => new FakeStore(object(10, { state: 'dev', stateSince: ago(60) }, { minSoakSeconds: { dev: 3600 } })),
+      request: promote('dev', undefined, true),
+      want: { code: 422, reason: 'Invalid', message: /an override needs a reason/, writes: 0, events: 0 },
+    },
+    {
+      name: 'a rollback with --override: 422, there is nothing to override',
+      store: () => new FakeStore(object(10, { state: 'staging', stateSince: ago(60) })),
+      request: { action: 'set-state', state: 'dev', reason: 'x', override: true },
+      want: { code: 422, reason: 'Invalid', message: /rollback, which has no gate to override/, writes: 0, events: 0 },
+    },
+    {
+      name: 'a rollback needs no reason and passes soak',
+      store: () => new FakeStore(object(10, { state: 'prod', stateSince: ago(1) }, { minSoakSeconds: { prod: 3600 } })),
+      request: { action: 'set-state', state: 'staging' },
+      want: { state: 'staging', writes: 1, events: 1 },
+    },
+    {
+      name: 'an object being deleted: 409, its history is being archived',
+      store: () => new FakeStore({ ...object(10), metadata: { ...object(10).metadata, deletionTimestamp: ago(1) } }),
+      request: promote('dev'),
+      want: { code: 409, reason: 'Conflict', message: /being deleted/, writes: 0, events: 0 },
+    },
+    {
       name: 'an object that does not exist: 404',
       store: () => new FakeStore(undefined),
       request: promote('dev'),
@@ -220,12 +300,14 @@ describe('StateRest.transition', () => {
       const got = await run;
       expect(got.status?.state).toBe(want.state);
       const entry = got.status?.history?.at(-1);
-      expect(entry).toMatchObject({ action: request.action, to: want.state, user: 'alice', time: NOW.toISOString() });
+      expect(entry).toMatchObject({ action: want.action ?? request.action, to: want.state, user: 'alice', time: NOW.toISOString(), seq: (store.current?.status?.history?.length ?? 0) + 1 });
+      expect(entry?.overrode).toEqual(want.overrode);
       expect(got.status?.stateSince).toBe(NOW.toISOString());
     }
     expect(store.writes).toHaveLength(want.writes);
     expect(store.fetches).toBe(want.fetches ?? 0);
     expect(events.recorded).toHaveLength(want.events);
+    if (want.eventType) expect(events.recorded[0]?.type).toBe(want.eventType);
   });
 
   it('writes each attempt at the resourceVersion it read', async () => {
@@ -260,5 +342,30 @@ describe('StateRest.describe', () => {
     const view = await r.describe(store.current!, ALICE);
     expect(authorizer.asked).not.toContain('enter states/staging');
     expect(view.allowed.promote).toBe(true);
+  });
+});
+
+describe('StateRest.transition: the trail', () => {
+  it('adds the finalizer before the first change of an object that has none, then writes at the new resourceVersion', async () => {
+    const store = new FakeStore({ ...object(10), metadata: { ...object(10).metadata, finalizers: ['other.example.com/x'] } });
+    await rest(store).r.transition('shop', 'checkout', ALICE, promote('dev'), false);
+    expect(store.finalizerWrites).toEqual([['other.example.com/x', FINALIZER]]);
+    expect(store.writes.map((w) => w.rv)).toEqual(['11']);
+  });
+
+  it('a dry run adds no finalizer', async () => {
+    const store = new FakeStore({ ...object(10), metadata: { ...object(10).metadata, finalizers: [] } });
+    await rest(store).r.transition('shop', 'checkout', ALICE, promote('dev'), true);
+    expect(store.finalizerWrites).toEqual([]);
+  });
+
+  it('archives the entries that leave the window before writing the trimmed window', async () => {
+    const history: HistoryEntry[] = Array.from({ length: 20 }, (_, i) => ({ action: i % 2 ? 'set-state' : 'promote', from: 'dev', to: 'staging', user: 'bob', time: ago(1000 - i) }));
+    const store = new FakeStore(object(10, { state: 'dev', stateSince: ago(100), history }));
+    const { r, archive } = rest(store);
+    const written = await r.transition('shop', 'checkout', ALICE, promote('dev'), false);
+    expect(archive.written).toHaveLength(1);
+    expect(archive.written[0]!.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(written.status?.history?.map((e) => e.seq)).toEqual([12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
   });
 });

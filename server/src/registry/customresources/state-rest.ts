@@ -5,7 +5,7 @@
 // changed meanwhile it is read again and the rules checked again, never a
 // stale decision retried. The rules are strategy.ts's and transitions.ts's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP, GROUP_RESOURCE, VERSION } from '../../../../api/src/names.ts';
+import { FINALIZER, GROUP, GROUP_RESOURCE, STATES_RESOURCE, VERSION, type StateVerb } from '../../../../api/src/names.ts';
 import type { CustomResourceState, StoredObject } from '../../../../api/src/types.ts';
 import type { EventRecorder } from '../../../../client/src/event-recorder.ts';
 import type { Authorizer } from '../../auth/delegated-authz.ts';
@@ -17,18 +17,19 @@ import { writeObject } from '../../http/respond.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
-import { decideTransition, isRefusal, type Transition, type TransitionRequest } from '../../state/transitions.ts';
+import { decideTransition, gateCauses, isRefusal, overridden, type TransitionRequest } from '../../state/transitions.ts';
 import { newConflict, newForbidden, newInvalid, newNotFound, newServiceUnavailable, StatusError } from '../../status/status-error.ts';
-import { WriteConflict, type StatusStore } from '../../store/status-store.ts';
+import type { HistoryArchive } from '../../store/history-archive.ts';
+import { hasFinalizer, WriteConflict, type StatusStore } from '../../store/status-store.ts';
 import type { SubresourceHandler } from './handlers.ts';
-import { describeState, dryRunOf, eventOf, KIND_REF, parseChangeBody, protectedNextState, statusAfter } from './strategy.ts';
+import { describeState, dryRunOf, eventOf, KIND_REF, parseChangeBody, protectedNextState, statusAfter, type Change } from './strategy.ts';
 
-export const HISTORY_LIMIT = 100;
 /** Attempts at a change whose object keeps changing under it before answering 409. */
 export const MAX_ATTEMPTS = 5;
 
 export interface StateRestDeps {
   store: StatusStore;
+  archive: HistoryArchive;
   authorizer: Authorizer;
   events: EventRecorder;
   metrics: Metrics;
@@ -99,12 +100,19 @@ export class StateRest {
     let obj = this.read(ns, name);
     for (let attempt = 1; ; attempt++) {
       const now = this.d.clock.now();
-      const t = await this.decide(obj, user, request, now);
-      const status = statusAfter(obj, t, request, user, now, HISTORY_LIMIT);
+      const change = await this.decide(obj, user, request, now);
+      const { status, archive } = statusAfter(obj, change, request.reason, user, now);
       if (dryRun) return { ...obj, status };
       try {
+        // The finalizer at the latest with the first change, so no deletion goes unarchived.
+        if (!hasFinalizer(obj, FINALIZER)) {
+          obj = (await this.d.store.setFinalizers(obj, [...(obj.metadata.finalizers ?? []), FINALIZER]))!;
+          continue;
+        }
+        // Segment first, then the window trimmed: a crash between the two loses nothing.
+        if (archive.length) await this.d.archive.write({ namespace: ns, name, uid: obj.metadata.uid! }, archive);
         const written = await this.d.store.writeStatus(obj, status);
-        this.recorded(written, t, request, user);
+        this.recorded(written, change, request, user);
         return written;
       } catch (err) {
         if (!(err instanceof WriteConflict)) throw err;
@@ -117,28 +125,47 @@ export class StateRest {
     }
   }
 
-  /** The rules, then the permission they call for; throws the refusal. */
-  private async decide(obj: StoredObject, user: UserInfo, request: TransitionRequest, now: Date): Promise<Transition> {
+  private forbidden(user: UserInfo, ns: string, name: string, verb: StateVerb, state: string, why: string): StatusError {
+    return newForbidden(GROUP_RESOURCE, name, `User ${JSON.stringify(user.name)} cannot ${why}; that needs the "${verb}" verb on resource "${STATES_RESOURCE}" in API group "${GROUP}" with resourceNames ["${state}"] in the namespace "${ns}"`);
+  }
+
+  /** The rules, then the permissions they call for, then the gates: throws the refusal (409, 422, 403). */
+  private async decide(obj: StoredObject, user: UserInfo, request: TransitionRequest, now: Date): Promise<Change> {
     const { name, namespace: ns } = obj.metadata;
-    const decision = decideTransition(obj, request, now);
-    if (isRefusal(decision)) {
-      if (decision.kind === 'conflict') {
-        const by = decision.lastChange ? ` (moved there by ${decision.lastChange.user} at ${decision.lastChange.time})` : '';
-        throw newConflict(GROUP_RESOURCE, name, `the object is in state ${JSON.stringify(decision.current)}${by}, not ${JSON.stringify(request.from)}; look at it again (kubectl custom describe-state ${name}) and retry`);
+    if (obj.metadata.deletionTimestamp) throw newConflict(GROUP_RESOURCE, name, 'the object is being deleted; its history is being archived');
+    const t = decideTransition(obj, request, now);
+    if (isRefusal(t)) {
+      if (t.kind === 'conflict') {
+        const by = t.lastChange ? ` (moved there by ${t.lastChange.user} at ${t.lastChange.time})` : '';
+        throw newConflict(GROUP_RESOURCE, name, `the object is in state ${JSON.stringify(t.current)}${by}, not ${JSON.stringify(request.from)}; look at it again (kubectl custom describe-state ${name}) and retry`);
       }
-      throw newInvalid(KIND_REF, name, decision.causes);
+      throw newInvalid(KIND_REF, name, t.causes);
     }
-    if (decision.protectedTarget && !(await this.may(user, ns, 'enter', 'states', undefined, decision.to))) {
-      throw newForbidden(GROUP_RESOURCE, name, `User ${JSON.stringify(user.name)} cannot enter state ${JSON.stringify(decision.to)}: it is protected; entering it needs the "enter" verb on resource "states" in API group "${GROUP}" with resourceNames ["${decision.to}"] in the namespace "${ns}"`);
+    if (t.direction === 'backward') {
+      if (request.override) throw newInvalid(KIND_REF, name, [{ field: 'override', reason: 'FieldValueInvalid', message: `Invalid value: true: moving back to ${JSON.stringify(t.to)} is a rollback, which has no gate to override; leave out --override` }]);
+      return { t, action: request.action };
     }
-    return decision;
+    const may = (verb: StateVerb) => this.may(user, ns, verb, STATES_RESOURCE, undefined, t.to);
+    let overrode: string[] | undefined;
+    if (request.override) {
+      if (!(await may('override'))) throw this.forbidden(user, ns, name, 'override', t.to, `override the gates of state ${JSON.stringify(t.to)}`);
+      overrode = overridden(t, !t.protectedTarget || (await may('enter')));
+    } else {
+      if (t.protectedTarget && !(await may('enter'))) throw this.forbidden(user, ns, name, 'enter', t.to, `enter state ${JSON.stringify(t.to)}: it is protected`);
+      if (t.skipped.length && !(await may('override'))) {
+        throw this.forbidden(user, ns, name, 'override', t.to, `move to ${JSON.stringify(t.to)} over ${t.skipped.map((x) => JSON.stringify(x.state)).join(', ')}: skipping states with gates of their own is an override`);
+      }
+    }
+    const causes = gateCauses(t, request);
+    if (causes.length) throw newInvalid(KIND_REF, name, causes);
+    return { t, action: request.override ? 'override' : request.action, ...(overrode ? { overrode } : {}) };
   }
 
   /** After a change: its Event (in the background, as client-go's recorder) and a log line. */
-  private recorded(written: StoredObject, t: Transition, request: TransitionRequest, user: UserInfo): void {
+  private recorded(written: StoredObject, change: Change, request: TransitionRequest, user: UserInfo): void {
     const { name, namespace } = written.metadata;
-    const ev = eventOf(name, t, request, user);
-    void this.d.events.record(written, 'Normal', ev.reason, ev.message);
-    this.d.log.info('state changed', { object: `${namespace}/${name}`, action: request.action, from: t.from, to: t.to, user: user.name, resourceVersion: written.metadata.resourceVersion });
+    const ev = eventOf(name, change, request.reason, user);
+    void this.d.events.record(written, ev.type, ev.reason, ev.message);
+    this.d.log.info('state changed', { object: `${namespace}/${name}`, action: change.action, from: change.t.from, to: change.t.to, user: user.name, ...(change.overrode ? { overrode: change.overrode } : {}), resourceVersion: written.metadata.resourceVersion });
   }
 }

@@ -148,6 +148,9 @@ describe('parseChangeBody', () => {
     { name: 'promote: reason and from', body: { reason: 'go', from: 'dev' }, action: 'promote' as const, want: { action: 'promote', reason: 'go', from: 'dev' } },
     { name: 'promote: empty body', body: {}, action: 'promote' as const, want: { action: 'promote' } },
     { name: 'set-state: apiVersion and kind are ignored', body: { apiVersion: 'v1', kind: 'X', state: 'prod' }, action: 'set-state' as const, want: { action: 'set-state', state: 'prod' } },
+    { name: 'override true', body: { override: true, reason: 'incident' }, action: 'promote' as const, want: { action: 'promote', override: true, reason: 'incident' } },
+    { name: 'override false is no override', body: { override: false }, action: 'promote' as const, want: { action: 'promote' } },
+    { name: 'a reason of 1024 characters, unicode and emoji', body: { reason: 'é'.repeat(1000) + '🚀'.repeat(24) }, action: 'promote' as const, want: { action: 'promote', reason: 'é'.repeat(1000) + '🚀'.repeat(24) } },
   ])('$name', ({ body, action, want }) => {
     expect(parseChangeBody(body, 'checkout', action)).toEqual(want);
   });
@@ -158,6 +161,11 @@ describe('parseChangeBody', () => {
     { name: 'promote does not take a state', body: { state: 'prod' }, action: 'promote' as const, code: 422, fields: ['state'] },
     { name: 'a reason over 1024 characters', body: { reason: 'x'.repeat(1025) }, action: 'promote' as const, code: 422, fields: ['reason'] },
     { name: 'not an object', body: ['prod'], action: 'promote' as const, code: 400, fields: [] },
+    { name: 'a reason with an escape sequence', body: { reason: 'ok\u001b[2J' }, action: 'promote' as const, code: 422, fields: ['reason'] },
+    { name: 'a reason with a newline', body: { reason: 'line one\nline two' }, action: 'promote' as const, code: 422, fields: ['reason'] },
+    { name: 'a reason with a C1 control', body: { reason: 'x\u009b31m' }, action: 'promote' as const, code: 422, fields: ['reason'] },
+    { name: 'a reason with a right-to-left override', body: { reason: 'abc\u202edef' }, action: 'promote' as const, code: 422, fields: ['reason'] },
+    { name: 'override that is not a boolean', body: { override: 'yes' }, action: 'promote' as const, code: 422, fields: ['override'] },
   ])('refuses $name', ({ body, action, code, fields }) => {
     const st = causesOf(() => parseChangeBody(body, 'checkout', action));
     expect(st.code).toBe(code);

@@ -4,8 +4,9 @@
 // is, what describe-state says, and the status a change writes. Storage and
 // the REST objects assemble these; none of them decides anything itself.
 import { GROUP, GROUP_VERSION, KIND, STATE_KIND } from '../../../../api/src/names.ts';
-import type { CustomResource, CustomResourceState, HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
+import type { CustomResource, CustomResourceState, HistoryAction, HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import type { UserInfo } from '../../auth/user.ts';
+import { append } from '../../state/history.ts';
 import { positionOf, type Transition, type TransitionRequest } from '../../state/transitions.ts';
 import { newBadRequest, newInvalid } from '../../status/status-error.ts';
 import type { CacheEvent } from '../../store/crd-watch-cache.ts';
@@ -58,36 +59,58 @@ export function filterEvent(ev: CacheEvent, namespace: string | undefined, opts:
 
 export const MAX_REASON = 1024;
 
-type BodyField = 'state' | 'reason' | 'from';
+type BodyField = 'state' | 'reason' | 'from' | 'override';
 
 /** The fields each action's body takes, and which of them it needs. */
 const BODIES: Record<TransitionRequest['action'], { allowed: readonly BodyField[]; required: readonly BodyField[] }> = {
-  promote: { allowed: ['reason', 'from'], required: [] },
-  'set-state': { allowed: ['state', 'reason', 'from'], required: ['state'] },
+  promote: { allowed: ['reason', 'from', 'override'], required: [] },
+  'set-state': { allowed: ['state', 'reason', 'from', 'override'], required: ['state'] },
 };
+
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional controls that can
+ * reorder what a terminal shows: a reason is text for people, printed in
+ * tables, and may not draw on their screen.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+/** The 422 cause for a reason that is not printable text of at most MAX_REASON characters, if it is not. */
+export function reasonCause(reason: string): { field: string; reason: string; message: string } | undefined {
+  if ([...reason].length > MAX_REASON) return { field: 'reason', reason: 'FieldValueInvalid', message: `Too long: may not be more than ${MAX_REASON} characters` };
+  const bad = UNPRINTABLE.exec(reason);
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return { field: 'reason', reason: 'FieldValueInvalid', message: `Invalid value: the reason must be printable text; it holds the control character ${code} at position ${bad.index}` };
+  }
+  return undefined;
+}
 
 /** Reads a state-change body, refusing unknown fields and wrong types with one 422 cause per field. */
 export function parseChangeBody(body: unknown, name: string, action: TransitionRequest['action']): TransitionRequest {
   const { allowed, required } = BODIES[action];
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw newBadRequest('the request body must be a JSON object');
   const causes: { field: string; reason: string; message: string }[] = [];
-  const out: Partial<Record<BodyField, string>> = {};
+  const out: TransitionRequest = { action };
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
     if (k === 'apiVersion' || k === 'kind') continue;
     if (!(allowed as readonly string[]).includes(k)) {
       causes.push({ field: k, reason: 'FieldValueForbidden', message: `Forbidden: unknown field; the body takes ${allowed.join(', ')}` });
-      continue;
-    }
-    if (typeof v !== 'string') {
+    } else if (k === 'override') {
+      if (typeof v === 'boolean') out.override = v;
+      else causes.push({ field: k, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be true or false` });
+    } else if (typeof v !== 'string') {
       causes.push({ field: k, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be a string` });
-      continue;
+    } else {
+      out[k as Exclude<BodyField, 'override'>] = v;
     }
-    out[k as BodyField] = v;
   }
   for (const r of required) if (!out[r]) causes.push({ field: r, reason: 'FieldValueRequired', message: 'Required value' });
-  if ((out.reason?.length ?? 0) > MAX_REASON) causes.push({ field: 'reason', reason: 'FieldValueInvalid', message: `Too long: may not be more than ${MAX_REASON} characters` });
+  const bad = out.reason === undefined ? undefined : reasonCause(out.reason);
+  if (bad) causes.push(bad);
   if (causes.length) throw newInvalid(KIND_REF, name, causes);
-  return { action, ...out };
+  if (out.override === false) delete out.override;
+  return out;
 }
 
 /** `dryRun=All` (the only value kube-apiserver knows); anything else is 400. */
@@ -100,20 +123,38 @@ export function dryRunOf(url: URL): boolean {
 
 // ---- What a change writes ----
 
-/** The status after `t`: the new state since `now`, the spec generation seen, and the history entry appended. */
-export function statusAfter(obj: StoredObject, t: Transition, request: TransitionRequest, user: UserInfo, now: Date, historyLimit: number): StoredStatus {
-  const entry: HistoryEntry = { action: request.action, from: t.from, to: t.to, user: user.name, time: now.toISOString(), ...(request.reason ? { reason: request.reason } : {}) };
-  const history = [...(obj.status?.history ?? []), entry].slice(-historyLimit);
-  return { ...obj.status, state: t.to, stateSince: now.toISOString(), observedGeneration: obj.metadata.generation ?? 0, history };
+/** A decided change: the move, the action recorded, and what an override passed. */
+export interface Change {
+  t: Transition;
+  action: HistoryAction;
+  /** For an override: the gates it passed. */
+  overrode?: string[];
 }
 
-/** The Event a change raises: its reason and message. */
-export function eventOf(name: string, t: Transition, request: TransitionRequest, user: UserInfo): { reason: string; message: string } {
-  const verb = request.action === 'promote' ? 'promoted' : 'moved';
-  return {
-    reason: request.action === 'promote' ? 'Promoted' : 'StateSet',
-    message: `${user.name} ${verb} ${name} from ${t.from} to ${t.to}${request.reason ? `: ${request.reason}` : ''}`,
-  };
+/** The status after a change: the new state since `now`, the spec generation seen, the entry appended to the window, and what leaves the window. */
+export function statusAfter(obj: StoredObject, change: Change, reason: string | undefined, user: UserInfo, now: Date): { status: StoredStatus; archive: HistoryEntry[] } {
+  const { t, action, overrode } = change;
+  const { window, archive } = append(obj.status?.history ?? [], {
+    action,
+    from: t.from,
+    to: t.to,
+    user: user.name,
+    time: now.toISOString(),
+    ...(reason ? { reason } : {}),
+    ...(overrode ? { overrode } : {}),
+  });
+  return { status: { ...obj.status, state: t.to, stateSince: now.toISOString(), observedGeneration: obj.metadata.generation ?? 0, history: window }, archive };
+}
+
+/** The Event a change raises: its type, reason and message. An override is a Warning. */
+export function eventOf(name: string, change: Change, reason: string | undefined, user: UserInfo): { type: 'Normal' | 'Warning'; reason: string; message: string } {
+  const { t, action, overrode } = change;
+  const why = reason ? `: ${reason}` : '';
+  if (action === 'override') {
+    return { type: 'Warning', reason: 'Override', message: `${user.name} overrode ${overrode?.length ? overrode.join(', ') : 'no gate'} to move ${name} from ${t.from} to ${t.to}${why}` };
+  }
+  const verb = action === 'promote' ? 'promoted' : 'moved';
+  return { type: 'Normal', reason: action === 'promote' ? 'Promoted' : 'StateSet', message: `${user.name} ${verb} ${name} from ${t.from} to ${t.to}${why}` };
 }
 
 // ---- describe-state ----
