@@ -1,0 +1,121 @@
+// The trail on a stack of its own, for what would disturb other tests: the
+// backend killed between archiving a deletion and releasing the object, two
+// replicas archiving the same deletions, and an archived entry edited (with
+// the admission policy out of the way) or deleted by retention.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '../../api/src/history-chain.ts';
+import type { CustomResourceHistory, HistoryEntry, StateHistorySegment } from '../../api/src/types.ts';
+import { restartBackend, startBackend } from '../../cluster/backend.ts';
+import { isAlive, stopProcess } from '../../cluster/processes.ts';
+import { startStack, type Stack } from '../../cluster/stack.ts';
+import { apiOn, CUSTOM, eventually, STORAGE } from './harness.ts';
+
+let stack: Stack;
+let dir: string;
+const NS = 'trail-crash';
+const SEGMENTS = `${STORAGE}/namespaces/custom-system/statehistories`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-trail-'));
+  stack = await startStack({ dir });
+  expect((await apiOn(stack.cluster, 'admin', 'POST', '/api/v1/namespaces', { metadata: { name: NS } })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dir && !process.env['KEEP_CLUSTER_DIR']) rmSync(dir, { recursive: true, force: true });
+});
+
+const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => apiOn<T>(stack.cluster, 'admin', method, path, body);
+const stored = (name: string) => `${STORAGE}/namespaces/${NS}/customresources/${name}`;
+
+async function create(name: string, changes: number): Promise<string> {
+  const r = await api<{ metadata: { uid: string } }>('POST', `${STORAGE}/namespaces/${NS}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name }, spec: { name, states: ['a', 'b'] } });
+  expect(r.status, r.text).toBe(201);
+  await eventually(`${name} has the finalizer`, async () => ((await api<{ metadata: { finalizers?: string[] } }>('GET', stored(name))).body.metadata.finalizers ?? []).length > 0, 30_000);
+  for (let i = 0; i < changes; i++) {
+    const to = i % 2 === 0 ? 'b' : 'a';
+    const c = await api('PUT', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`, { state: to, from: to === 'b' ? 'a' : 'b', reason: `${name} ${i + 1}` });
+    expect(c.status, c.text).toBe(200);
+  }
+  return r.body.metadata.uid;
+}
+
+async function segmentsOf(uid: string): Promise<StateHistorySegment[]> {
+  return (await api<{ items: StateHistorySegment[] }>('GET', `${SEGMENTS}?labelSelector=custom.example.com/object-uid%3D${uid}`)).body.items;
+}
+
+/** The archived trail of a deleted object: every seq once, ending in one `deleted`, chained. */
+async function expectArchivedOnce(name: string, uid: string, changes: number): Promise<void> {
+  const segs = await segmentsOf(uid);
+  const seqs = segs.flatMap((s) => s.spec.entries.map((e) => e.seq));
+  expect(new Set(seqs).size, `${name}: no entry archived twice`).toBe(seqs.length);
+  const doc = await api<CustomResourceHistory>('GET', `${CUSTOM}/namespaces/${NS}/customresources/${name}/history`);
+  expect(doc.status, doc.text).toBe(200);
+  const life = doc.body.lives.find((l) => l.uid === uid)!;
+  expect(life.entries.map((e) => e.seq)).toEqual(Array.from({ length: changes + 1 }, (_, i) => i + 1));
+  expect(life.entries.filter((e) => e.action === 'deleted')).toHaveLength(1);
+  expect(verifyChain(life.entries)).toMatchObject({ ok: true, entries: changes + 1 });
+}
+
+describe('deletions, archived exactly once', () => {
+  it('the backend SIGKILLed between archiving and releasing: nothing lost, nothing twice', async () => {
+    const uid = await create('crash', 25);
+    // Take the backend's patch permission away, so it archives the deletion but cannot release the object yet.
+    const role = await api<{ rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]; metadata: Record<string, unknown> }>('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-custom-backend');
+    const without = role.body.rules.map((r) => (r.resources.includes('customresources') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r));
+    expect((await api('PUT', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-custom-backend', { ...role.body, rules: without })).status).toBe(200);
+    try {
+      expect((await api('DELETE', stored('crash'))).status).toBe(200);
+      await eventually('the deletion is archived', async () => (await segmentsOf(uid)).some((s) => s.spec.entries.some((e) => e.action === 'deleted')), 30_000);
+      expect((await api('GET', stored('crash'))).status, 'not released yet').toBe(200);
+      process.kill(stack.backend.pid, 'SIGKILL');
+      await eventually('the backend is gone', async () => !isAlive(stack.backend.pid));
+    } finally {
+      expect((await api('PUT', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-custom-backend', { ...role.body, metadata: { ...role.body.metadata, resourceVersion: undefined } })).status).toBe(200);
+    }
+    const b = await restartBackend(stack.backend);
+    stack.backend.pid = b.pid;
+    await eventually('released once the backend is back', async () => (await api('GET', stored('crash'))).status === 404, 60_000);
+    await expectArchivedOnce('crash', uid, 25);
+  }, 180_000);
+
+  it('two replicas archive each deletion once', async () => {
+    const second = await startBackend({ cluster: stack.cluster, dir: join(dir, 'replica-2'), register: false, tls: { caFile: stack.backend.caFile, certFile: stack.backend.certFile, keyFile: stack.backend.keyFile } });
+    try {
+      const objs: [string, string][] = [];
+      for (let i = 0; i < 8; i++) objs.push([`pair-${i}`, await create(`pair-${i}`, 3 + i * 4)]);
+      expect((await api('DELETE', `${STORAGE}/namespaces/${NS}/customresources?labelSelector=`)).status).toBe(200);
+      await eventually('all released', async () => (await api<{ items: unknown[] }>('GET', `${STORAGE}/namespaces/${NS}/customresources`)).body.items.length === 0, 60_000);
+      for (const [i, [name, uid]] of objs.entries()) await expectArchivedOnce(name, uid, 3 + i * 4);
+    } finally {
+      await stopProcess(second.pid);
+    }
+  }, 180_000);
+});
+
+describe('the archive against tampering and retention', () => {
+  it('an archived entry edited by a cluster admin (the admission policy removed) breaks the chain at its seq; a retention delete moves where the kept trail starts', async () => {
+    const uid = await create('tampered', 30);
+    // The policy that refuses updates of segments is out of the way for this test only (this stack is its own).
+    await api('DELETE', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/kubectl-custom-history');
+    const segs = (await segmentsOf(uid)).sort((x, y) => x.spec.entries[0]!.seq! - y.spec.entries[0]!.seq!);
+    expect(segs.length).toBeGreaterThan(0);
+    const target = segs[0]!;
+    const edited: HistoryEntry[] = target.spec.entries.map((e) => (e.seq === 4 ? { ...e, reason: 'nothing happened here' } : e));
+    const put = await api('PUT', `${SEGMENTS}/${target.metadata.name}`, { ...target, spec: { ...target.spec, entries: edited } });
+    expect(put.status, put.text).toBe(200);
+    const trail = (await api<CustomResourceHistory>('GET', `${CUSTOM}/namespaces/${NS}/customresources/tampered/history`)).body.lives[0]!.entries;
+    expect(verifyChain(trail)).toMatchObject({ ok: false, brokenSeq: 4 });
+
+    // Retention: the first segment deleted; what is kept verifies from where it starts.
+    expect((await api('DELETE', `${SEGMENTS}/${target.metadata.name}`)).status).toBe(200);
+    const kept = (await api<CustomResourceHistory>('GET', `${CUSTOM}/namespaces/${NS}/customresources/tampered/history`)).body.lives[0]!.entries;
+    const firstKept = target.spec.entries.at(-1)!.seq! + 1;
+    expect(kept[0]!.seq).toBe(firstKept);
+    expect(verifyChain(kept)).toEqual({ ok: true, entries: 30 - firstKept + 1, firstSeq: firstKept });
+  }, 120_000);
+});
