@@ -111,7 +111,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     authorizer,
     authnSettings,
     cache,
-    policyCheck: new AdmissionPolicyCheck(client, log),
+    policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
     client,
     clock,

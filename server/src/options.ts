@@ -18,6 +18,8 @@ export interface ServerOptions {
   /** Seconds in-flight requests get to finish after that. */
   shutdownTimeoutSeconds: number;
   watchBookmarkIntervalSeconds: number;
+  /** How often the backend looks whether the admission policies are installed. */
+  policyCheckIntervalSeconds: number;
   logLevel: Level;
 }
 
@@ -37,6 +39,7 @@ Flags:
   --shutdown-delay-duration seconds   how long /readyz fails before the listener closes on SIGTERM (default 0)
   --shutdown-timeout seconds          how long in-flight requests may take after that (default 60)
   --watch-bookmark-interval seconds   bookmark cadence for watches that ask for them (default 60)
+  --policy-check-interval seconds     how often to check that the admission policies are installed (default 60)
   --v string                          log level: debug, info, warn, error (default info)
   -h, --help                          show this help
 `;
@@ -66,6 +69,7 @@ export function parseOptions(argv: string[]): ServerOptions | 'help' {
         'shutdown-delay-duration': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'watch-bookmark-interval': { type: 'string' },
+        'policy-check-interval': { type: 'string' },
         v: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -86,6 +90,7 @@ export function parseOptions(argv: string[]): ServerOptions | 'help' {
     shutdownDelaySeconds: num('shutdown-delay-duration', s('shutdown-delay-duration'), 0),
     shutdownTimeoutSeconds: num('shutdown-timeout', s('shutdown-timeout'), 60),
     watchBookmarkIntervalSeconds: num('watch-bookmark-interval', s('watch-bookmark-interval'), 60),
+    policyCheckIntervalSeconds: num('policy-check-interval', s('policy-check-interval'), 60),
     logLevel: level,
     ...(s('tls-cert-file') ? { tlsCertFile: s('tls-cert-file') } : {}),
     ...(s('tls-private-key-file') ? { tlsPrivateKeyFile: s('tls-private-key-file') } : {}),

@@ -42,7 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dir,
     // Bookmarks every second so watch tests need not wait a minute for one;
     // debug logs so tests can check request lines.
-    backendArgs: ['--watch-bookmark-interval=1', '--v=debug'],
+    backendArgs: ['--watch-bookmark-interval=1', '--policy-check-interval=1', '--v=debug'],
     log: (l) => process.stderr.write(`[cluster] ${l}\n`),
   });
   process.stderr.write(`[cluster] control plane and backend ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

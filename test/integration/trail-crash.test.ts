@@ -2,7 +2,8 @@
 // backend killed between archiving a deletion and releasing the object, two
 // replicas archiving the same deletions, and an archived entry edited (with
 // the admission policy out of the way) or deleted by retention.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { restartBackend, startBackend } from '../../cluster/backend.ts';
 import { isAlive, stopProcess } from '../../cluster/processes.ts';
 import { startStack, type Stack } from '../../cluster/stack.ts';
 import { apiOn, CUSTOM, eventually, STORAGE } from './harness.ts';
+import { PLUGIN } from './plugin-cli.ts';
 
 let stack: Stack;
 let dir: string;
@@ -20,7 +22,7 @@ const SEGMENTS = `${STORAGE}/namespaces/custom-system/statehistories`;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-trail-'));
-  stack = await startStack({ dir });
+  stack = await startStack({ dir, backendArgs: ['--policy-check-interval=1'] });
   expect((await apiOn(stack.cluster, 'admin', 'POST', '/api/v1/namespaces', { metadata: { name: NS } })).status).toBe(201);
 });
 
@@ -118,4 +120,21 @@ describe('the archive against tampering and retention', () => {
     expect(kept[0]!.seq).toBe(firstKept);
     expect(verifyChain(kept)).toEqual({ ok: true, entries: 30 - firstKept + 1, firstSeq: firstKept });
   }, 120_000);
+});
+
+describe('a missing admission policy', () => {
+  it('is a warning in the backend log and in kubectl custom version', async () => {
+    const version = () =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(PLUGIN, ['version'], { env: { ...process.env, KUBECONFIG: stack.cluster.kubeconfigs.admin }, encoding: 'utf8' }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+      });
+    await api('DELETE', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/kubectl-custom-gates');
+    const warning = 'Warning: the ValidatingAdmissionPolicyBinding kubectl-custom-gates is missing, so the gates in spec are not guarded: apply manifests/base';
+    await eventually('version warns', async () => (await version()).stderr.includes(warning), 20_000);
+    const v = await version();
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^Client Version: v\S+\nServer Version: v\S+ \(custom.example.com\/v1\)\nKubernetes Version: v1\.\d+/);
+    const log = readFileSync(stack.backend.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string });
+    expect(log.some((l) => l.level === 'warn' && l.msg.startsWith('the ValidatingAdmissionPolicyBinding kubectl-custom-gates is missing'))).toBe(true);
+  });
 });

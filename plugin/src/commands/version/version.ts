@@ -2,6 +2,7 @@
 // the backend in a response header, through kube-apiserver).
 import { GROUP_PATH } from '../../../../api/src/names.ts';
 import { VERSION_HEADER } from '../../../../api/src/version.ts';
+import { parseWarnings } from '../../../../client/src/warnings.ts';
 import type { CommandContext } from '../context.ts';
 
 export async function runVersion(ctx: CommandContext, clientOnly: boolean): Promise<void> {
@@ -14,4 +15,6 @@ export async function runVersion(ctx: CommandContext, clientOnly: boolean): Prom
   const kube = await client.json<{ gitVersion: string }>('GET', '/version');
   out.write(`Server Version: ${discovery.headers[VERSION_HEADER] ?? 'unknown'} (custom.example.com/v1)\n`);
   out.write(`Kubernetes Version: ${kube.gitVersion}\n`);
+  // The backend warns here when the installation is incomplete (e.g. the admission policies are missing).
+  for (const w of parseWarnings(discovery.headers['warning'])) ctx.deps.streams.err.write(`Warning: ${w}\n`);
 }
