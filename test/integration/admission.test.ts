@@ -80,20 +80,21 @@ async function asBobWith(role: string, rule: Rule, fn: () => Promise<void>): Pro
   }
 }
 
+/** A RoleBinding in this namespace to the ClusterRole people edit objects with. */
+async function bindEditor(name: string, subject: { apiGroup?: string; kind: string; name: string; namespace?: string }): Promise<void> {
+  await kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace: ns(),
+    body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-editor' }, subjects: [subject] },
+  });
+}
+
 let dir: string;
 let backendKubeconfig: string;
 const asBackend = (args: string[], input?: string) => kubectlWith(backendKubeconfig, args, input === undefined ? {} : { input });
 
 beforeAll(async () => {
   // bob edits customresources in this namespace as the aggregated edit role would let him, nothing more.
-  await kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
-    namespace: ns(),
-    body: {
-      metadata: { name: 'bob-editor' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-editor' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }],
-    },
-  });
+  await bindEditor('bob-editor', { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' });
   await eventually('bob may patch customresources', () => bobMay('patch', 'customresources', 'example.com'));
   // The backend's own credentials: a token of its ServiceAccount, as its pods have.
   dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-admission-'));
@@ -406,14 +407,7 @@ describe("the backend's finalizer", () => {
 
   it('the backend may not create objects, even where RBAC would let it', async () => {
     // Its own ClusterRole has no create; bind it an editor role here to reach the policy.
-    await kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
-      namespace: ns(),
-      body: {
-        metadata: { name: 'backend-editor' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-editor' },
-        subjects: [{ kind: 'ServiceAccount', ...BACKEND_SERVICE_ACCOUNT }],
-      },
-    });
+    await bindEditor('backend-editor', { kind: 'ServiceAccount', ...BACKEND_SERVICE_ACCOUNT });
     try {
       let r: Result | undefined;
       await eventually('the policy, not RBAC, refuses the backend', async () => {
