@@ -37,8 +37,13 @@ export function useNamespace(testFile: string): () => string {
 
 /** Runs the kubectl built with the control plane; never throws, so tests can assert on failures. */
 export function kubectl(user: UserName, args: string[], opts: { input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kubectlWith(cluster().kubeconfigs[user], args, opts);
+}
+
+/** `kubectl` with a kubeconfig of the test's own (a ServiceAccount's token, say). */
+export function kubectlWith(kubeconfig: string, args: string[], opts: { input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(cluster().binaries.kubectl, ['--kubeconfig', cluster().kubeconfigs[user], ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile(cluster().binaries.kubectl, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
