@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../api/src/history-chain.ts';
+import { FINALIZER } from '../../api/src/names.ts';
 import type { CustomResourceHistory, HistoryEntry, StateHistorySegment } from '../../api/src/types.ts';
 import { restartBackend, startBackend } from '../../cluster/backend.ts';
 import { isAlive, stopProcess } from '../../cluster/processes.ts';
@@ -63,22 +64,46 @@ async function expectArchivedOnce(name: string, uid: string, changes: number): P
   expect(verifyChain(life.entries)).toMatchObject({ ok: true, entries: changes + 1 });
 }
 
+/** Runs `fn` while the backend may not patch objects (so it can neither add nor remove its finalizer). */
+async function withoutBackendPatch(fn: () => Promise<void>): Promise<void> {
+  const path = '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-custom-backend';
+  const role = await api<{ rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]; metadata: Record<string, unknown> }>('GET', path);
+  const without = role.body.rules.map((r) => (r.resources.includes('customresources') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r));
+  expect((await api('PUT', path, { ...role.body, rules: without })).status).toBe(200);
+  try {
+    await fn();
+  } finally {
+    expect((await api('PUT', path, { ...role.body, metadata: { ...role.body.metadata, resourceVersion: undefined } })).status).toBe(200);
+  }
+}
+
+describe('the backend finalizer', () => {
+  it('nobody else may add it, cluster admins included', async () => {
+    await withoutBackendPatch(async () => {
+      const r = await api('POST', `${STORAGE}/namespaces/${NS}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'no-fin' }, spec: { name: 'n', states: ['a'] } });
+      expect(r.status, r.text).toBe(201);
+      const o = await api<{ metadata: { resourceVersion: string; finalizers?: string[] } }>('GET', stored('no-fin'));
+      expect(o.body.metadata.finalizers ?? []).toEqual([]);
+      const add = await apiOn<{ message: string }>(stack.cluster, 'admin', 'PATCH', stored('no-fin'), { metadata: { finalizers: [FINALIZER] } }, { 'Content-Type': 'application/merge-patch+json' });
+      expect(add.status, add.text).toBe(403);
+      expect(add.body.message).toContain("ValidatingAdmissionPolicy 'kubectl-custom-gates'");
+      expect(add.body.message).toContain('only the backend may add it');
+    });
+    await eventually('the backend adds it once it may', async () => ((await api<{ metadata: { finalizers?: string[] } }>('GET', stored('no-fin'))).body.metadata.finalizers ?? []).includes(FINALIZER), 60_000);
+  }, 120_000);
+});
+
 describe('deletions, archived exactly once', () => {
   it('the backend SIGKILLed between archiving and releasing: nothing lost, nothing twice', async () => {
     const uid = await create('crash', 25);
     // Take the backend's patch permission away, so it archives the deletion but cannot release the object yet.
-    const role = await api<{ rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]; metadata: Record<string, unknown> }>('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-custom-backend');
-    const without = role.body.rules.map((r) => (r.resources.includes('customresources') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r));
-    expect((await api('PUT', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-custom-backend', { ...role.body, rules: without })).status).toBe(200);
-    try {
+    await withoutBackendPatch(async () => {
       expect((await api('DELETE', stored('crash'))).status).toBe(200);
       await eventually('the deletion is archived', async () => (await segmentsOf(uid)).some((s) => s.spec.entries.some((e) => e.action === 'deleted')), 30_000);
       expect((await api('GET', stored('crash'))).status, 'not released yet').toBe(200);
       process.kill(stack.backend.pid, 'SIGKILL');
       await eventually('the backend is gone', async () => !isAlive(stack.backend.pid));
-    } finally {
-      expect((await api('PUT', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubectl-custom-backend', { ...role.body, metadata: { ...role.body.metadata, resourceVersion: undefined } })).status).toBe(200);
-    }
+    });
     const b = await restartBackend(stack.backend);
     stack.backend.pid = b.pid;
     await eventually('released once the backend is back', async () => (await api('GET', stored('crash'))).status === 404, 60_000);
@@ -108,8 +133,8 @@ describe('the archive against tampering and retention', () => {
     expect(segs.length).toBeGreaterThan(0);
     const target = segs[0]!;
     const edited: HistoryEntry[] = target.spec.entries.map((e) => (e.seq === 4 ? { ...e, reason: 'nothing happened here' } : e));
-    const put = await api('PUT', `${SEGMENTS}/${target.metadata.name}`, { ...target, spec: { ...target.spec, entries: edited } });
-    expect(put.status, put.text).toBe(200);
+    // kube-apiserver drops the binding from its admission chain a moment after it is deleted.
+    await eventually('the edit is accepted', async () => (await api('PUT', `${SEGMENTS}/${target.metadata.name}`, { ...target, spec: { ...target.spec, entries: edited } })).status === 200);
     const trail = (await api<CustomResourceHistory>('GET', `${CUSTOM}/namespaces/${NS}/customresources/tampered/history`)).body.lives[0]!.entries;
     expect(verifyChain(trail)).toMatchObject({ ok: false, brokenSeq: 4 });
 
