@@ -65,4 +65,21 @@ describe('printTable', () => {
     );
     expect(text).toBe('\x1b[1ma\x1b[22m   \x1b[36mdev\x1b[39m\n\x1b[1mb\x1b[22m   dev\n');
   });
+
+  // A crafted Display Name must not clear the screen, draw a fake row or turn the rest of the table red.
+  it('escapes headers, cells and namespaces from the server', () => {
+    const text = printTable(
+      {
+        kind: 'Table',
+        columnDefinitions: [{ name: 'Name', type: 'string', format: 'name', priority: 0 }, { name: 'Display\x1b[8m Name', type: 'string', priority: 0 }, { name: 'State', type: 'string', priority: 0 }],
+        rows: [{ cells: ['a', 'Evil\x1b[2J\x1b[1;1H\nfake   row\r', 'dev'], object: { metadata: { namespace: 'shop\u202e' } } }, { cells: ['b', { x: '\u009b' }, 'dev\x07'], object: null }],
+      },
+      { wide: false, allNamespaces: true, noHeaders: false, chalk: newChalk(false) },
+    );
+    expect(text).toBe(
+      'NAMESPACE    NAME   DISPLAY\\x1b[8M NAME                  STATE\n'
+      + 'shop\\u202e   a      Evil\\x1b[2J\\x1b[1;1H\\nfake   row\\r   dev\n'
+      + '             b      {"x":"\\x9b"}                         dev\\x07\n',
+    );
+  });
 });
