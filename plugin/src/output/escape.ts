@@ -4,8 +4,10 @@
 // window or draw rows that are not there (kubectl had this bug:
 // CVE-2021-25743), and bidirectional overrides can make text read backwards.
 // Every value from the server goes through escapeTerminal before it is
-// printed for people; -o json|yaml are data, escaped by their encoders, and
-// do not.
+// printed for people. -o json|yaml are data and stay exact: their encoders
+// escape C0 controls but leave DEL, C1 and the bidi controls raw, so
+// output/document-printer.ts writes those as \uNNNN escapes inside their
+// (double-quoted) strings, which parse back to the same value.
 //
 // Backslashes are left as they are, so escaping twice changes nothing
 // (printers can escape a cell and then colour an already escaped state),
@@ -15,6 +17,9 @@
 /** C0 controls (with TAB, CR and LF), DEL, C1 controls, and the bidi embeddings, overrides and isolates. */
 // eslint-disable-next-line no-control-regex -- matching control characters is this module's job
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** What JSON.stringify and YAML leave raw: DEL, C1 and the bidi controls. */
+const UNSAFE_IN_DATA = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -34,4 +39,18 @@ export function escapeTerminal(s: string): string {
 /** Whether `s` holds a character escapeTerminal would escape. */
 export function hasUnsafeCharacters(s: string): boolean {
   return escapeTerminal(s) !== s;
+}
+
+/**
+ * `text` (JSON, or YAML whose strings holding such characters are
+ * double-quoted) with DEL, C1 and bidi controls written as `\uNNNN`: the
+ * same data to a parser, nothing a terminal acts on.
+ */
+export function escapeInQuotedData(text: string): string {
+  return text.replace(UNSAFE_IN_DATA, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Whether `s` holds a character escapeInQuotedData escapes. */
+export function needsEscapeInData(s: string): boolean {
+  return escapeInQuotedData(s) !== s;
 }
