@@ -43,6 +43,7 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
   void Promise.all([
     import('./commands/list/list.ts'),
     import('./commands/describe-state/describe-state.ts'),
+    import('./commands/history/history.ts'),
     import('./commands/set-state/set-state.ts'),
     import('./commands/promote/promote.ts'),
     import('./commands/version/version.ts'),
