@@ -40,6 +40,8 @@ describe('columns', () => {
     { name: 'object cells as JSON', cells: [{ a: 1 }, 'x', ['p']], object: undefined, allNamespaces: false, want: ['{"a":1}', '["p"]'] },
     { name: 'namespace from the object', cells: ['a', 'x', 'dev'], object: { metadata: { namespace: 'shop' } }, allNamespaces: true, want: ['shop', 'a', 'dev'] },
     { name: 'no object: empty namespace', cells: ['a', 'x', 'dev'], object: null, allNamespaces: true, want: ['', 'a', 'dev'] },
+    // list -w prints each change as rowTexts laid out on one line: a cell must not break or recolour it.
+    { name: 'escaped (the lines of list -w)', cells: ['a\n', 'x', 'dev\x1b[0m'], object: { metadata: { namespace: 'shop\r' } }, allNamespaces: true, want: ['shop\\r', 'a\\n', 'dev\\x1b[0m'] },
   ])('rowTexts: $name', ({ cells, object, allNamespaces, want }) => {
     expect(rowTexts({ cells, object }, COLS, { wide: false, allNamespaces })).toEqual(want);
   });

@@ -2,6 +2,7 @@
 // the backend in a response header, through kube-apiserver).
 import { GROUP_PATH } from '../../../../api/src/names.ts';
 import { VERSION_HEADER } from '../../../../api/src/version.ts';
+import { escapeTerminal } from '../../output/escape.ts';
 import type { CommandContext } from '../context.ts';
 
 export async function runVersion(ctx: CommandContext, clientOnly: boolean): Promise<void> {
@@ -12,6 +13,6 @@ export async function runVersion(ctx: CommandContext, clientOnly: boolean): Prom
   const discovery = await client.stream(GROUP_PATH);
   discovery.resume();
   const kube = await client.json<{ gitVersion: string }>('GET', '/version');
-  out.write(`Server Version: ${discovery.headers[VERSION_HEADER] ?? 'unknown'} (custom.example.com/v1)\n`);
-  out.write(`Kubernetes Version: ${kube.gitVersion}\n`);
+  out.write(`Server Version: ${escapeTerminal(String(discovery.headers[VERSION_HEADER] ?? 'unknown'))} (custom.example.com/v1)\n`);
+  out.write(`Kubernetes Version: ${escapeTerminal(kube.gitVersion)}\n`);
 }
