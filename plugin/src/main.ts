@@ -47,6 +47,7 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
     import('./commands/set-state/set-state.ts'),
     import('./commands/promote/promote.ts'),
     import('./commands/version/version.ts'),
+    import('./commands/uninstall/uninstall.ts'),
     import('./commands/completion/completion.ts'),
     import('./output/color.ts'),
     import('../../client/src/kubeconfig.ts'),
