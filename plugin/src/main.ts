@@ -40,6 +40,8 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
   // (not the HTTPS client: node:https cannot be in a snapshot)
   // now, so they are in the snapshot too: free at start-up in the executable,
   // while `node plugin/src/main.ts` still loads only what a verb needs.
+  // Not uninstall: it reads the terminal with node:readline, which Node does
+  // not vouch for in a snapshot, and it is run once, not in a hurry.
   void Promise.all([
     import('./commands/list/list.ts'),
     import('./commands/describe-state/describe-state.ts'),
@@ -47,7 +49,6 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
     import('./commands/set-state/set-state.ts'),
     import('./commands/promote/promote.ts'),
     import('./commands/version/version.ts'),
-    import('./commands/uninstall/uninstall.ts'),
     import('./commands/completion/completion.ts'),
     import('./output/color.ts'),
     import('../../client/src/kubeconfig.ts'),

@@ -1,13 +1,12 @@
 // Asking before something that cannot be undone, as kubectl delete
 // --interactive does: the question on stderr (stdout stays the command's
 // output), one line read from the terminal, only "y" or "yes" goes on.
+import { createInterface } from 'node:readline';
 import type { InStream, IOStreams } from '../../deps.ts';
 
 /** One line typed on `input`, or undefined when it ends first (Ctrl-D) or cannot be read. */
 async function readLine(input: InStream): Promise<string | undefined> {
   if (typeof input.on !== 'function') return undefined;
-  // Loaded when asking, not in the executable's start-up snapshot.
-  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: input as NodeJS.ReadableStream, terminal: false });
   return new Promise<string | undefined>((resolve) => {
     rl.once('line', resolve);
