@@ -39,13 +39,7 @@ describe('describeError', () => {
     { name: 'connection', err: new ConnectionError('https://k', 'cannot reach the cluster at https://k: connection refused'), want: 'error: cannot reach the cluster at https://k: connection refused' },
     { name: 'backend unavailable', err: new BackendUnavailableError('the kubectl-custom backend is not available'), want: 'error: the kubectl-custom backend is not available' },
     { name: 'anything else', err: new Error('boom'), want: 'error: boom' },
-  ])('$name', ({ err, want }) => {
-    expect(describeError(err)).toBe(want);
-  });
-});
-
-describe('describeError escapes what the server said', () => {
-  it.each([
+    // What the server said is escaped for the terminal; only the breaks between an Invalid error's causes are ours.
     {
       name: 'a Status message with ESC sequences and CR',
       err: new ApiError(403, { kind: 'Status', reason: 'Forbidden', message: 'User "eve\x1b[2J\rroot" cannot enter state "prod"' }, '', '/x'),
