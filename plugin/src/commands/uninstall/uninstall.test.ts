@@ -14,6 +14,8 @@ const objectPath = (ns: string, name: string) => `/apis/example.com/v1/namespace
 interface ClusterOptions {
   /** The APIService's Available condition, or missing. */
   available?: 'True' | 'False' | 'missing';
+  /** The condition's message when it is False. */
+  message?: string;
   objects?: { namespace: string; name: string }[];
   /** How many objects being deleted the backend releases between two lists; 0: it never does. */
   releasePerList?: number;
@@ -36,7 +38,7 @@ function fakeCluster(o: ClusterOptions = {}) {
   const routes: Record<string, unknown> = {
     [`GET ${APISERVICE_PATH}`]: () => {
       if (o.available === 'missing') throw apiError(404, 'NotFound', 'apiservices.apiregistration.k8s.io "v1.custom.example.com" not found', APISERVICE_PATH, { name: 'v1.custom.example.com' });
-      return { status: { conditions: [{ type: 'Available', status: o.available ?? 'True', ...(o.available === 'False' ? { reason: 'FailedDiscoveryCheck', message: 'failing or missing response from https://10.0.0.7:443/apis/custom.example.com/v1' } : {}) }] } };
+      return { status: { conditions: [{ type: 'Available', status: o.available ?? 'True', ...(o.available === 'False' ? { reason: 'FailedDiscoveryCheck', message: o.message ?? 'failing or missing response from https://10.0.0.7:443/apis/custom.example.com/v1' } : {}) }] } };
     },
     [`GET ${LIST_PATH}`]: (call: FakeCall) => {
       const cont = Number(call.opts?.query?.['continue'] ?? 0);
@@ -190,6 +192,12 @@ describe('uninstall: stops before harm', () => {
       + 'Bring the backend back (kubectl -n custom-system get deploy,pods; kubectl get apiservice v1.custom.example.com), then run kubectl custom uninstall again',
     );
     expect(cluster.deletes()).toEqual([]);
+  });
+
+  it('the APIService\'s condition is escaped', async () => {
+    const cluster = fakeCluster({ available: 'False', message: 'down\x1b[2J', objects: [] });
+    const r = await uninstall(cluster);
+    expect(r.err).toContain('is Available=False (FailedDiscoveryCheck): down\\x1b[2J), but no object is left');
   });
 
   it('the backend unavailable but nothing to archive: finishes (an interrupted uninstall run again)', async () => {

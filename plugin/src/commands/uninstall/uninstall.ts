@@ -180,7 +180,7 @@ export async function runUninstall(ctx: CommandContext, opts: UninstallOptions, 
       );
     }
     // An uninstall interrupted after the APIService went: nothing is left to archive, so finish it.
-    streams.err.write(`the backend is not available (${unavailable}), but no object is left to archive: going on\n`);
+    streams.err.write(`the backend is not available (${escapeTerminal(unavailable)}), but no object is left to archive: going on\n`);
   }
 
   // (b)
