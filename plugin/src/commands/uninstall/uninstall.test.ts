@@ -136,6 +136,8 @@ describe('uninstall: everything', () => {
     expect(cluster.objects.size).toBe(0);
     expect(cluster.deletes()).toContain(objectPath('late', 'newcomer'));
     expect(r.out).toContain('customresource.example.com "newcomer" deleted from late namespace\n');
+    // Counted among the objects waited for.
+    expect(r.err).toContain('waiting for the backend to archive and release 3 of 4 objects\n');
   });
 
   it('reads every page of the list', async () => {

@@ -120,6 +120,8 @@ async function archiveAllObjects(ctx: CommandContext, client: RestClient, timeou
   const clock = ctx.deps.clock;
   let left = await listObjects(client);
   if (left.length === 0) return;
+  // Every object seen, those created meanwhile too: the count progress is told against.
+  const seen = new Set(left.map(nameOf));
   const total = left.length;
   const namespaces = new Set(left.map((o) => o.namespace)).size;
   err.write(`deleting ${total} ${total === 1 ? 'object' : 'objects'} in ${namespaces} ${namespaces === 1 ? 'namespace' : 'namespaces'}; the backend archives each one's history before it goes (timeout ${humanDuration(timeoutMs)})\n`);
@@ -131,8 +133,9 @@ async function archiveAllObjects(ctx: CommandContext, client: RestClient, timeou
     });
     left = await listObjects(client);
     if (left.length === 0) break;
+    for (const o of left) seen.add(nameOf(o));
     if (left.length !== shown) {
-      err.write(`waiting for the backend to archive and release ${left.length} of ${total} ${total === 1 ? 'object' : 'objects'}\n`);
+      err.write(`waiting for the backend to archive and release ${left.length} of ${seen.size} ${seen.size === 1 ? 'object' : 'objects'}\n`);
       shown = left.length;
     }
     if (clock.now().getTime() >= deadline) {
