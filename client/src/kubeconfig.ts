@@ -181,9 +181,8 @@ function fileOrData(base: string, file: string | undefined, data: string | undef
   return undefined;
 }
 
-/** Parses kubectl's --request-timeout: "0" (none), a bare number of seconds, or durations like 1m30s, 500ms. */
-export function parseTimeout(s: string | undefined): number {
-  if (!s || s === '0') return 0;
+/** Milliseconds in a duration as kubectl's flags take it: a bare number of seconds, or Go durations like 1m30s, 500ms; undefined if it is neither. */
+export function parseDuration(s: string): number | undefined {
   if (/^\d+$/.test(s)) return Number(s) * 1000;
   const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
   let total = 0;
@@ -193,8 +192,15 @@ export function parseTimeout(s: string | undefined): number {
     total += m[2] === 'h' ? n * 3600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
     consumed += m[0].length;
   }
-  if (consumed !== s.length) throw new ConfigError(`invalid --request-timeout ${JSON.stringify(s)}: use a duration such as 30s, 1m or 0 for none`);
-  return Math.round(total);
+  return consumed === s.length && s.length > 0 ? Math.round(total) : undefined;
+}
+
+/** Parses kubectl's --request-timeout: "0" (none), a bare number of seconds, or durations like 1m30s, 500ms. */
+export function parseTimeout(s: string | undefined): number {
+  if (!s || s === '0') return 0;
+  const ms = parseDuration(s);
+  if (ms === undefined) throw new ConfigError(`invalid --request-timeout ${JSON.stringify(s)}: use a duration such as 30s, 1m or 0 for none`);
+  return ms;
 }
 
 /** The pod's service account, as client-go's rest.InClusterConfig; undefined outside a pod. */

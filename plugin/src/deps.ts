@@ -11,8 +11,15 @@ export interface OutStream extends Pick<Writable, 'write'> {
   rows?: number;
 }
 
+/**
+ * Standard input: whether it is a terminal (exec credential plugins and
+ * confirmations ask only then) and, to read a confirmation, the stream
+ * itself. Tests that never prompt pass `{ isTTY: false }`.
+ */
+export type InStream = { isTTY?: boolean } & Partial<NodeJS.ReadableStream>;
+
 export interface IOStreams {
-  in: { isTTY?: boolean };
+  in: InStream;
   out: OutStream;
   err: OutStream;
 }

@@ -40,9 +40,12 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
   // (not the HTTPS client: node:https cannot be in a snapshot)
   // now, so they are in the snapshot too: free at start-up in the executable,
   // while `node plugin/src/main.ts` still loads only what a verb needs.
+  // Not uninstall: it reads the terminal with node:readline, which Node does
+  // not vouch for in a snapshot, and it is run once, not in a hurry.
   void Promise.all([
     import('./commands/list/list.ts'),
     import('./commands/describe-state/describe-state.ts'),
+    import('./commands/history/history.ts'),
     import('./commands/set-state/set-state.ts'),
     import('./commands/promote/promote.ts'),
     import('./commands/version/version.ts'),

@@ -1,47 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
-import type { Deps } from './deps.ts';
 import type { RestClient } from '../../client/src/rest-client.ts';
 import type { ConnectionFlags, ResolvedConfig } from '../../client/src/kubeconfig.ts';
 import { run } from './root-command.ts';
-
-const NOW = new Date('2025-06-01T12:00:00Z');
-
-class Sentinel extends Error {
-  constructor() {
-    super('sentinel: connect was called');
-  }
-}
-
-interface Harness {
-  deps: Deps;
-  out: () => string;
-  err: () => string;
-  /** The flags connect received, one entry per call. */
-  connects: ConnectionFlags[];
-}
-
-function harness(opts: { env?: NodeJS.ProcessEnv; client?: RestClient } = {}): Harness {
-  let out = '';
-  let err = '';
-  const connects: ConnectionFlags[] = [];
-  const deps: Deps = {
-    streams: {
-      in: { isTTY: false },
-      out: { write: (s: string | Uint8Array) => ((out += String(s)), true), isTTY: false },
-      err: { write: (s: string | Uint8Array) => ((err += String(s)), true), isTTY: false },
-    },
-    clock: { now: () => NOW },
-    env: opts.env ?? {},
-    version: '0.1.0',
-    connect: async (flags) => {
-      connects.push(structuredClone(flags));
-      if (opts.client) return opts.client;
-      throw new Sentinel();
-    },
-  };
-  return { deps, out: () => out, err: () => err, connects };
-}
+import { harness } from './testing/harness.ts';
 
 async function flagsOf(argv: string[]): Promise<ConnectionFlags> {
   const h = harness();

@@ -127,7 +127,7 @@ describe('describe-state, promote, set-state', () => {
     expect(d.code).toBe(0);
     expect(d.stdout).toContain('Path:          dev → [staging] → prod*');
     expect(d.stdout).toMatch(/You May:\s+promote: yes, set-state: yes/);
-    expect(d.stdout).toMatch(/AGE\s+TIME\s+ACTION\s+FROM\s+TO\s+USER\s+REASON/);
+    expect(d.stdout).toMatch(/SEQ\s+TIME\s+AGE\s+ACTION\s+FROM\s+TO\s+USER\s+DETAILS\s+REASON/);
     expect(d.stdout).toMatch(/set-state\s+prod\s+staging\s+alice\s+roll back/);
     const json = JSON.parse((await kubectlCustom('alice', ['describe-state', 'checkout', '-n', ns(), '-o', 'json'])).stdout) as { history: unknown[]; state: string };
     expect(json.state).toBe('staging');

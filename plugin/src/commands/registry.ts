@@ -2,10 +2,12 @@
 import type { CommandSpec } from './command-spec.ts';
 import { completionCommand } from './completion/flags.ts';
 import { describeStateCommand } from './describe-state/flags.ts';
+import { historyCommand } from './history/flags.ts';
 import { installCertsCommand } from './install-certs/flags.ts';
 import { listCommand } from './list/flags.ts';
 import { promoteCommand } from './promote/flags.ts';
 import { setStateCommand } from './set-state/flags.ts';
+import { uninstallCommand } from './uninstall/flags.ts';
 import { versionCommand } from './version/flags.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, setStateCommand, promoteCommand, versionCommand, installCertsCommand, completionCommand];
+export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, versionCommand, installCertsCommand, uninstallCommand, completionCommand];

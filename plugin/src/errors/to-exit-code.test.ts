@@ -39,6 +39,40 @@ describe('describeError', () => {
     { name: 'connection', err: new ConnectionError('https://k', 'cannot reach the cluster at https://k: connection refused'), want: 'error: cannot reach the cluster at https://k: connection refused' },
     { name: 'backend unavailable', err: new BackendUnavailableError('the kubectl-custom backend is not available'), want: 'error: the kubectl-custom backend is not available' },
     { name: 'anything else', err: new Error('boom'), want: 'error: boom' },
+    // What the server said is escaped for the terminal; only the breaks between an Invalid error's causes are ours.
+    {
+      name: 'a Status message with ESC sequences and CR',
+      err: new ApiError(403, { kind: 'Status', reason: 'Forbidden', message: 'User "eve\x1b[2J\rroot" cannot enter state "prod"' }, '', '/x'),
+      want: 'Error from server (Forbidden): User "eve\\x1b[2J\\rroot" cannot enter state "prod"',
+    },
+    {
+      name: 'an Invalid cause with a newline, BEL and C1 in its message: the cause stays on its line',
+      err: invalid([
+        { field: 'reason', message: 'Invalid value: "ok\n* fake: cause\x07\u009b2J"' },
+        { field: 'status.stateSince', message: 'Forbidden: soak' },
+      ]),
+      want: 'The CustomResource "cart" is invalid: \n* reason: Invalid value: "ok\\n* fake: cause\\x07\\x9b2J"\n* status.stateSince: Forbidden: soak',
+    },
+    {
+      name: 'an Invalid error\'s name with a right-to-left override',
+      err: invalid([{ field: 'state', message: 'Required value' }], { name: 'cart\u202etxt.exe', kind: 'CustomResource' }),
+      want: 'The CustomResource "cart\\u202etxt.exe" is invalid: state: Required value',
+    },
+    {
+      name: 'an Invalid error without details, DEL in the message',
+      err: new ApiError(422, { kind: 'Status', reason: 'Invalid', message: 'bad\x7f' }, '', '/x'),
+      want: 'The request is invalid: bad\\x7f',
+    },
+    {
+      name: 'a plain-text answer',
+      err: new ApiError(502, undefined, '\x1b]0;title\x07 bad gateway', '/x'),
+      want: 'error: the server answered HTTP 502: \\x1b]0;title\\x07 bad gateway',
+    },
+    {
+      name: 'an APIService condition',
+      err: new BackendUnavailableError('the kubectl-custom backend is not available: APIService v1.custom.example.com is Available=False (X): \x1b[31mred'),
+      want: 'error: the kubectl-custom backend is not available: APIService v1.custom.example.com is Available=False (X): \\x1b[31mred',
+    },
   ])('$name', ({ err, want }) => {
     expect(describeError(err)).toBe(want);
   });

@@ -2,9 +2,13 @@
 // as kubectl's checkErr does it: kubectl's wording where kubectl has one,
 // an Invalid error's causes one per line, everything else on one line.
 // Pure: whatever needs the cluster to explain an error (the APIService's
-// condition) is asked before, by the command runner.
+// condition) is asked before, by the command runner. Messages carry what the
+// server said (Status messages, causes, names, an APIService's condition),
+// so every line is escaped for the terminal; only the line breaks between
+// an Invalid error's causes are ours.
 import { ApiError, ConfigError, ConnectionError } from '../../../client/src/errors.ts';
 import { BackendUnavailableError } from '../commands/shared/diagnose-backend.ts';
+import { escapeTerminal } from '../output/escape.ts';
 import { ExitError, UsageError } from './errors.ts';
 
 export const DEFAULT_ERROR_EXIT_CODE = 1;
@@ -19,20 +23,25 @@ function multiline(prefix: string, causes: string[]): string {
 function describeInvalid(err: ApiError): string {
   const st = err.status ?? {};
   const d = st.details;
-  if (!d) return `The request is invalid${st.message ? `: ${st.message}` : ''}`;
+  if (!d) return escapeTerminal(`The request is invalid${st.message ? `: ${st.message}` : ''}`);
   let prefix = 'The request is invalid';
   if (d.kind || d.name) prefix = `The ${d.kind ?? ''} ${JSON.stringify(d.name ?? '')} is invalid`;
   else if (st.message && !d.causes?.length) prefix += `: ${st.message}`;
-  if (!d.causes?.length) return prefix;
-  return multiline(prefix, d.causes.map((c) => `${c.field ?? ''}: ${c.message ?? ''}`));
+  if (!d.causes?.length) return escapeTerminal(prefix);
+  return multiline(escapeTerminal(prefix), d.causes.map((c) => escapeTerminal(`${c.field ?? ''}: ${c.message ?? ''}`)));
 }
 
 export function describeError(err: unknown): string {
+  // An Invalid error keeps its line breaks between causes; everything else is one line.
+  if (err instanceof ApiError && err.status?.reason === 'Invalid') return describeInvalid(err);
+  return escapeTerminal(oneLine(err));
+}
+
+function oneLine(err: unknown): string {
   if (err instanceof ConfigError || err instanceof ConnectionError || err instanceof BackendUnavailableError) return `error: ${err.message}`;
   if (err instanceof UsageError) return `error: ${err.message.replace(/\n\s*/g, ' ')} (see "kubectl custom --help")`;
   if (err instanceof ApiError) {
     if (err.code === 401) return 'error: You must be logged in to the server (Unauthorized)';
-    if (err.status?.reason === 'Invalid') return describeInvalid(err);
     if (err.status?.reason) return `Error from server (${err.status.reason}): ${err.status.message ?? ''}`.replace(/\n+/g, '; ');
     return `error: the server answered HTTP ${err.code}: ${err.message.trim().split('\n')[0]}`;
   }

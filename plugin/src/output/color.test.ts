@@ -40,6 +40,8 @@ describe('statePalette', () => {
     { name: 'protected magenta, even last', state: 'prod', path, prot: ['prod'], want: '\x1b[35mprod\x1b[39m' },
     { name: 'not on the path red', state: 'qa', path, want: '\x1b[31mqa\x1b[39m' },
     { name: 'no path: plain', state: 'qa', path: undefined, want: 'qa' },
+    { name: 'escaped, not on the path', state: 'qa\x1b[0m', path, want: '\x1b[31mqa\\x1b[0m\x1b[39m' },
+    { name: 'escaped, no path', state: 'qa\u202e', path: undefined, want: 'qa\\u202e' },
   ])('$name', ({ state, path: p2, prot, want }) => {
     expect(p.state(state, p2, prot)).toBe(want);
   });

@@ -2,6 +2,7 @@
 // or --no-color. FORCE_COLOR forces it on (for a pager that understands it).
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { OutStream } from '../deps.ts';
+import { escapeTerminal } from './escape.ts';
 
 export function colorEnabled(stream: OutStream, env: NodeJS.ProcessEnv, noColorFlag: boolean): boolean {
   if (noColorFlag) return false;
@@ -18,20 +19,21 @@ export function newChalk(enabled: boolean): ChalkInstance {
 }
 
 export interface StatePalette {
-  /** Colours a state name by where it sits on its path. */
+  /** A state name from the server, escaped for the terminal and coloured by where it sits on its path. */
   state(name: string, path: string[] | undefined, protectedStates?: string[]): string;
 }
 
 export function statePalette(c: ChalkInstance): StatePalette {
   return {
     state(name, path, protectedStates) {
-      if (!path) return name;
+      const text = escapeTerminal(name);
+      if (!path) return text;
       const i = path.indexOf(name);
-      if (i < 0) return c.red(name);
-      if (protectedStates?.includes(name)) return c.magenta(name);
-      if (i === path.length - 1) return c.green(name);
-      if (i === 0) return c.cyan(name);
-      return c.yellow(name);
+      if (i < 0) return c.red(text);
+      if (protectedStates?.includes(name)) return c.magenta(text);
+      if (i === path.length - 1) return c.green(text);
+      if (i === 0) return c.cyan(text);
+      return c.yellow(text);
     },
   };
 }

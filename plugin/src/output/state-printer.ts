@@ -1,10 +1,14 @@
 // describe-state, for people: where the object stands on its path, what
-// stands between it and the next state, what the caller may do, and its
-// history as a table.
+// stands between it and the next state, what the caller may do, and the
+// newest entries of its history (the window; older ones are archived and
+// `kubectl custom history` shows them). Every value from the server is
+// escaped for the terminal.
 import type { ChalkInstance } from 'chalk';
 import { humanDuration } from '../../../api/src/human-duration.ts';
 import type { CustomResourceState } from '../../../api/src/types.ts';
 import { statePalette } from './color.ts';
+import { escapeTerminal } from './escape.ts';
+import { entriesText, historyRows } from './history-printer.ts';
 import { layout } from './table-printer.ts';
 
 export interface RenderOptions {
@@ -32,20 +36,20 @@ export function renderPath(v: Pick<CustomResourceState, 'path' | 'state' | 'prot
     return s === v.state ? c.bold(`[${name}]`) : name;
   });
   const line = parts.join(' → ');
-  return v.valid ? line : `${line}   (current: ${c.red(v.state)}, not in the path)`;
+  return v.valid ? line : `${line}   (current: ${c.red(escapeTerminal(v.state))}, not in the path)`;
 }
 
 export function renderStateView(v: CustomResourceState, o: RenderOptions): string {
   const c = o.chalk;
   const palette = statePalette(c);
   const lines: [string, string][] = [];
-  lines.push(['Name:', v.metadata.name]);
-  lines.push(['Namespace:', v.metadata.namespace]);
-  lines.push(['Display Name:', v.displayName]);
-  const since = v.stateSince ? ` for ${humanDuration(o.now.getTime() - Date.parse(v.stateSince))} (since ${v.stateSince})` : '';
-  lines.push(['State:', `${v.valid ? palette.state(v.state, v.path, v.protectedStates) : c.red(`${v.state} (invalid)`)}${since}`]);
+  lines.push(['Name:', escapeTerminal(v.metadata.name)]);
+  lines.push(['Namespace:', escapeTerminal(v.metadata.namespace)]);
+  lines.push(['Display Name:', escapeTerminal(v.displayName)]);
+  const since = v.stateSince ? ` for ${humanDuration(o.now.getTime() - Date.parse(v.stateSince))} (since ${escapeTerminal(v.stateSince)})` : '';
+  lines.push(['State:', `${v.valid ? palette.state(v.state, v.path, v.protectedStates) : c.red(`${escapeTerminal(v.state)} (invalid)`)}${since}`]);
   lines.push(['Path:', renderPath(v, c) + (v.protectedStates.length ? c.dim('   (* protected)') : '')]);
-  if (!v.valid && v.message) lines.push(['Problem:', c.red(v.message)]);
+  if (!v.valid && v.message) lines.push(['Problem:', c.red(escapeTerminal(v.message))]);
   lines.push(['Next:', v.nextState ? palette.state(v.nextState, v.path, v.protectedStates) + (v.gates.nextStateProtected ? ' (protected: needs the enter permission and a reason)' : '') : '<none>']);
   const gates: string[] = [];
   if (v.gates.minSoakSeconds > 0) {
@@ -54,23 +58,21 @@ export function renderStateView(v: CustomResourceState, o: RenderOptions): strin
   }
   if (v.gates.reasonRequired) gates.push('reason required');
   lines.push(['Gates:', gates.length ? gates.join(', ') : '<none>']);
-  const blocked = v.gates.promoteBlockedBy.map((b) => BLOCKERS[b] ?? b);
+  const blocked = v.gates.promoteBlockedBy.map((b) => BLOCKERS[b] ?? escapeTerminal(b));
   lines.push(['You May:', `promote: ${yesNo(c, v.allowed.promote)}${blocked.length ? ` (${blocked.join('; ')})` : ''}, set-state: ${yesNo(c, v.allowed.setState)}`]);
   const width = Math.max(...lines.map(([k]) => k.length)) + 2;
   let out = lines.map(([k, val]) => `${k.padEnd(width)}${val}`).join('\n') + '\n';
   out += 'History:';
   if (v.history.length === 0) return out + ' <none>\n';
-  const rows: string[][] = [['AGE', 'TIME', 'ACTION', 'FROM', 'TO', 'USER', 'REASON']];
-  for (const h of [...v.history].reverse()) {
-    rows.push([
-      humanDuration(o.now.getTime() - Date.parse(h.time)),
-      h.time,
-      h.action,
-      h.from ? palette.state(h.from, v.path, v.protectedStates) : '',
-      h.to ? palette.state(h.to, v.path, v.protectedStates) : '',
-      h.user,
-      h.reason ?? '',
-    ]);
-  }
-  return out + ' (newest first)\n' + layout(rows).split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+  const rows = historyRows([...v.history].reverse(), { chalk: c, now: o.now, path: v.path, protectedStates: v.protectedStates });
+  out += ' (newest first)\n' + layout(rows).split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+  return out + earlierEntriesLine(v);
+}
+
+/** Below the window, when entries before it are archived: how many, and the command that shows them. */
+function earlierEntriesLine(v: CustomResourceState): string {
+  const first = v.history[0]?.seq;
+  if (first === undefined || first <= 1) return '';
+  const range = first === 2 ? 'seq 1' : `seq 1–${first - 1}`;
+  return `  … and ${entriesText(first - 1)} before these (${range}): kubectl custom history ${escapeTerminal(v.metadata.name)} -n ${escapeTerminal(v.metadata.namespace)}\n`;
 }

@@ -40,6 +40,8 @@ describe('columns', () => {
     { name: 'object cells as JSON', cells: [{ a: 1 }, 'x', ['p']], object: undefined, allNamespaces: false, want: ['{"a":1}', '["p"]'] },
     { name: 'namespace from the object', cells: ['a', 'x', 'dev'], object: { metadata: { namespace: 'shop' } }, allNamespaces: true, want: ['shop', 'a', 'dev'] },
     { name: 'no object: empty namespace', cells: ['a', 'x', 'dev'], object: null, allNamespaces: true, want: ['', 'a', 'dev'] },
+    // list -w prints each change as rowTexts laid out on one line: a cell must not break or recolour it.
+    { name: 'escaped (the lines of list -w)', cells: ['a\n', 'x', 'dev\x1b[0m'], object: { metadata: { namespace: 'shop\r' } }, allNamespaces: true, want: ['shop\\r', 'a\\n', 'dev\\x1b[0m'] },
   ])('rowTexts: $name', ({ cells, object, allNamespaces, want }) => {
     expect(rowTexts({ cells, object }, COLS, { wide: false, allNamespaces })).toEqual(want);
   });
@@ -64,5 +66,22 @@ describe('printTable', () => {
       { wide: false, allNamespaces: false, noHeaders: true, chalk: newChalk(true) },
     );
     expect(text).toBe('\x1b[1ma\x1b[22m   \x1b[36mdev\x1b[39m\n\x1b[1mb\x1b[22m   dev\n');
+  });
+
+  // A crafted Display Name must not clear the screen, draw a fake row or turn the rest of the table red.
+  it('escapes headers, cells and namespaces from the server', () => {
+    const text = printTable(
+      {
+        kind: 'Table',
+        columnDefinitions: [{ name: 'Name', type: 'string', format: 'name', priority: 0 }, { name: 'Display\x1b[8m Name', type: 'string', priority: 0 }, { name: 'State', type: 'string', priority: 0 }],
+        rows: [{ cells: ['a', 'Evil\x1b[2J\x1b[1;1H\nfake   row\r', 'dev'], object: { metadata: { namespace: 'shop\u202e' } } }, { cells: ['b', { x: '\u009b' }, 'dev\x07'], object: null }],
+      },
+      { wide: false, allNamespaces: true, noHeaders: false, chalk: newChalk(false) },
+    );
+    expect(text).toBe(
+      'NAMESPACE    NAME   DISPLAY\\x1b[8M NAME                  STATE\n'
+      + 'shop\\u202e   a      Evil\\x1b[2J\\x1b[1;1H\\nfake   row\\r   dev\n'
+      + '             b      {"x":"\\x9b"}                         dev\\x07\n',
+    );
   });
 });

@@ -1,10 +1,12 @@
 // Prints a server-side Table (meta.k8s.io/v1) the way kubectl does: columns
 // of priority 0 (and the rest with -o wide), upper-case headers, a
 // NAMESPACE column for --all-namespaces, no borders. The columns are the
-// server's; this file only lays them out.
+// server's; this file only lays them out, with every header and cell escaped
+// for the terminal (output/escape.ts).
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import { statePalette } from './color.ts';
+import { escapeTerminal } from './escape.ts';
 
 export interface TableColumn {
   name: string;
@@ -41,9 +43,9 @@ export interface PrintOptions {
 
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return escapeTerminal(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  return escapeTerminal(JSON.stringify(v));
 }
 
 /** Column indexes to show, in order. */
@@ -54,11 +56,11 @@ export function visibleColumns(columns: TableColumn[], wide: boolean): number[] 
 /** The cells of one row as printed (without colour), including NAMESPACE when asked. */
 export function rowTexts(row: TableRow, columns: TableColumn[], opts: Pick<PrintOptions, 'wide' | 'allNamespaces'>): string[] {
   const cells = visibleColumns(columns, opts.wide).map((i) => cellText(row.cells[i]));
-  return opts.allNamespaces ? [row.object?.metadata?.namespace ?? '', ...cells] : cells;
+  return opts.allNamespaces ? [escapeTerminal(row.object?.metadata?.namespace ?? ''), ...cells] : cells;
 }
 
 export function headerTexts(columns: TableColumn[], opts: Pick<PrintOptions, 'wide' | 'allNamespaces'>): string[] {
-  const names = visibleColumns(columns, opts.wide).map((i) => columns[i]!.name.toUpperCase());
+  const names = visibleColumns(columns, opts.wide).map((i) => escapeTerminal(columns[i]!.name.toUpperCase()));
   return opts.allNamespaces ? ['NAMESPACE', ...names] : names;
 }
 

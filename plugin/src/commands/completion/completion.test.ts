@@ -5,6 +5,7 @@ import { newChalk } from '../../output/color.ts';
 import { buildParser } from '../../root-command.ts';
 import { COMMANDS } from '../registry.ts';
 import { GLOBAL_FLAGS } from '../shared/global-flags.ts';
+import { fakeClient } from '../../testing/harness.ts';
 import { complete, completionScript, VERBS } from './completion.ts';
 
 function offlineCtx(): CommandContext & { client: ReturnType<typeof vi.fn> } {
@@ -100,6 +101,13 @@ describe('complete, offline', () => {
       await buildParser(() => (selected = true)).parseAsync([verb, ...positionals, flag, ...(takesValue ? ['v'] : [])]);
       expect(selected, `${verb} ${flag}`).toBe(true);
     }
+  });
+
+  it('leaves out names with control characters rather than type them into the command line', async () => {
+    const ctx = offlineCtx();
+    const client = fakeClient({ 'GET /apis/custom.example.com/v1/namespaces/shop/customresources': { items: ['cart', 'checkout\x1b[2J', 'chat\u202e', 'search'].map((name) => ({ metadata: { name } })) } });
+    ctx.client.mockResolvedValue(client);
+    expect(await complete(ctx, ['promote', '-n', 'shop', ''])).toBe(answer('cart', 'search'));
   });
 
   it('passes -n, --context and --kubeconfig of the words on to the connection', async () => {

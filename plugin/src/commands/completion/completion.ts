@@ -3,6 +3,7 @@
 // `:<directive>`), so kubectl's own plugin completion can use it too through
 // the `kubectl_complete-custom` helper next to the executable.
 import { collectionPath, objectPath } from '../../../../api/src/names.ts';
+import { hasUnsafeCharacters } from '../../output/escape.ts';
 import { flagWords, type Completion, type FlagSpec } from '../command-spec.ts';
 import type { CommandContext } from '../context.ts';
 import { COMMANDS } from '../registry.ts';
@@ -107,7 +108,10 @@ async function candidates(ctx: CommandContext, how: Completion | undefined, posi
 export async function complete(ctx: CommandContext, words: string[]): Promise<string> {
   const cur = words[words.length - 1] ?? '';
   const p = parseWords(words);
-  const done = (xs: string[]) => [...xs.filter((x) => x.startsWith(cur)), `:${NO_FILE}`].join('\n') + '\n';
+  // A candidate is typed into the user's command line as it is: one with a
+  // control character (a name the API server would not accept anyway) is
+  // left out rather than escaped into a word that names nothing.
+  const done = (xs: string[]) => [...xs.filter((x) => x.startsWith(cur) && !hasUnsafeCharacters(x)), `:${NO_FILE}`].join('\n') + '\n';
   const ns = p.flags['-n'] ?? p.flags['--namespace'];
   Object.assign(ctx.flags, {
     ...(ns ? { namespace: ns } : {}),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CustomResourceState } from '../../../../api/src/types.ts';
 import { newChalk } from '../../output/color.ts';
+import { hasUnsafeCharacters } from '../../output/escape.ts';
 import { renderPath, renderStateView } from '../../output/state-printer.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -28,9 +29,28 @@ function soaking(): CustomResourceState {
     gates: { minSoakSeconds: 2 * HOUR, soakRemainingSeconds: 75 * MIN, nextStateProtected: true, reasonRequired: true, promoteBlockedBy: ['soak'] },
     allowed: { promote: false, promoteVerb: true, setState: true, enterNextState: true },
     history: [
-      { action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(3 * DAY) },
-      { action: 'set-state', from: 'staging', to: 'dev', user: 'bob', time: ago(2 * DAY), reason: 'roll back' },
-      { action: 'promote', from: 'dev', to: 'staging', user: 'carol@example.com', time: ago(45 * MIN), reason: 'fix deployed' },
+      { seq: 1, action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(3 * DAY), hash: 'h1' },
+      { seq: 2, action: 'set-state', from: 'staging', to: 'dev', user: 'bob', time: ago(2 * DAY), reason: 'roll back', hash: 'h2' },
+      { seq: 3, action: 'promote', from: 'dev', to: 'staging', user: 'carol@example.com', time: ago(45 * MIN), reason: 'fix deployed', hash: 'h3' },
+    ],
+  };
+}
+
+/** In prod after a long life: the window holds seq 41–44, with approvals, an override and a broken freeze. */
+function windowed(): CustomResourceState {
+  const v = soaking();
+  return {
+    ...v,
+    state: 'prod',
+    stateSince: ago(2 * HOUR),
+    position: 2,
+    nextState: undefined,
+    gates: { minSoakSeconds: 0, soakRemainingSeconds: 0, nextStateProtected: false, reasonRequired: false, promoteBlockedBy: ['last-state'] },
+    history: [
+      { seq: 41, action: 'approve', from: 'staging', to: 'prod', user: 'dave', time: ago(5 * HOUR), reason: 'looked at the canary', hash: 'h41' },
+      { seq: 42, action: 'promote', from: 'staging', to: 'prod', user: 'alice', time: ago(4 * HOUR), reason: 'release 1.3', approvers: ['dave', 'erin'], hash: 'h42' },
+      { seq: 43, action: 'set-state', from: 'prod', to: 'dev', user: 'bob', time: ago(3 * HOUR), reason: 'roll back', hash: 'h43' },
+      { seq: 44, action: 'override', from: 'dev', to: 'prod', user: 'carol', time: ago(2 * HOUR), reason: 'hotfix for incident 4711', overrode: ['soak', 'skipped-states', 'freeze'], freeze: 'custom-system/quiet-week', hash: 'h44' },
     ],
   };
 }
@@ -66,6 +86,15 @@ describe('renderStateView goldens', () => {
     noTrailingSpaces(text);
     expect(text).toContain('dev → [staging] → prod*   (* protected)');
     await expect(text).toMatchFileSnapshot('./testdata/describe-state.golden.txt');
+  });
+
+  it('a window after archiving: seq, override marked with its gates, approvers and freeze, the earlier entries', async () => {
+    const text = renderStateView(windowed(), { chalk: plain, now: NOW });
+    noTrailingSpaces(text);
+    expect(text).toMatch(/^ {2}44 .* override \(soak, skipped-states, freeze\) .* freeze custom-system\/quiet-week .* hotfix for incident 4711$/m);
+    expect(text).toMatch(/^ {2}42 .* promote .* approved by dave, erin .* release 1\.3$/m);
+    expect(text.endsWith('  … and 40 entries before these (seq 1–40): kubectl custom history checkout -n shop\n')).toBe(true);
+    await expect(text).toMatchFileSnapshot('./testdata/describe-state-window.golden.txt');
   });
 
   it('invalid state', async () => {
@@ -107,6 +136,42 @@ describe('renderStateView lines', () => {
   ])('$name', ({ view, key, want }) => {
     const text = renderStateView(view(), { chalk: plain, now: NOW });
     expect(line(text, key)).toBe(want);
+  });
+
+  it('the history columns', () => {
+    expect(renderStateView(soaking(), { chalk: plain, now: NOW })).toMatch(/^ {2}SEQ {3}TIME {3,}AGE {3}ACTION {3,}FROM {3,}TO {3,}USER {3,}DETAILS {3}REASON$/m);
+  });
+
+  it('one earlier entry', () => {
+    const v = { ...soaking(), history: soaking().history.map((h) => ({ ...h, seq: h.seq! + 1 })) };
+    expect(renderStateView(v, { chalk: plain, now: NOW })).toContain('\n  … and 1 entry before these (seq 1): kubectl custom history checkout -n shop\n');
+  });
+
+  it('no line about earlier entries when the window starts at seq 1, or entries have no seq', () => {
+    expect(renderStateView(soaking(), { chalk: plain, now: NOW })).not.toContain('before these');
+    expect(renderStateView(invalid(), { chalk: plain, now: NOW })).not.toContain('before these');
+  });
+
+  it('an override is red when colour is on', () => {
+    expect(renderStateView(windowed(), { chalk: newChalk(true), now: NOW })).toContain('\x1b[31moverride (soak, skipped-states, freeze)\x1b[39m');
+  });
+
+  it('escapes what the server sent: names, display name, states, message, blockers, history', () => {
+    const v = windowed();
+    const text = renderStateView({
+      ...v,
+      metadata: { ...v.metadata, name: 'checkout\u202e' },
+      displayName: 'Checkout\x1b[2J\x1b[H',
+      valid: false,
+      state: 'qa\x07',
+      message: 'state "qa" is gone\nFAKE: line',
+      gates: { ...v.gates, promoteBlockedBy: ['new\u009b31m'] },
+      history: [{ seq: 45, action: 'promote', from: 'dev\x7f', to: 'prod', user: 'mallory\r\x1b[31malice', time: ago(MIN), reason: 'ok\n  45   fake row', approvers: ['x\u2066'], freeze: 'y\u2069', hash: 'h' }],
+    }, { chalk: plain, now: NOW });
+    expect(hasUnsafeCharacters(text.replaceAll('\n', ''))).toBe(false);
+    for (const want of ['checkout\\u202e', 'Checkout\\x1b[2J\\x1b[H', 'qa\\x07 (invalid)', 'is gone\\nFAKE: line', 'new\\x9b31m', 'dev\\x7f', 'mallory\\r\\x1b[31malice', 'ok\\n  45   fake row', 'approved by x\\u2066; freeze y\\u2069']) {
+      expect(text).toContain(want);
+    }
   });
 
   it('a valid object has no Problem line', () => {

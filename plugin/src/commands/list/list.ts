@@ -1,11 +1,12 @@
 // kubectl custom list: the server's Table, laid out like kubectl get; -w
 // keeps it current (redrawn in place on a terminal, one line per change
 // otherwise); -o json|yaml|name for scripts.
-import { stringify } from 'yaml';
 import { collectionPath } from '../../../../api/src/names.ts';
 import { ApiError } from '../../../../client/src/errors.ts';
 import { UsageError } from '../../errors/errors.ts';
 import { readWatchStream } from '../../../../client/src/watch-stream.ts';
+import { printDocument } from '../../output/document-printer.ts';
+import { escapeTerminal } from '../../output/escape.ts';
 import { headerTexts, layout, printTable, rowTexts, type ServerTable, type TableRow } from '../../output/table-printer.ts';
 import type { CommandContext } from '../context.ts';
 
@@ -39,9 +40,8 @@ export async function runList(ctx: CommandContext, opts: ListOptions): Promise<v
   const { out, err } = ctx.deps.streams;
   if (opts.output === 'json' || opts.output === 'yaml' || opts.output === 'name') {
     const body = await client.json<{ items: { metadata: { name: string } }[] }>('GET', path, { query });
-    if (opts.output === 'json') out.write(JSON.stringify(body, null, 2) + '\n');
-    else if (opts.output === 'yaml') out.write(stringify(body));
-    else for (const i of body.items) out.write(`customresource.custom.example.com/${i.metadata.name}\n`);
+    if (opts.output === 'name') for (const i of body.items) out.write(`customresource.custom.example.com/${escapeTerminal(i.metadata.name)}\n`);
+    else out.write(printDocument(body, opts.output));
     return;
   }
   // Rows carry whole objects only when states are coloured by their place on

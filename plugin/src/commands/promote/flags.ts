@@ -7,7 +7,10 @@ export const promoteCommand: CommandSpec = {
   describe: 'Move an object to the next state on its path',
   positionals: [{ name: 'name', describe: 'Object name', complete: { lookup: 'names' } }],
   flags: CHANGE_FLAGS,
-  examples: [['kubectl custom promote checkout -n shop --reason "tests green"', '']],
+  examples: [
+    ['kubectl custom promote checkout -n shop --reason "tests green"', ''],
+    ['kubectl custom promote checkout -n shop --override --reason "incident 4711: hotfix"', 'Promote before the soak time is served or the approvals are in (needs override on the next state)'],
+  ],
   async run(ctx, a) {
     const { runPromote } = await import('./promote.ts');
     await runPromote(ctx, changeOptions(a));

@@ -1,0 +1,96 @@
+// What `kubectl apply -k manifests/base` installs, in the order `kubectl
+// custom uninstall` deletes it: the plugin's one list of it.
+// installed-objects.test.ts reads the files manifests/base/kustomization.yaml
+// lists and fails until this list names exactly their objects, so a manifest
+// added there is not forgotten here.
+//
+// The order is the safe one (by then every CustomResource is archived and
+// gone, see uninstall.ts):
+// 1. the APIService, so kube-aggregator sends nobody's request to the backend;
+// 2. the objects' CRD, while the backend still runs to release one created
+//    meanwhile (the CRD's deletion deletes it);
+//    then the admission policy guarding the objects' gates (with no objects
+//    left there is nothing to guard);
+// 3. the backend: Deployment, PodDisruptionBudget, Service;
+// 4. the archive's CRD and the policy that keeps its segments immutable
+//    (both kept by --keep-history);
+// 5. RBAC and the ServiceAccount;
+// 6. the namespace, last and not waited for (kept by --keep-history).
+import { APISERVICE, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
+import { escapeTerminal } from '../../output/escape.ts';
+
+/** The plural resource of each kind we install, for its REST path. */
+const RESOURCES = {
+  APIService: 'apiservices',
+  ClusterRole: 'clusterroles',
+  ClusterRoleBinding: 'clusterrolebindings',
+  CustomResourceDefinition: 'customresourcedefinitions',
+  Deployment: 'deployments',
+  Namespace: 'namespaces',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  Service: 'services',
+  ServiceAccount: 'serviceaccounts',
+  ValidatingAdmissionPolicy: 'validatingadmissionpolicies',
+  ValidatingAdmissionPolicyBinding: 'validatingadmissionpolicybindings',
+} as const;
+
+export type InstalledKind = keyof typeof RESOURCES;
+
+export interface InstalledObject {
+  apiVersion: string;
+  kind: InstalledKind;
+  name: string;
+  /** Set for namespaced objects. */
+  namespace?: string;
+  /** The archived history and where it lives: kept by --keep-history. */
+  keptWithHistory?: true;
+}
+
+const RBAC = 'rbac.authorization.k8s.io/v1';
+const CRD = 'apiextensions.k8s.io/v1';
+const ADMISSION = 'admissionregistration.k8s.io/v1';
+const BACKEND = 'kubectl-custom-backend';
+
+export const INSTALLED: readonly InstalledObject[] = [
+  { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: APISERVICE },
+  { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'customresources.example.com' },
+  { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-gates' },
+  { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-gates' },
+  { apiVersion: 'apps/v1', kind: 'Deployment', name: BACKEND, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: BACKEND, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: 'v1', kind: 'Service', name: BACKEND, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'statehistories.example.com', keptWithHistory: true },
+  { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-history', keptWithHistory: true },
+  { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-history', keptWithHistory: true },
+  { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-viewer' },
+  { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-editor' },
+  { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-admin' },
+  { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: BACKEND },
+  { apiVersion: RBAC, kind: 'ClusterRole', name: BACKEND },
+  { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: `${BACKEND}:system:auth-delegator` },
+  { apiVersion: RBAC, kind: 'RoleBinding', name: `${BACKEND}:extension-apiserver-authentication-reader`, namespace: 'kube-system' },
+  { apiVersion: RBAC, kind: 'RoleBinding', name: `${BACKEND}-history`, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: RBAC, kind: 'Role', name: `${BACKEND}-history`, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: 'v1', kind: 'ServiceAccount', name: BACKEND, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: 'v1', kind: 'Namespace', name: SYSTEM_NAMESPACE, keptWithHistory: true },
+];
+
+/** The object's REST path. */
+export function objectUrl(o: Pick<InstalledObject, 'apiVersion' | 'kind' | 'name' | 'namespace'>): string {
+  const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+  const ns = o.namespace ? `/namespaces/${encodeURIComponent(o.namespace)}` : '';
+  return `${base}${ns}/${RESOURCES[o.kind]}/${encodeURIComponent(o.name)}`;
+}
+
+/** kubectl's name for a kind: `customresourcedefinition.apiextensions.k8s.io`, `serviceaccount` (the core group has none). */
+export function kindName(apiVersion: string, kind: string): string {
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  return group ? `${kind.toLowerCase()}.${group}` : kind.toLowerCase();
+}
+
+/** What kubectl delete prints for an object (`… deleted`, `… kept (--keep-history)`), names escaped for the terminal. */
+export function deletedLine(o: { apiVersion: string; kind: string; name: string; namespace?: string | undefined }, what = 'deleted'): string {
+  return `${kindName(o.apiVersion, o.kind)} "${escapeTerminal(o.name)}" ${what}${o.namespace ? ` from ${escapeTerminal(o.namespace)} namespace` : ''}`;
+}
