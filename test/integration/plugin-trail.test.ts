@@ -393,7 +393,7 @@ describe('uninstall on a stack of its own', () => {
     }
   }, 150_000);
 
-  it('--keep-history: every object archived and gone, the archive and its namespace kept, the rest deleted', async () => {
+  it('--keep-history: every object archived and gone, the archive, the policy keeping it immutable and its namespace kept, the rest deleted', async () => {
     const uids = (await admin<{ items: { metadata: { uid: string } }[] }>('GET', `${STORAGE}/customresources`)).body.items.map((i) => i.metadata.uid);
     const r = await custom(['uninstall', '--yes', '--keep-history']);
     expect(r.code, r.stderr).toBe(0);
@@ -406,7 +406,7 @@ describe('uninstall on a stack of its own', () => {
     expect(r.stderr).toMatch(/^deleting 4 objects in 2 namespaces; .*\n(.*\n)*every object is archived and gone\n$/);
 
     expect(await remaining((o) => !!o.keptWithHistory)).toEqual([]);
-    expect(await remaining((o) => !o.keptWithHistory)).toEqual(['CustomResourceDefinition statehistories.example.com', 'Namespace custom-system']);
+    expect(await remaining((o) => !o.keptWithHistory)).toEqual(['CustomResourceDefinition statehistories.example.com', 'ValidatingAdmissionPolicyBinding kubectl-custom-history', 'ValidatingAdmissionPolicy kubectl-custom-history', 'Namespace custom-system']);
     // Each object's trail is in the archive, ending with its deletion.
     for (const uid of uids) {
       const entries = (await segmentsOf((path) => admin('GET', path), uid)).flatMap((seg) => seg.spec.entries).sort((a, b) => a.seq! - b.seq!);
