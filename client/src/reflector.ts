@@ -3,6 +3,7 @@
 // from the last resourceVersion seen, a 410 Expired lists again, and other
 // failures back off (200 ms doubling to 5 s). The store decides what a list
 // or an event means; this loop only keeps it fed.
+import type { IncomingMessage } from 'node:http';
 import { apiErrorFromWatchEvent, isResourceExpired } from './errors.ts';
 import type { ClientLogger } from './logger.ts';
 import type { RestClient } from './rest-client.ts';
@@ -43,6 +44,12 @@ interface ListPage<T> {
 
 const INITIAL_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
+/**
+ * kube-apiserver's watch cache bookmarks a watch 2 s before its timeout (and
+ * otherwise about once a minute): a watch of this length gets a bookmark at
+ * the cache's current resourceVersion within one or two seconds.
+ */
+const BOOKMARK_WATCH_SECONDS = 3;
 
 export class Reflector<T extends ObjectWithVersion> {
   private readonly o: ReflectorOptions<T>;
@@ -50,6 +57,14 @@ export class Reflector<T extends ObjectWithVersion> {
   private abort: AbortController | undefined;
   private running: Promise<void> | undefined;
   private rv = '';
+  /** The current watch is being replaced on purpose (requestBookmark): not a failure. */
+  private restarting = false;
+  /** The next watch is to be a short one (a bookmark was asked for). */
+  private wantShort = false;
+  private watching = false;
+  /** The running watch is a short one, and whether its bookmark came. */
+  private currentShort = false;
+  private currentBookmarked = false;
 
   constructor(opts: ReflectorOptions<T>) {
     this.o = opts;
@@ -82,6 +97,10 @@ export class Reflector<T extends ObjectWithVersion> {
         await this.watch();
         backoff = INITIAL_BACKOFF_MS;
       } catch (err) {
+        if (this.restarting && !this.stopped) {
+          this.restarting = false;
+          continue;
+        }
         this.o.store.setLive?.(false);
         if (this.stopped) break;
         if (isResourceExpired(err)) {
@@ -94,6 +113,34 @@ export class Reflector<T extends ObjectWithVersion> {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
+  }
+
+  /**
+   * Asks kube-apiserver for a bookmark soon: watches again from the last
+   * resourceVersion, briefly, so that its watch cache sends one at the
+   * resourceVersion it has reached. Nothing is missed: the new watch starts
+   * where the old one was.
+   */
+  requestBookmark(): void {
+    if (!this.watching) {
+      this.wantShort = true;
+      return;
+    }
+    // A short watch whose bookmark has not come yet will bring one later than now: wait for it.
+    if (this.currentShort && !this.currentBookmarked) return;
+    this.wantShort = true;
+    this.restarting = true;
+    this.abort?.abort();
+  }
+
+  /**
+   * The collection's current resourceVersion, by a consistent read (a LIST of
+   * one item): it also brings kube-apiserver's watch cache up to date, so a
+   * bookmark asked for afterwards is at least this recent.
+   */
+  async latestResourceVersion(): Promise<string> {
+    const page = await this.o.client.json<ListPage<T>>('GET', this.o.path, { query: { limit: '1', fieldSelector: this.o.fieldSelector } });
+    return page.metadata.resourceVersion;
   }
 
   private async list(): Promise<void> {
@@ -114,18 +161,33 @@ export class Reflector<T extends ObjectWithVersion> {
 
   private async watch(): Promise<void> {
     this.abort = new AbortController();
+    this.restarting = false;
+    const short = this.wantShort;
+    this.wantShort = false;
     // A random timeout, as the reflector's, spreads the re-watches of many replicas.
-    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    const timeoutSeconds = short ? BOOKMARK_WATCH_SECONDS : 300 + Math.floor(Math.random() * 300);
     const res = await this.o.client.stream(this.o.path, {
       query: { watch: 'true', resourceVersion: this.rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds), fieldSelector: this.o.fieldSelector },
       signal: this.abort.signal,
     });
     this.o.store.setLive?.(true);
-    await readWatchStream(res, (ev) => {
+    this.watching = true;
+    this.currentShort = short;
+    this.currentBookmarked = false;
+    try {
+      await this.read(res);
+    } finally {
+      this.watching = false;
+    }
+  }
+
+  private read(res: IncomingMessage): Promise<void> {
+    return readWatchStream(res, (ev) => {
       if (ev.type === 'ERROR') throw apiErrorFromWatchEvent(ev.object, this.o.path);
       const obj = ev.object as T;
       const rv = obj.metadata?.resourceVersion;
       if (ev.type === 'BOOKMARK') {
+        this.currentBookmarked = true;
         if (rv) {
           this.rv = rv;
           this.o.store.bookmark?.(rv);

@@ -50,6 +50,8 @@ export function newServer(cfg: ServerConfig) {
     refreshMetrics: () => {
       metrics.cacheObjects.set(cfg.cache.size);
       metrics.cacheResourceVersion.set(cfg.cache.resourceVersion);
+      metrics.cacheSubscribers.set(cfg.cache.subscriberCount);
+      metrics.cacheConsistentReads.set(cfg.cache.freshenReads);
     },
   });
 

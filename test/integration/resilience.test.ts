@@ -4,6 +4,8 @@
 import { verifyChain } from '../../api/src/history-chain.ts';
 import type { CustomResourceHistory } from '../../api/src/types.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { lineSplitter } from '../../client/src/watch-stream.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,4 +213,85 @@ describe('resilience', () => {
       await registerLocalApiService(adminKubeConfig(stack.cluster), { group: 'custom.example.com', version: 'v1', service: BACKEND_SERVICE, port: stack.backend.port, caBundle: readFileSync(stack.backend.caFile, 'utf8') });
     }
   }, 240_000);
+});
+
+describe('watches at a resourceVersion the cache has not reached', () => {
+  /** A watch through the given replica (directly, as the front proxy would send it); resolves once it answered. */
+  function watchOn(port: number, path: string): { status: Promise<number>; events: { type: string; object: { metadata: { name?: string; resourceVersion: string } } }[]; close(): void } {
+    const proxyCert = { cert: readFileSync(stack.cluster.frontProxyClient.cert), key: readFileSync(stack.cluster.frontProxyClient.key) };
+    const events: { type: string; object: { metadata: { name?: string; resourceVersion: string } } }[] = [];
+    let statusResolve!: (n: number) => void;
+    const status = new Promise<number>((r) => (statusResolve = r));
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca: readFileSync(stack.backend.caFile), servername: 'localhost', ...proxyCert, headers: asUser('root', ['system:masters']) }, (res) => {
+      statusResolve(res.statusCode ?? 0);
+      const lines = lineSplitter();
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        for (const l of lines(d)) events.push(JSON.parse(l) as (typeof events)[number]);
+      });
+      res.on('error', () => {});
+    });
+    req.on('error', () => statusResolve(0));
+    req.end();
+    return { status, events, close: () => req.destroy() };
+  }
+
+  it('two replicas: list through one, watch through the other after an unrelated write, 50 times: every watch starts within 5 s and sees every later change, none gets a 504', async () => {
+    const second = await startBackend({ cluster: stack.cluster, dir: join(dir, 'replica-fresh'), register: false, extraArgs: ['--v=debug'], tls: { caFile: stack.backend.caFile, certFile: stack.backend.certFile, keyFile: stack.backend.keyFile } });
+    const proxyCert = { cert: readFileSync(stack.cluster.frontProxyClient.cert, 'utf8'), key: readFileSync(stack.cluster.frontProxyClient.key, 'utf8') };
+    const admin = { cert: proxyCert, headers: { ...asUser('root', ['system:masters']), 'Content-Type': 'application/json' } };
+    try {
+      await create('fresh', ['a', 'b']);
+      const starts: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const [lister, watcher] = i % 2 === 0 ? [stack.backend, second] : [second, stack.backend];
+        const list = JSON.parse((await direct({ path: `${CUSTOM}/namespaces/${NS}/customresources`, ...admin }, lister.port, lister.caFile)).body) as { metadata: { resourceVersion: string } };
+        // An unrelated write moves etcd's revision; half the time the list comes from the CRD itself, after it.
+        expect((await api('POST', `/api/v1/namespaces/${NS}/configmaps`, { metadata: { generateName: 'unrelated-' } })).status).toBe(201);
+        const rv = i % 4 < 2 ? list.metadata.resourceVersion : (await api<{ metadata: { resourceVersion: string } }>('GET', `${STORAGE}/namespaces/${NS}/customresources`)).body.metadata.resourceVersion;
+        const t0 = performance.now();
+        const w = watchOn(watcher.port, `${CUSTOM}/namespaces/${NS}/customresources?watch=1&resourceVersion=${rv}&timeoutSeconds=30`);
+        expect(await w.status, `watch ${i} at ${rv} through ${watcher === second ? 'the second' : 'the first'} replica`).toBe(200);
+        starts.push(performance.now() - t0);
+        const cur = (await api<{ state: string }>('GET', `${CUSTOM}/namespaces/${NS}/customresources/fresh/state`)).body.state;
+        const to = cur === 'a' ? 'b' : 'a';
+        expect((await api('PUT', `${CUSTOM}/namespaces/${NS}/customresources/fresh/state`, { state: to, from: cur })).status).toBe(200);
+        await eventually(`watch ${i} sees the change`, async () => w.events.some((e) => e.type === 'MODIFIED' && e.object.metadata.name === 'fresh'), 10_000);
+        w.close();
+      }
+      starts.sort((a, b) => a - b);
+      console.log(`watch start at a fresh resourceVersion: p50 ${starts[25]!.toFixed(0)} ms, max ${starts[49]!.toFixed(0)} ms`);
+      expect(starts[49]!).toBeLessThan(5_000);
+    } finally {
+      await stopProcess(second.pid);
+    }
+  }, 300_000);
+
+  it('timeoutSeconds holds while the watch waits for its resourceVersion', async () => {
+    const list = (await api<{ metadata: { resourceVersion: string } }>('GET', `${CUSTOM}/namespaces/${NS}/customresources`)).body;
+    // A resourceVersion kube-apiserver has not reached: the wait ends with the request's own timeout.
+    const t0 = performance.now();
+    const w = watchOn(stack.backend.port, `${CUSTOM}/namespaces/${NS}/customresources?watch=1&resourceVersion=${Number(list.metadata.resourceVersion) + 1_000_000}&timeoutSeconds=1`);
+    expect(await w.status).toBe(504);
+    expect(performance.now() - t0).toBeLessThan(2_900);
+    w.close();
+  });
+
+  it('a watch whose client leaves while it waits for its resourceVersion is cleaned up', async () => {
+    const metric = async (name: string) => {
+      const proxyCert = { cert: readFileSync(stack.cluster.frontProxyClient.cert, 'utf8'), key: readFileSync(stack.cluster.frontProxyClient.key, 'utf8') };
+      const text = (await direct({ path: '/metrics', cert: proxyCert, headers: asUser('root', ['system:masters']) }, stack.backend.port, stack.backend.caFile)).body;
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    };
+    await create('leaver', ['a', 'b']);
+    const before = { subscribers: await metric('custom_cache_subscribers'), watchers: await metric('apiserver_registered_watchers') };
+    const rv = Number((await api<{ metadata: { resourceVersion: string } }>('GET', `${STORAGE}/namespaces/${NS}/customresources`)).body.metadata.resourceVersion);
+    // One revision ahead: reached by the next write, after the client has gone.
+    const ws = Array.from({ length: 5 }, () => watchOn(stack.backend.port, `${CUSTOM}/namespaces/${NS}/customresources?watch=1&resourceVersion=${rv + 1}`));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const w of ws) w.close();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await api('POST', `${CUSTOM}/namespaces/${NS}/customresources/leaver/promote`, { from: 'a' })).status).toBe(201);
+    await eventually('every watcher is gone again', async () => (await metric('custom_cache_subscribers')) === before.subscribers && (await metric('apiserver_registered_watchers')) === before.watchers, 10_000);
+  });
 });

@@ -10,6 +10,8 @@ export interface Metrics {
   watchers: Gauge;
   cacheObjects: Gauge;
   cacheResourceVersion: Gauge;
+  cacheSubscribers: Gauge;
+  cacheConsistentReads: Gauge;
   transitions: Counter<'action' | 'result'>;
 }
 
@@ -31,6 +33,8 @@ export function newMetrics(): Metrics {
     watchers: new Gauge({ name: 'apiserver_registered_watchers', help: 'Open watches on customresources.', registers: [registry] }),
     cacheObjects: new Gauge({ name: 'custom_cache_objects', help: 'Objects in the watch cache of customresources.example.com.', registers: [registry] }),
     cacheResourceVersion: new Gauge({ name: 'custom_cache_resource_version', help: 'The latest resourceVersion the watch cache has seen.', registers: [registry] }),
+    cacheSubscribers: new Gauge({ name: 'custom_cache_subscribers', help: 'Open subscriptions to the watch cache: client watches and the backend\'s own controllers.', registers: [registry] }),
+    cacheConsistentReads: new Gauge({ name: 'custom_cache_consistent_reads', help: 'Consistent reads the watch cache made to catch up with a resourceVersion a client asked for, since start.', registers: [registry] }),
     transitions: new Counter({ name: 'custom_state_transitions_total', help: 'State changes by action (promote, set-state) and result.', labelNames: ['action', 'result'], registers: [registry] }),
   };
 }

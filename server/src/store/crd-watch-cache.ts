@@ -40,6 +40,9 @@ const LIST_PATH = `/apis/${STORAGE_GROUP}/${STORAGE_VERSION}/customresources`;
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
 
+/** The least time between two consistent reads made to catch up with a resourceVersion. */
+const MIN_FRESHEN_INTERVAL_MS = 250;
+
 export class CrdWatchCache extends EventEmitter {
   private readonly log: Logger;
   private readonly historySize: number;
@@ -54,6 +57,10 @@ export class CrdWatchCache extends EventEmitter {
   private readonly subscribers = new Set<Subscriber>();
   private readonly rvWaiters: { rv: number; resolve: () => void }[] = [];
   private sortedKeys: string[] | undefined;
+  private freshening: Promise<number> | undefined;
+  private lastFreshen = 0;
+  private freshenCount = 0;
+  private stopped = false;
 
   constructor(opts: CrdWatchCacheOptions) {
     super();
@@ -100,6 +107,11 @@ export class CrdWatchCache extends EventEmitter {
     return this.historyStart;
   }
 
+  /** Open subscriptions (watches of clients, and the backend's own controllers). */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
   get size(): number {
     return this.store.size;
   }
@@ -109,6 +121,7 @@ export class CrdWatchCache extends EventEmitter {
   }
 
   stop(): Promise<void> {
+    this.stopped = true;
     return this.reflector.stop();
   }
 
@@ -142,6 +155,55 @@ export class CrdWatchCache extends EventEmitter {
     }
     this.subscribers.add(sub);
     return () => this.subscribers.delete(sub);
+  }
+
+  /**
+   * Resolves true once the cache has reached `rv`, a resourceVersion a client
+   * got elsewhere (from the CRD itself, or from another replica); false after
+   * timeoutMs. etcd's revision moves with every write in the cluster, and
+   * kube-apiserver bookmarks a watch only about once a minute, so the cache
+   * finds out for itself: a consistent read of one item says how far
+   * kube-apiserver is, and when that is further, a short re-watch brings a
+   * bookmark at least that far within a second or two. Waiting requests share
+   * those reads (coalesced, and at most one every MIN_FRESHEN_INTERVAL_MS).
+   */
+  waitFresh(rv: number, timeoutMs: number): Promise<boolean> {
+    if (this.rv >= rv) return Promise.resolve(true);
+    const reached = this.waitFor(rv, timeoutMs);
+    void this.freshenUntil(rv, Date.now() + timeoutMs);
+    return reached;
+  }
+
+  private async freshenUntil(rv: number, deadline: number): Promise<void> {
+    while (this.rv < rv && Date.now() < deadline && !this.stopped) {
+      const latest = await this.freshen().catch((err: unknown) => {
+        this.log.warn('could not read how far kube-apiserver is', { error: err instanceof Error ? err.message : String(err) });
+        return 0;
+      });
+      // A bookmark at least that recent is on its way, or the resourceVersion is not one kube-apiserver has.
+      if (latest >= rv) return;
+      await new Promise((r) => setTimeout(r, MIN_FRESHEN_INTERVAL_MS).unref());
+    }
+  }
+
+  /** One coalesced consistent read; asks for a bookmark when kube-apiserver is ahead of the cache. */
+  private freshen(): Promise<number> {
+    this.freshening ??= (async () => {
+      const wait = this.lastFreshen + MIN_FRESHEN_INTERVAL_MS - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
+      this.lastFreshen = Date.now();
+      const latest = Number(await this.reflector.latestResourceVersion());
+      this.freshenCount++;
+      this.log.debug('consistent read to catch up', { latest, cached: this.rv });
+      if (latest > this.rv) this.reflector.requestBookmark();
+      return latest;
+    })().finally(() => (this.freshening = undefined));
+    return this.freshening;
+  }
+
+  /** Consistent reads made to catch up with a resourceVersion (a metric). */
+  get freshenReads(): number {
+    return this.freshenCount;
   }
 
   /** Resolves once the cache has seen `rv` (read-your-writes after a status update); false on timeout. */

@@ -28,8 +28,8 @@ export class CustomResourceStorage {
   }
 
   /** Waits until the cache has seen `rv`; 504 Timeout with cause ResourceVersionTooLarge otherwise. */
-  async waitForResourceVersion(rv: number): Promise<void> {
-    if (await this.cache.waitFor(rv, TOO_LARGE_RV_WAIT_MS)) return;
+  async waitForResourceVersion(rv: number, limitMs = TOO_LARGE_RV_WAIT_MS): Promise<void> {
+    if (await this.cache.waitFresh(rv, Math.min(limitMs, TOO_LARGE_RV_WAIT_MS))) return;
     throw newTooLargeResourceVersion(rv, this.cache.resourceVersion);
   }
 

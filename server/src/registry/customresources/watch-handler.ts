@@ -85,7 +85,14 @@ export async function serveWatch(
   includeObject: IncludeObject,
 ): Promise<void> {
   const { storage } = deps;
-  if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion);
+  // The client may have left during authentication or authorization, or leave while this waits for a
+  // resourceVersion: Node does not replay 'close', so look now and watch for it from the start.
+  let gone = res.closed || req.socket.destroyed;
+  const left = () => (gone = true);
+  req.once('close', left);
+  res.once('close', left);
+  if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
+  if (gone || res.closed || req.socket.destroyed) return;
   const enc = new WatchEncoder(target, includeObject);
   const out = new WatchWriter(res, deps.log, deps.maxBufferedBytes ?? 16 * 1024 * 1024);
   // With resourceVersion "" or "0" a watch starts with the current objects
