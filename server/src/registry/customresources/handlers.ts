@@ -2,7 +2,8 @@
 // storage and the state REST objects; this file only decodes requests and
 // encodes answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
+import { GROUP_RESOURCE, GROUP_VERSION, LIST_KIND } from '../../../../api/src/names.ts';
+import type { CustomResource, ListMeta, StoredObject } from '../../../../api/src/types.ts';
 import type { UserInfo } from '../../auth/user.ts';
 import { negotiate, OBJECT_TARGETS, PLAIN_TARGETS, type Target } from '../../http/negotiate.ts';
 import { writeObject } from '../../http/respond.ts';
@@ -11,7 +12,9 @@ import { newBadRequest, newMethodNotAllowed, newMethodNotSupported, newPathNotFo
 import { parseListOptions, SUPPORTED_FIELDS, type ListOptions } from './list-options.ts';
 import { escapeFieldValue, parseFieldSelector } from '../../selectors/field-selector.ts';
 import type { CustomResourceStorage } from './storage.ts';
-import { table, type IncludeObject } from './table-columns.ts';
+import { COLUMNS, table, tableRow, type IncludeObject } from './table-columns.ts';
+import { toCustomResource } from './view.ts';
+import { writeStreamedList } from '../../http/stream-list.ts';
 import { serveWatch, type WatchDeps } from './watch-handler.ts';
 
 /** The write side (describe-state, set-state, promote): registered by the state REST objects. */
@@ -58,13 +61,13 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     if (!info.namespace) throw newPathNotFound();
     const target = negotiate(req.headers.accept, OBJECT_TARGETS);
     const obj = storage.get(info.namespace, info.name);
-    return writeTarget(res, target, url, [obj], now, { resourceVersion: obj.metadata.resourceVersion }, obj);
+    return writeOne(res, target, url, obj, now);
   }
   if (info.verb === 'list') {
     const target = negotiate(req.headers.accept, OBJECT_TARGETS);
     const opts = byName(parseListOptions(url.searchParams), info.name);
     const list = await storage.list(info.namespace || undefined, opts);
-    return writeTarget(res, target, url, list.items, now, { ...list.metadata }, list);
+    return writeList(res, target, url, list.objects, now, list.metadata);
   }
   if (info.verb === 'watch') {
     const target = negotiate(req.headers.accept, new Set(['json', 'table']));
@@ -79,25 +82,33 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   throw newMethodNotAllowed();
 }
 
-function writeTarget(
-  res: ServerResponse,
-  target: Target,
-  url: URL,
-  items: Parameters<typeof table>[0],
-  now: Date,
-  listMeta: Record<string, unknown>,
-  plain: unknown,
-): void {
+const partial = (version: string, metadata: unknown) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata });
+
+function writeOne(res: ServerResponse, target: Target, url: URL, obj: CustomResource, now: Date): void {
+  if (target.kind === 'table') return writeObject(res, 200, table([obj], now, includeObjectOf(url), target.version, { resourceVersion: obj.metadata.resourceVersion }), { kind: 'json' });
+  if (target.kind === 'partial') return writeObject(res, 200, partial(target.version, obj.metadata), { kind: 'json' });
+  writeObject(res, 200, obj, PLAIN_TARGETS.has(target.kind) ? target : { kind: 'json' });
+}
+
+/** A list as the client asked for it, converted and written one object at a time (YAML, rarely asked for, whole). */
+async function writeList(res: ServerResponse, target: Target, url: URL, objects: StoredObject[], now: Date, metadata: ListMeta): Promise<void> {
+  const views = function* () {
+    for (const o of objects) yield toCustomResource(o, now);
+  };
   if (target.kind === 'table') {
-    return writeObject(res, 200, table(items, now, includeObjectOf(url), target.version, listMeta), { kind: 'json' });
+    const include = includeObjectOf(url);
+    const rows = function* () {
+      for (const v of views()) yield tableRow(v, now, include, target.version);
+    };
+    return writeStreamedList(res, { kind: 'Table', apiVersion: `meta.k8s.io/${target.version}`, metadata, columnDefinitions: COLUMNS }, 'rows', rows());
   }
   if (target.kind === 'partial') {
-    const pom = (m: unknown) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${target.version}`, metadata: m });
-    const isList = (plain as { kind?: string }).kind?.endsWith('List');
-    const body = isList
-      ? { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${target.version}`, metadata: listMeta, items: items.map((i) => pom(i.metadata)) }
-      : pom(items[0]?.metadata);
-    return writeObject(res, 200, body, { kind: 'json' });
+    const items = function* () {
+      for (const v of views()) yield partial(target.version, v.metadata);
+    };
+    return writeStreamedList(res, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${target.version}`, metadata }, 'items', items());
   }
-  return writeObject(res, 200, plain, PLAIN_TARGETS.has(target.kind) ? target : { kind: 'json' });
+  const head = { apiVersion: GROUP_VERSION, kind: LIST_KIND, metadata };
+  if (target.kind === 'yaml') return writeObject(res, 200, { ...head, items: [...views()] }, target);
+  return writeStreamedList(res, head, 'items', views());
 }

@@ -2,8 +2,8 @@
 // served from the watch-fed cache of the storage CRD. Each object is
 // converted to its custom.example.com view (computed status) on the way
 // out; what matches a selector is strategy.ts's to say.
-import { GROUP_RESOURCE, GROUP_VERSION, LIST_KIND } from '../../../../api/src/names.ts';
-import type { CustomResource, CustomResourceList, StoredObject } from '../../../../api/src/types.ts';
+import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
+import type { CustomResource, ListMeta, StoredObject } from '../../../../api/src/types.ts';
 import type { Clock } from '../../clock.ts';
 import type { CrdWatchCache, Subscriber } from '../../store/crd-watch-cache.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
@@ -55,7 +55,11 @@ export class CustomResourceStorage {
     return toCustomResource(o, this.clock.now());
   }
 
-  async list(namespace: string | undefined, opts: ListOptions): Promise<CustomResourceList> {
+  /**
+   * The objects a list selects (the cache's own, immutable: no copy) and its
+   * list metadata; the caller converts and writes them one at a time.
+   */
+  async list(namespace: string | undefined, opts: ListOptions): Promise<{ metadata: ListMeta; objects: StoredObject[] }> {
     this.requireSynced();
     if (opts.resourceVersion) await this.waitForResourceVersion(opts.resourceVersion);
     const rv = this.cache.resourceVersion;
@@ -65,36 +69,26 @@ export class CustomResourceStorage {
     if (opts.continue && opts.continue.rv < this.cache.oldestWatchableResourceVersion) {
       throw newResourceExpired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
     }
-    const now = this.clock.now();
-    const all = this.cache.list(namespace);
-    const items: CustomResource[] = [];
-    let cont: string | undefined;
+    const objects: StoredObject[] = [];
     let remaining = 0;
     const after = opts.continue?.after;
-    for (const o of all) {
+    for (const o of this.cache.list(namespace)) {
       if (after !== undefined && `${o.metadata.namespace}/${o.metadata.name}` <= after) continue;
       if (!matches(o, namespace, opts)) continue;
-      if (opts.limit > 0 && items.length >= opts.limit) {
-        remaining++;
-        continue;
-      }
-      items.push(toCustomResource(o, now));
+      if (opts.limit > 0 && objects.length >= opts.limit) remaining++;
+      else objects.push(o);
     }
-    if (remaining > 0) {
-      const last = items[items.length - 1]!;
-      cont = encodeContinue({ rv: opts.continue?.rv ?? rv, after: `${last.metadata.namespace}/${last.metadata.name}` });
-    }
+    const last = objects[objects.length - 1];
+    const cont = remaining > 0 && last ? encodeContinue({ rv: opts.continue?.rv ?? rv, after: `${last.metadata.namespace}/${last.metadata.name}` }) : undefined;
     const selective = !opts.labelSelector.empty || !opts.fieldSelector.empty;
     return {
-      apiVersion: GROUP_VERSION,
-      kind: LIST_KIND,
       metadata: {
         resourceVersion: String(opts.continue?.rv ?? rv),
         ...(cont ? { continue: cont } : {}),
         // As kube-apiserver: only without selectors is the count exact.
         ...(cont && !selective ? { remainingItemCount: remaining } : {}),
       },
-      items,
+      objects,
     };
   }
 }

@@ -3,6 +3,7 @@
 // Table watches carry a one-row Table per event. A watcher that cannot keep
 // up is closed (clients re-watch from their last resourceVersion) rather than
 // buffered without bound.
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../log/logger.ts';
 import type { Target } from '../../http/negotiate.ts';
@@ -27,13 +28,22 @@ export interface WatchDeps {
 
 const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' };
 
-/** Writes a watch's frames, holding them until the headers are out and closing a watcher that does not keep up. */
+/** Bytes queued for one watcher (by Node, or here while its initial events go out) before it is closed as too slow. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
+
+/**
+ * Writes a watch's frames. Until its first events are out (the initial
+ * objects, written with back-pressure) later events wait in a queue; a
+ * watcher whose queue, or Node's buffer for it, passes the limit is closed:
+ * it re-watches from its last resourceVersion, as with kube-apiserver's
+ * watch cache, instead of holding memory without bound.
+ */
 class WatchWriter {
   private readonly res: ServerResponse;
   private readonly log: Logger;
   private readonly maxBuffered: number;
-  private readonly pending: string[] = [];
-  private buffered = 0;
+  private pending: string[] | undefined = [];
+  private pendingBytes = 0;
   closed = false;
   onClose: () => void = () => {};
 
@@ -41,35 +51,46 @@ class WatchWriter {
     this.res = res;
     this.log = log;
     this.maxBuffered = maxBuffered;
-    res.on('drain', () => (this.buffered = 0));
   }
 
   send(chunk: string): void {
     if (this.closed) return;
-    if (!this.res.headersSent) {
+    if (this.pending) {
       this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes > this.maxBuffered) this.tooSlow(this.pendingBytes);
       return;
     }
-    if (!this.res.write(chunk)) {
-      this.buffered += chunk.length;
-      if (this.buffered > this.maxBuffered) {
-        this.log.warn('closing a watch that does not keep up', { buffered: this.buffered });
-        this.close();
-      }
-    }
+    this.res.write(chunk);
+    if (this.res.writableLength > this.maxBuffered) this.tooSlow(this.res.writableLength);
   }
 
-  /** Sends the headers, then `first`, then whatever arrived meanwhile. */
-  open(first: string[]): void {
+  private tooSlow(buffered: number): void {
+    this.log.warn('closing a watch that does not keep up', { buffered });
+    this.close();
+    // A client that does not read would never take the end either: let its buffer go.
+    this.res.destroy();
+  }
+
+  /** Sends the headers, then `first` as the client reads it, then whatever arrived meanwhile. */
+  async open(first: Iterable<string>): Promise<void> {
     this.res.writeHead(200, HEADERS);
     this.res.flushHeaders();
-    for (const c of first) this.res.write(c);
-    for (const c of this.pending.splice(0)) this.res.write(c);
+    for (const c of first) {
+      if (this.closed) return;
+      if (!this.res.write(c)) {
+        await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+      }
+    }
+    if (this.closed) return;
+    for (const c of this.pending ?? []) this.res.write(c);
+    this.pending = undefined;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.pending = undefined;
     this.onClose();
     this.res.end();
   }
@@ -94,13 +115,18 @@ export async function serveWatch(
   if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
   if (gone || res.closed || req.socket.destroyed) return;
   const enc = new WatchEncoder(target, includeObject);
-  const out = new WatchWriter(res, deps.log, deps.maxBufferedBytes ?? 16 * 1024 * 1024);
+  const out = new WatchWriter(res, deps.log, deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   // With resourceVersion "" or "0" a watch starts with the current objects
   // as ADDED events (sendInitialEvents defaults to true there, as in
   // kube-apiserver); with a resourceVersion it replays what came after it.
   const sendInitial = opts.sendInitialEvents ?? !opts.resourceVersion;
   const now = storage.clock.now();
-  const initial = sendInitial ? storage.snapshot(namespace).filter((o) => matches(o, namespace, opts)).map((o) => enc.object('ADDED', toCustomResource(o, now), now)) : [];
+  // The objects now (references into the cache, taken with the subscription below in one step), encoded as they are written.
+  const snapshot = sendInitial ? storage.snapshot(namespace) : [];
+  const initial = function* () {
+    for (const o of snapshot) if (matches(o, namespace, opts)) yield enc.object('ADDED', toCustomResource(o, now), now);
+    if (sendInitial && opts.allowWatchBookmarks) yield enc.bookmark(startRv, true);
+  };
   const startRv = storage.resourceVersion;
   let lastRv = startRv;
   let unsubscribe: () => void;
@@ -128,7 +154,6 @@ export async function serveWatch(
     return;
   }
   deps.onOpen?.();
-  out.open(sendInitial && opts.allowWatchBookmarks ? [...initial, enc.bookmark(startRv, true)] : initial);
 
   let lastBookmarkRv = startRv;
   const bookmark = () => {
@@ -154,4 +179,5 @@ export async function serveWatch(
   req.on('close', close);
   res.on('close', close);
   res.on('error', close);
+  await out.open(initial());
 }
