@@ -179,3 +179,9 @@ export interface StateHistorySegment {
     entries: HistoryEntry[];
   };
 }
+
+/** metav1.LabelSelector: matchLabels and matchExpressions, all of which must hold; empty selects everything. */
+export interface LabelSelectorSpec {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
