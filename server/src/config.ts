@@ -34,8 +34,10 @@ export interface ServerConfig {
   metrics: Metrics;
   authenticator: Authenticator;
   authorizer: Authorizer;
-  authnSettings: AuthenticationConfigWatcher;
-  cache: CrdWatchCache;
+  /** Readiness: the authentication settings are loaded. */
+  authnSettings: { readonly hasSynced: boolean };
+  /** Readiness and the cache gauges. */
+  cache: { readonly ready: boolean; readonly size: number; readonly resourceVersion: number };
   resources: ResourceHandlerDeps;
   openapi: OpenApiDocs;
   version: { gitVersion: string };
@@ -44,6 +46,8 @@ export interface ServerConfig {
 }
 
 export interface CompletedConfig extends ServerConfig {
+  authnSettings: AuthenticationConfigWatcher;
+  cache: CrdWatchCache;
   client: RestClient;
   clock: Clock;
   storage: CustomResourceStorage;
