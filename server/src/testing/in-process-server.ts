@@ -74,11 +74,11 @@ export function storedObject(namespace: string, name: string, states = ['a', 'b'
 
 /** Allows everything unless told otherwise; records what it was asked. */
 export class FakeAuthorizer implements Authorizer {
-  readonly asked: Attributes[] = [];
+  readonly asked: { user: UserInfo; attrs: Attributes }[] = [];
   decide: (user: UserInfo, attrs: Attributes) => Promise<Decision> = async () => ({ allowed: true });
 
   authorize(user: UserInfo, attrs: Attributes): Promise<Decision> {
-    this.asked.push(attrs);
+    this.asked.push({ user, attrs });
     return this.decide(user, attrs);
   }
 }
