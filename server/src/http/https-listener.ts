@@ -5,8 +5,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 
+/**
+ * Go's http.Server reads up to 1 MiB of headers (DefaultMaxHeaderBytes) and
+ * counts no lines; Node stops at 16 KiB, and at 1,000 lines, answering 431.
+ * That refused users with many groups, which kube-apiserver sends as one
+ * X-Remote-Group line each.
+ */
+export const MAX_HEADER_BYTES = 1 << 20;
+
 export function newHttpsServer(tls: { cert: string; key: string }, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
-  const server = createServer({ cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, handler);
+  const server = createServer({ cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', maxHeaderSize: MAX_HEADER_BYTES }, handler);
+  // No limit on the number of lines: the bytes are bounded above.
+  server.maxHeadersCount = 0;
   // Longer than kube-apiserver's proxy keeps idle connections, so it closes them first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

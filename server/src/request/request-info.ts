@@ -39,7 +39,14 @@ const SPECIAL_VERBS_NO_SUBRESOURCES: ReadonlySet<string> = new Set(['proxy']);
 const NAMESPACE_SUBRESOURCES: ReadonlySet<string> = new Set(['status', 'finalize']);
 const VERBS_WITH_SELECTORS: ReadonlySet<string> = new Set(['list', 'watch', 'deletecollection']);
 
-const METHOD_VERBS: Readonly<Record<string, string>> = { POST: 'create', GET: 'get', HEAD: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+const METHOD_VERBS: ReadonlyMap<string, string> = new Map([
+  ['POST', 'create'],
+  ['GET', 'get'],
+  ['HEAD', 'get'],
+  ['PUT', 'update'],
+  ['PATCH', 'patch'],
+  ['DELETE', 'delete'],
+]);
 
 /**
  * Works out the RequestInfo for a request.
@@ -99,7 +106,7 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
     parts = parts.slice(1);
     verbViaPathPrefix = true;
   } else {
-    info.verb = METHOD_VERBS[method] ?? '';
+    info.verb = METHOD_VERBS.get(method) ?? '';
   }
 
   // /namespaces/{namespace}/{resource}/...: parts become relative to the resource,
