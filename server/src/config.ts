@@ -9,6 +9,7 @@ import { Authenticator } from './auth/authenticator.ts';
 import { DelegatingAuthorizer, type Authorizer } from './auth/delegated-authz.ts';
 import { CachedTokenReviewer } from './auth/token-review.ts';
 import { buildOpenApi, type OpenApiDocs } from './discovery/openapi-handler.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './http/request-timeout.ts';
 import { ApiEventRecorder } from '../../client/src/event-recorder.ts';
 import { newRestClient, type RestClient } from '../../client/src/rest-client.ts';
 import { PROJECT_VERSION } from '../../api/src/version.ts';
@@ -43,6 +44,8 @@ export interface ServerConfig {
   version: { gitVersion: string };
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  /** Non-watch requests are answered 504 after this (kube-apiserver's --request-timeout). */
+  requestTimeoutMs: number;
 }
 
 export interface CompletedConfig extends ServerConfig {
@@ -122,5 +125,6 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     version: { gitVersion: `v${PROJECT_VERSION}` },
     shutdownDelayMs: o.shutdownDelaySeconds * 1000,
     shutdownTimeoutMs: o.shutdownTimeoutSeconds * 1000,
+    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   };
 }

@@ -49,6 +49,19 @@ const METHOD_VERBS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
+ * The URL of a request target. Node passes on targets a URL cannot hold
+ * (`http://[`); Go's server answers those 400 before any handler, so they are
+ * 400 BadRequest here too, not an internal error.
+ */
+export function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'https://backend.invalid');
+  } catch {
+    throw newBadRequest('malformed request target');
+  }
+}
+
+/**
  * Works out the RequestInfo for a request.
  *
  * Resource paths: /apis/{group}/{version}/{resource}[/{name}[/{subresource}...]]

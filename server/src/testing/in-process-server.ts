@@ -4,7 +4,7 @@
 // and the subresource handlers. Requests go over real TLS on loopback.
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { PassThrough } from 'node:stream';
 import type { StoredObject } from '../../../api/src/types.ts';
 import { issueCertificate, newCertificateAuthority, selfSignedServingCertificate, type KeyPairPem } from '../../../client/src/certificates.ts';
@@ -174,10 +174,13 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
     version: { gitVersion: 'v0.0.0-test' },
     shutdownDelayMs: 0,
     shutdownTimeoutMs: 1_000,
+    requestTimeoutMs: 60_000,
     ...o.config,
   };
   const running: RunningServer = await newServer(cfg).listen();
-  const open = (r: RequestOptions) => openRequest(running.port, serving.ca, proxy, r);
+  // Keep-alive, as kube-apiserver's proxy connects: a response must not outlive its request on a reused connection.
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const open = (r: RequestOptions) => openRequest(running.port, serving.ca, proxy, agent, r);
   return {
     port: running.port,
     kube,
@@ -194,13 +197,14 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
       return { status: res.statusCode ?? 0, headers: res.headers, body };
     },
     async close() {
+      agent.destroy();
       await running.shutdown();
       await cache.stop();
     },
   };
 }
 
-function openRequest(port: number, ca: string, proxy: KeyPairPem, r: RequestOptions): Promise<IncomingMessage> {
+function openRequest(port: number, ca: string, proxy: KeyPairPem, agent: Agent, r: RequestOptions): Promise<IncomingMessage> {
   const cert = r.as === 'none' ? undefined : r.as === undefined || r.as === 'proxy' ? proxy : r.as;
   const identity = r.as === undefined || r.as === 'proxy' ? { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters' } : {};
   return new Promise((resolve, reject) => {
@@ -213,8 +217,7 @@ function openRequest(port: number, ca: string, proxy: KeyPairPem, r: RequestOpti
         ca,
         servername: 'localhost',
         headers: { ...identity, ...r.headers },
-        ...(cert ? { cert: cert.cert, key: cert.key } : {}),
-        agent: false,
+        ...(cert ? { cert: cert.cert, key: cert.key, agent } : { agent: false }),
       },
       resolve,
     );
