@@ -26,6 +26,7 @@ async function main(): Promise<number> {
   const cfg = await complete(opts);
   cfg.authnSettings.start();
   cfg.cache.start();
+  cfg.servingCertificate.start();
   // As k8s.io/apiserver runs its request-header controller once before
   // serving: a request served before the settings are known would be
   // refused as unauthenticated.
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await running.shutdown();
+  cfg.servingCertificate.stop();
   await Promise.all([cfg.cache.stop(), cfg.authnSettings.stop()]);
   cfg.client.close();
   return 0;

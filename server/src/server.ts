@@ -84,7 +84,7 @@ export function newServer(cfg: ServerConfig) {
       .catch((err: unknown) => rlog.error('could not record the request', { error: describeError(err) }));
   }
 
-  const server = newHttpsServer(cfg.tls, serve);
+  const server = newHttpsServer(cfg.servingCertificate, serve);
 
   return {
     server,

@@ -1,9 +1,11 @@
-// The TLS listener: a serving certificate, and a client certificate asked
+// The TLS listener: a serving certificate that can change while it serves
+// (serving-certificate.ts), and a client certificate asked
 // for but never required (the front proxy and x509 users send one, token
 // users do not); the authenticator verifies it against CAs that can change
 // at run time.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import type { KeyPair, ServingCertificate } from './serving-certificate.ts';
 
 /**
  * Go's http.Server reads up to 1 MiB of headers (DefaultMaxHeaderBytes) and
@@ -13,8 +15,14 @@ import { createServer, type Server } from 'node:https';
  */
 export const MAX_HEADER_BYTES = 1 << 20;
 
-export function newHttpsServer(tls: { cert: string; key: string }, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
-  const server = createServer({ cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', maxHeaderSize: MAX_HEADER_BYTES }, handler);
+/** What a secure context is made of; a new serving pair replaces it for the handshakes that follow. */
+function secureContext(pair: KeyPair) {
+  return { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' as const };
+}
+
+export function newHttpsServer(certificate: ServingCertificate, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = createServer({ ...secureContext(certificate.current()), requestCert: true, rejectUnauthorized: false, maxHeaderSize: MAX_HEADER_BYTES }, handler);
+  certificate.onChange((pair) => server.setSecureContext(secureContext(pair)));
   // No limit on the number of lines: the bytes are bounded above.
   server.maxHeadersCount = 0;
   // Longer than kube-apiserver's proxy keeps idle connections, so it closes them first.

@@ -17,6 +17,7 @@ import type { TokenReviewer } from '../auth/token-review.ts';
 import type { UserInfo } from '../auth/user.ts';
 import { realClock } from '../clock.ts';
 import type { ServerConfig } from '../config.ts';
+import { staticServingCertificate } from '../http/serving-certificate.ts';
 import { buildOpenApi } from '../discovery/openapi-handler.ts';
 import { memoryLogger } from '../log/logger.ts';
 import { newMetrics } from '../metrics/metrics.ts';
@@ -160,7 +161,7 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
   const settings = authnSettings(proxyCa);
   const storage = new CustomResourceStorage(cache, realClock);
   const cfg: ServerConfig = {
-    tls: { cert: serving.cert + serving.ca, key: serving.key },
+    servingCertificate: staticServingCertificate({ cert: serving.cert + serving.ca, key: serving.key }),
     port: 0,
     bindAddress: '127.0.0.1',
     log,
