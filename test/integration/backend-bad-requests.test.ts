@@ -4,7 +4,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { direct, proxied } from './backend-client.ts';
-import { eventually, kubeConfig, useNamespace } from './harness.ts';
+import { eventually, kubeConfig, useNamespace, watch } from './harness.ts';
 
 const ns = useNamespace(import.meta.filename);
 const G = '/apis/custom.example.com/v1';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await eventually('the backend has it', async () => (await proxied({ ...admin, path: `${nsPath()}/one` })).status === 200);
 });
 
-type Case = { name: string; method?: string; path: () => string; headers?: Record<string, string>; body?: string | Buffer; code: number; reason: string; message?: string | RegExp };
+type Case = { name: string; method?: string; path: () => string; headers?: Record<string, string | string[]>; body?: string | Buffer; code: number; reason: string; message?: string | RegExp };
 
 const cases: Case[] = [
   // Paths
@@ -74,6 +74,15 @@ const cases: Case[] = [
   { name: 'includeObject unknown', path: () => `${nsPath()}?includeObject=All`, headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' }, code: 400, reason: 'BadRequest' },
   // Bodies
   { name: 'promote with invalid JSON', method: 'POST', path: () => `${nsPath()}/one/promote`, headers: { 'Content-Type': 'application/json' }, body: '{"reason":', code: 400, reason: 'BadRequest' },
+  // Issue 12: each fault that ends in a Status.
+  { name: 'promote without Content-Type is read as JSON (was 415)', method: 'POST', path: () => `${nsPath()}/one/promote`, body: '{"reason":', code: 400, reason: 'BadRequest', message: /not valid JSON/ },
+  { name: '/metrics/ is not /metrics (was served as /metrics)', path: () => '/metrics/', code: 404, reason: 'NotFound' },
+  { name: 'subresource named constructor (was 500)', path: () => `${nsPath()}/one/constructor`, code: 404, reason: 'NotFound' },
+  { name: 'subresource named __proto__ (was 500)', path: () => `${nsPath()}/one/__proto__`, code: 404, reason: 'NotFound' },
+  { name: 'X-Remote-Extra-constructor on a missing object (was 500)', path: () => `${nsPath()}/missing`, headers: { 'X-Remote-Extra-constructor': 'x' }, code: 404, reason: 'NotFound' },
+  { name: 'X-Remote-Extra-__proto__ on a missing object (was 500)', path: () => `${nsPath()}/missing`, headers: { 'X-Remote-Extra-__proto__': 'x' }, code: 404, reason: 'NotFound' },
+  { name: 'a request target that is no URL (was 500)', path: () => 'http://[', code: 400, reason: 'BadRequest' },
+  { name: 'a group header over 16 KiB on a missing object (was 431, no Status)', path: () => `${nsPath()}/missing`, headers: { 'X-Remote-Group': Array.from({ length: 1_200 }, (_, i) => `g-${i}-${'x'.repeat(30)}`) }, code: 404, reason: 'NotFound' },
 ];
 
 describe('bad requests straight to the backend', () => {
@@ -84,6 +93,36 @@ describe('bad requests straight to the backend', () => {
     expect(st).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: c.reason, code: c.code });
     if (typeof c.message === 'string') expect(st.message).toBe(c.message);
     else if (c.message) expect(st.message).toMatch(c.message);
+  });
+
+  it('an unauthenticated request is 401 and is not told the backend\'s version', async () => {
+    const r = await direct({ path: `${nsPath()}/one` });
+    expect(r.status).toBe(401);
+    expect(r.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', message: 'Unauthorized' });
+    expect(r.headers['x-kubectl-custom-version']).toBeUndefined();
+    expect((await proxied({ ...admin, path: `${nsPath()}/one` })).headers['x-kubectl-custom-version']).toMatch(/^v/);
+  });
+
+  it('a UTF-8 user name and 1,200 groups in the identity headers are read as sent', async () => {
+    const groups = ['system:masters', ...Array.from({ length: 1_200 }, (_, i) => `g-${i}-${'x'.repeat(30)}`)];
+    const r = await proxied({ user: Buffer.from('jos\u00e9').toString('latin1'), groups, path: `${nsPath()}/one` });
+    expect(r.status, r.body.slice(0, 200)).toBe(200);
+  });
+
+  it('a watch with timeoutSeconds=0 stays open (0 is the default, as upstream) and delivers events', async () => {
+    const w = watch('admin', `${G}/namespaces/${ns()}/customresources?watch=true&timeoutSeconds=0`);
+    try {
+      expect(await w.status).toBe(200);
+      await kubeConfig('admin').makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+        group: 'example.com', version: 'v1', plural: 'customresources', namespace: ns(),
+        body: { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'two' }, spec: { name: 'Two', states: ['a', 'b'] } },
+      });
+      const ended = w.ended.then(() => 'ended' as const);
+      const got = w.until((e) => (e.object['metadata'] as { name?: string } | undefined)?.name === 'two').then(() => 'event' as const);
+      expect(await Promise.race([got, ended])).toBe('event');
+    } finally {
+      w.close();
+    }
   });
 
   it('stays healthy after all of them', async () => {
