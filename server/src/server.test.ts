@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION_HEADER } from '../../api/src/version.ts';
 import { readJsonBody } from './http/body.ts';
 import { newServiceUnavailable } from './status/status-error.ts';
+import { fc, headerValue, requestText } from './testing/fuzz.ts';
 import { startInProcess, storedObject, type InProcess } from './testing/in-process-server.ts';
 
 const G = '/apis/custom.example.com/v1';
@@ -280,5 +281,74 @@ describe('a handler that fails badly never takes the process down', () => {
       sock.on('error', reject);
     });
     expect((await s.request({ path: ONE })).status).toBe(200);
+  });
+});
+
+describe('the chain, fuzzed', () => {
+  let s: InProcess;
+  beforeAll(async () => {
+    s = await startInProcess({
+      subresources: {
+        promote: {
+          verbs: ['create'],
+          handle: async (req, res) => {
+            const body = await readJsonBody(req);
+            res.writeHead(201, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ got: body }));
+          },
+        },
+      },
+    });
+  });
+  afterAll(() => s.close());
+
+  const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+  const part = fc.oneof(requestText(10), fc.constantFrom('apis', 'custom.example.com', 'v1', 'namespaces', 'shop', 'customresources', 'one', 'promote', 'state', 'watch', 'metrics', 'openapi', 'v3', 'version', 'readyz', ''));
+  const target = fc
+    .tuple(fc.constantFrom('/', '/apis/custom.example.com/v1/', `${G}/namespaces/shop/customresources/`), fc.array(part, { maxLength: 5 }), fc.array(fc.tuple(fc.constantFrom('watch', 'labelSelector', 'fieldSelector', 'limit', 'continue', 'resourceVersion', 'timeoutSeconds', 'includeObject', 'dryRun'), requestText(12)), { maxLength: 3 }))
+    .map(([head, parts, q]) => `${head}${parts.map((p) => encodeURI(p)).join('/')}?${q.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`);
+  const headers = fc.record(
+    {
+      Accept: fc.oneof(headerValue(30), fc.constantFrom('application/json;as=Table;v=v1;g=meta.k8s.io', 'application/yaml', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList')),
+      'Content-Type': fc.oneof(headerValue(20), fc.constant('application/json')),
+      'X-Remote-User': headerValue(20),
+      'X-Remote-Group': fc.array(headerValue(20), { maxLength: 3 }),
+      'X-Remote-Extra-__proto__': headerValue(10),
+      'X-Remote-Extra-constructor': headerValue(10),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('never answers 500, and every failure is a metav1.Status', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...METHODS), target, headers, fc.option(requestText(40)), async (method, path, h, body) => {
+        // A watch would stay open: the fuzz is about answers.
+        const r = await s.request({ method, path: path.replace(/watch=/g, 'w='), headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters', ...h }, ...(body !== null && method !== 'GET' && method !== 'HEAD' ? { body } : {}) });
+        expect(r.status, `${method} ${path}: ${r.body.slice(0, 200)}`).not.toBe(500);
+        if (r.status >= 400 && method !== 'HEAD') expect(status(r.body)).toMatchObject({ kind: 'Status', code: r.status });
+      }),
+      { numRuns: 400 },
+    );
+  }, 120_000);
+});
+
+describe('what Node\'s HTTP parser refuses', () => {
+  let s: InProcess;
+  beforeAll(async () => {
+    s = await startInProcess();
+  });
+  afterAll(() => s.close());
+
+  it('is answered 400 with a Status, not a bare status line', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      const sock = connect({ host: '127.0.0.1', port: s.port, servername: 'localhost', rejectUnauthorized: false }, () => sock.write('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'));
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => (got += d));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(status(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest' });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fc, headerValue, requestText } from '../testing/fuzz.ts';
 import { identityHeaderNames, userFromHeaders, type DistinctHeaders, type RequestHeaderNames } from './request-header.ts';
 import type { UserInfo } from './user.ts';
 
@@ -167,5 +168,22 @@ describe('userFromHeaders: values as bytes, keys from the request', () => {
     const got = userFromHeaders(headers, DEFAULT_NAMES);
     expect(got).toEqual(want);
     expect(Object.keys(got!.extra).sort()).toEqual(Object.keys(want.extra).sort());
+  });
+});
+
+describe('userFromHeaders: fuzzed', () => {
+  const name = fc.oneof(fc.constantFrom('x-remote-user', 'x-remote-uid', 'x-remote-group', 'x-remote-extra-', 'authorization'), requestText(10).map((k) => `x-remote-extra-${k.toLowerCase()}`));
+  it('reads any identity headers without throwing; values stay strings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, fc.array(headerValue(20), { maxLength: 3 })), { maxLength: 8 }), (entries) => {
+        const headers: DistinctHeaders = Object.create(null) as DistinctHeaders;
+        for (const [k, v] of entries) headers[k] = v;
+        const user = userFromHeaders(headers, DEFAULT_NAMES);
+        for (const vals of Object.values(user?.extra ?? {})) expect(vals.every((v) => typeof v === 'string')).toBe(true);
+        expect(JSON.parse(JSON.stringify(user ?? null))).toEqual(user ?? null);
+        identityHeaderNames(DEFAULT_NAMES, headers);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -5,7 +5,7 @@
 
 import { fieldSelectorError, parseFieldRequirements, fieldSelectorFrom } from '../selectors/field-selector.ts';
 import { labelSelectorError } from '../selectors/label-selector.ts';
-import { newBadRequest, newInternalError } from '../status/status-error.ts';
+import { newBadRequest } from '../status/status-error.ts';
 
 export interface RequestInfo {
   /** Whether the request is for an API resource or subresource. */
@@ -70,8 +70,9 @@ export function requestUrl(target: string | undefined): URL {
  * Anything shorter than /apis/{group}/{version}/{something}, or outside /apis, is a
  * non-resource request.
  *
- * Throws 400 if the path has a malformed percent escape, and 500 (as upstream's
- * filter does) for a verb segment with nothing after it, e.g. /apis/g/v1/watch.
+ * Throws 400 if the path has a malformed percent escape, or for a verb
+ * segment with nothing after it, e.g. /apis/g/v1/watch (upstream's filter
+ * answers that 500).
  */
 export function parseRequestInfo(method: string, url: URL): RequestInfo {
   const path = decodePath(url.pathname);
@@ -113,7 +114,8 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
   let verbViaPathPrefix = false;
   if (SPECIAL_VERBS.has(parts[0] as string)) {
     if (parts.length < 2) {
-      throw newInternalError(new Error(`failed to create RequestInfo: unable to determine kind and namespace from url, ${url.pathname}${url.search}`));
+      // Upstream answers this 500; it is the client's URL that is wrong, and no request may make this server answer 500.
+      throw newBadRequest(`unable to determine kind and namespace from url, ${url.pathname}${url.search}`);
     }
     info.verb = parts[0] as string;
     parts = parts.slice(1);
