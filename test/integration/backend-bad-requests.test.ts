@@ -1,9 +1,11 @@
 // Bad requests, sent straight to the backend as an authorized user: each gets
 // a metav1.Status with the documented code and reason, and the backend stays
-// healthy throughout.
+// healthy throughout. The rows and tests marked "was" are issue 12's faults.
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:tls';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { direct, proxied } from './backend-client.ts';
+import { backend, direct, frontProxyCert, proxied } from './backend-client.ts';
 import { eventually, kubeConfig, useNamespace, watch } from './harness.ts';
 
 const ns = useNamespace(import.meta.filename);
@@ -109,19 +111,55 @@ describe('bad requests straight to the backend', () => {
     expect(r.status, r.body.slice(0, 200)).toBe(200);
   });
 
-  it('a watch with timeoutSeconds=0 stays open (0 is the default, as upstream) and delivers events', async () => {
-    const w = watch('admin', `${G}/namespaces/${ns()}/customresources?watch=true&timeoutSeconds=0`);
+  it.each([
+    { timeoutSeconds: 0, why: '0 is the default, as upstream; it ended the watch at once' },
+    { timeoutSeconds: 2_147_484, why: 'past Node\'s longest timer, which then fires after 1 ms' },
+  ])('a watch with timeoutSeconds=$timeoutSeconds stays open and delivers events ($why)', async ({ timeoutSeconds }) => {
+    const w = watch('admin', `${G}/namespaces/${ns()}/customresources?watch=true&timeoutSeconds=${timeoutSeconds}`);
+    const name = `late-${timeoutSeconds}`;
     try {
       expect(await w.status).toBe(200);
       await kubeConfig('admin').makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
         group: 'example.com', version: 'v1', plural: 'customresources', namespace: ns(),
-        body: { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'two' }, spec: { name: 'Two', states: ['a', 'b'] } },
+        body: { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name }, spec: { name, states: ['a', 'b'] } },
       });
       const ended = w.ended.then(() => 'ended' as const);
-      const got = w.until((e) => (e.object['metadata'] as { name?: string } | undefined)?.name === 'two').then(() => 'event' as const);
+      const got = w.until((e) => (e.object['metadata'] as { name?: string } | undefined)?.name === name).then(() => 'event' as const);
       expect(await Promise.race([got, ended])).toBe('event');
     } finally {
       w.close();
+    }
+  });
+
+  it('a client gone in the middle of its body, and a request Node cannot parse, leave the backend serving', async () => {
+    const { cert, key } = frontProxyCert();
+    const send = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        let got = '';
+        const sock = connect({ host: '127.0.0.1', port: backend().port, servername: 'localhost', ca: readFileSync(backend().caFile), cert, key }, () => {
+          sock.write(text);
+          if (text.includes('Content-Length: 1000')) setImmediate(() => sock.destroy());
+        });
+        sock.setEncoding('utf8');
+        sock.on('data', (d: string) => (got += d));
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+      });
+    await send(`POST ${nsPath()}/one/promote HTTP/1.1\r\nHost: x\r\nX-Remote-User: root\r\nX-Remote-Group: system:masters\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"from":`);
+    const refused = await send('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+    expect(refused).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest' });
+    expect((await direct({ path: '/readyz' })).status).toBe(200);
+  });
+
+  it('after all of the above, request metrics name only what the backend serves', async () => {
+    const text = (await proxied({ ...admin, path: '/metrics' })).body;
+    const series = text.split('\n').filter((l) => l.startsWith('apiserver_request_total{'));
+    expect(series.length).toBeGreaterThan(5);
+    for (const line of series) {
+      expect(line).toMatch(/resource="(|customresources|other)"/);
+      expect(line).toMatch(/subresource="(|state|promote|approve|history|other)"/);
+      expect(line).not.toMatch(/constructor|__proto__|widgets|missing/);
     }
   });
 
