@@ -2,12 +2,12 @@
 // request goes through from TLS to the handler, with fakes only where
 // kube-apiserver would answer.
 import { connect } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VERSION_HEADER } from '../../api/src/version.ts';
 import { readJsonBody } from './http/body.ts';
 import { newServiceUnavailable } from './status/status-error.ts';
 import { fc, headerValue, requestText } from './testing/fuzz.ts';
-import { startInProcess, storedObject, type InProcess } from './testing/in-process-server.ts';
+import { storedObject, useInProcess, watchOutcome } from './testing/in-process-server.ts';
 
 const G = '/apis/custom.example.com/v1';
 const ONE = `${G}/namespaces/shop/customresources/one`;
@@ -16,106 +16,94 @@ const wire = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 const status = (body: string) => JSON.parse(body) as { kind: string; code: number; reason: string; message: string };
 
 describe('the chain in-process', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess();
-  });
-  afterAll(() => s.close());
+  const s = useInProcess();
 
   it('serves an object to the front proxy', async () => {
-    const r = await s.request({ path: ONE });
+    const r = await s().request({ path: ONE });
     expect(r.status, r.body).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ kind: 'CustomResource', metadata: { name: 'one' } });
   });
 
   describe('request data that names Object.prototype members', () => {
     it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('subresource %s is 404 NotFound', async (sub) => {
-      const r = await s.request({ path: `${ONE}/${sub}` });
+      const r = await s().request({ path: `${ONE}/${sub}` });
       expect(r.status, r.body).toBe(404);
       expect(status(r.body)).toMatchObject({ kind: 'Status', reason: 'NotFound' });
     });
 
     it.each(['constructor', '__proto__', 'toString'])('X-Remote-Extra-%s is an extra like any other', async (key) => {
-      const r = await s.request({ path: ONE, headers: { 'X-Remote-Group': [], [`X-Remote-Extra-${key}`]: 'v' } });
+      const r = await s().request({ path: ONE, headers: { 'X-Remote-Group': [], [`X-Remote-Extra-${key}`]: 'v' } });
       expect(r.status, r.body).toBe(200);
-      expect(s.authorizer.asked.at(-1)?.user.extra).toEqual({ [key.toLowerCase()]: ['v'] });
+      expect(s().authorizer.asked.at(-1)?.user.extra).toEqual({ [key.toLowerCase()]: ['v'] });
     });
   });
 
   it('reads identity headers as UTF-8, as kube-apiserver sends them', async () => {
-    const r = await s.request({ path: ONE, headers: { 'X-Remote-User': wire('jos\u00e9'), 'X-Remote-Group': wire('\u00e9quipe') } });
+    const r = await s().request({ path: ONE, headers: { 'X-Remote-User': wire('jos\u00e9'), 'X-Remote-Group': wire('\u00e9quipe') } });
     expect(r.status, r.body).toBe(200);
-    expect(s.authorizer.asked.at(-1)?.user).toMatchObject({ name: 'jos\u00e9', groups: ['\u00e9quipe', 'system:authenticated'] });
+    expect(s().authorizer.asked.at(-1)?.user).toMatchObject({ name: 'jos\u00e9', groups: ['\u00e9quipe', 'system:authenticated'] });
   });
 
   it('accepts a user with more groups than fit in Node\'s default 16 KiB of headers (Go allows 1 MiB)', async () => {
     const groups = Array.from({ length: 2_000 }, (_, i) => `group-${i}-${'g'.repeat(40)}`);
-    const r = await s.request({ path: ONE, headers: { 'X-Remote-Group': groups } });
+    const r = await s().request({ path: ONE, headers: { 'X-Remote-Group': groups } });
     expect(r.status, r.body).toBe(200);
-    expect(s.authorizer.asked.at(-1)?.user.groups).toHaveLength(2_001);
+    expect(s().authorizer.asked.at(-1)?.user.groups).toHaveLength(2_001);
   });
 });
 
 describe('authentication and authorization failures', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess({ tokens: { review: () => Promise.reject(new Error('dial tcp 10.0.0.1:443: connection refused')) } });
-  });
-  afterAll(() => s.close());
+  const s = useInProcess({ tokens: { review: () => Promise.reject(new Error('dial tcp 10.0.0.1:443: connection refused')) } });
 
   it('a TokenReview that fails is 401 Unauthorized, with no detail and no version header', async () => {
-    const r = await s.request({ path: ONE, as: 'none', headers: { Authorization: 'Bearer some-token' } });
+    const r = await s().request({ path: ONE, as: 'none', headers: { Authorization: 'Bearer some-token' } });
     expect(r.status, r.body).toBe(401);
     expect(status(r.body)).toMatchObject({ kind: 'Status', code: 401, reason: 'Unauthorized', message: 'Unauthorized' });
     expect(r.body).not.toContain('10.0.0.1');
     expect(r.headers[VERSION_HEADER]).toBeUndefined();
-    expect(s.log.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('connection refused'))).toBe(true);
+    expect(s().log.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('connection refused'))).toBe(true);
   });
 
   it('no credentials at all: 401 without the version header', async () => {
-    const r = await s.request({ path: ONE, as: 'none' });
+    const r = await s().request({ path: ONE, as: 'none' });
     expect(r.status).toBe(401);
     expect(r.headers[VERSION_HEADER]).toBeUndefined();
   });
 
   it('an authenticated request gets the version header', async () => {
-    const r = await s.request({ path: ONE });
+    const r = await s().request({ path: ONE });
     expect(r.headers[VERSION_HEADER]).toBe('v0.0.0-test');
   });
 
   it('a SubjectAccessReview that fails is 500 InternalError without the error\'s detail', async () => {
-    s.authorizer.decide = () => Promise.reject(new Error('POST https://10.0.0.1/apis/authorization.k8s.io/v1/subjectaccessreviews: connection reset'));
+    s().authorizer.decide = () => Promise.reject(new Error('POST https://10.0.0.1/apis/authorization.k8s.io/v1/subjectaccessreviews: connection reset'));
     try {
-      const r = await s.request({ path: ONE, headers: { 'X-Remote-Group': [] } });
+      const r = await s().request({ path: ONE, headers: { 'X-Remote-Group': [] } });
       expect(r.status, r.body).toBe(500);
       expect(status(r.body)).toMatchObject({ kind: 'Status', code: 500, reason: 'InternalError' });
       expect(r.body).not.toContain('10.0.0.1');
-      expect(s.log.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('connection reset'))).toBe(true);
+      expect(s().log.lines.some((l) => l.level === 'error' && JSON.stringify(l).includes('connection reset'))).toBe(true);
     } finally {
-      s.authorizer.decide = async () => ({ allowed: true });
+      s().authorizer.decide = async () => ({ allowed: true });
     }
   });
 
   it('/metrics/ is not /metrics: a path is served exactly as it was authorized', async () => {
-    const r = await s.request({ path: '/metrics/', headers: { 'X-Remote-Group': [] } });
+    const r = await s().request({ path: '/metrics/', headers: { 'X-Remote-Group': [] } });
     expect(r.status, r.body.slice(0, 100)).toBe(404);
-    expect(s.authorizer.asked.at(-1)?.attrs).toEqual({ nonResource: { path: '/metrics/', verb: 'get' } });
-    expect((await s.request({ path: '/metrics' })).status).toBe(200);
+    expect(s().authorizer.asked.at(-1)?.attrs).toEqual({ nonResource: { path: '/metrics/', verb: 'get' } });
+    expect((await s().request({ path: '/metrics' })).status).toBe(200);
   });
 
   it('a request target that is no URL is 400 BadRequest, even before authentication', async () => {
-    const r = await s.request({ path: 'http://[', as: 'none' });
+    const r = await s().request({ path: 'http://[', as: 'none' });
     expect(r.status, r.body).toBe(400);
     expect(status(r.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
   });
 });
 
 describe('metrics cardinality', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess({ subresources: { state: { verbs: ['get'], handle: async (_req, res) => void res.end('{}') } } });
-  });
-  afterAll(() => s.close());
+  const s = useInProcess({ subresources: { state: { verbs: ['get'], handle: async (_req, res) => void res.end('{}') } } });
 
   /** A deterministic stream of path segments (no escapes: every one is a valid path). */
   function* segments(seed: number): Generator<string> {
@@ -135,16 +123,16 @@ describe('metrics cardinality', () => {
     (a: string, b: string) => `${ONE}/${a}/${b}`,
     (a: string) => `${G}/namespaces/${a}/customresources/${a}/state`,
   ];
-  const series = async () => (await s.cfg.metrics.registry.getSingleMetric('apiserver_request_total')!.get()).values.map((v) => JSON.stringify(v.labels)).sort();
+  const series = async () => (await s().cfg.metrics.registry.getSingleMetric('apiserver_request_total')!.get()).values.map((v) => JSON.stringify(v.labels)).sort();
 
   it('1,000 requests to random paths add no series', async () => {
     const seg = segments(42);
     const next = () => seg.next().value as string;
     // Every method on every shape once: the series such requests may have.
-    for (const m of METHODS) for (const shape of shapes) await s.request({ method: m, path: shape(next(), next()) });
+    for (const m of METHODS) for (const shape of shapes) await s().request({ method: m, path: shape(next(), next()) });
     const before = await series();
     for (let i = 0; i < 1_000; i++) {
-      await s.request({ method: METHODS[i % METHODS.length], path: shapes[i % shapes.length]!(next(), next()) });
+      await s().request({ method: METHODS[i % METHODS.length], path: shapes[i % shapes.length]!(next(), next()) });
     }
     expect(await series()).toEqual(before);
     expect(before.length).toBeLessThan(60);
@@ -156,24 +144,14 @@ describe('metrics cardinality', () => {
 });
 
 describe('watch timeoutSeconds', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess();
-  });
-  afterAll(() => s.close());
+  const s = useInProcess();
 
   it('0 means the default, as in kube-apiserver: the watch stays open and delivers events', async () => {
-    const res = await s.open({ path: `${G}/namespaces/shop/customresources?watch=true&timeoutSeconds=0` });
+    const res = await s().open({ path: `${G}/namespaces/shop/customresources?watch=true&timeoutSeconds=0` });
     expect(res.statusCode).toBe(200);
-    res.setEncoding('utf8');
-    let text = '';
-    const ended = new Promise<'ended'>((r) => res.on('end', () => r('ended')));
-    const got = new Promise<'event'>((r) => res.on('data', (d: string) => {
-      text += d;
-      if (text.includes('"name":"two"')) r('event');
-    }));
-    s.kube.emit('ADDED', storedObject('shop', 'two'));
-    expect(await Promise.race([got, ended])).toBe('event');
+    const outcome = watchOutcome(res, 'two');
+    s().kube.emit('ADDED', storedObject('shop', 'two'));
+    expect(await outcome).toBe('event');
     res.destroy();
   });
 
@@ -182,7 +160,7 @@ describe('watch timeoutSeconds', () => {
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on('warning', onWarning);
     try {
-      const res = await s.open({ path: `${G}/namespaces/shop/customresources?watch=true&timeoutSeconds=2147484` });
+      const res = await s().open({ path: `${G}/namespaces/shop/customresources?watch=true&timeoutSeconds=2147484` });
       expect(res.statusCode).toBe(200);
       await new Promise((r) => setImmediate(r));
       res.destroy();
@@ -194,43 +172,33 @@ describe('watch timeoutSeconds', () => {
 });
 
 describe('request timeout and retries', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess({
+  const s = useInProcess({
       config: { requestTimeoutMs: 300 },
       subresources: {
         state: { verbs: ['get'], handle: () => new Promise<void>(() => {}) },
         promote: { verbs: ['create'], handle: () => Promise.reject(newServiceUnavailable('kube-apiserver is not available to store the change')) },
       },
     });
-  });
-  afterAll(() => s.close());
 
   it('a short request that takes longer than the timeout is answered 504 Timeout, as WithTimeoutForNonLongRunningRequests does', async () => {
-    const r = await s.request({ path: `${ONE}/state` });
+    const r = await s().request({ path: `${ONE}/state` });
     expect(r.status, r.body).toBe(504);
     expect(status(r.body)).toMatchObject({ kind: 'Status', code: 504, reason: 'Timeout', message: 'Timeout: request did not complete within the allotted timeout' });
   });
 
   it('a watch is long-running: the request timeout does not end it', async () => {
-    const res = await s.open({ path: `${G}/namespaces/shop/customresources?watch=true` });
+    const res = await s().open({ path: `${G}/namespaces/shop/customresources?watch=true` });
     expect(res.statusCode).toBe(200);
-    res.setEncoding('utf8');
-    let text = '';
-    const ended = new Promise<'ended'>((r) => res.on('end', () => r('ended')));
-    const got = new Promise<'event'>((r) => res.on('data', (d: string) => {
-      text += d;
-      if (text.includes('"name":"late"')) r('event');
-    }));
-    // Past the request timeout, measured by the server's own timer firing first.
+    const outcome = watchOutcome(res, 'late');
+    // Past the request timeout (300 ms here): its timer has had its chance to fire.
     await new Promise((r) => setTimeout(r, 600));
-    s.kube.emit('ADDED', storedObject('shop', 'late'));
-    expect(await Promise.race([got, ended])).toBe('event');
+    s().kube.emit('ADDED', storedObject('shop', 'late'));
+    expect(await outcome).toBe('event');
     res.destroy();
   });
 
   it('503 answers carry Retry-After', async () => {
-    const r = await s.request({ method: 'POST', path: `${ONE}/promote`, headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const r = await s().request({ method: 'POST', path: `${ONE}/promote`, headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect(r.status).toBe(503);
     expect(r.headers['retry-after']).toBe('1');
     expect(status(r.body)).toMatchObject({ reason: 'ServiceUnavailable', details: { retryAfterSeconds: 1 } });
@@ -238,9 +206,7 @@ describe('request timeout and retries', () => {
 });
 
 describe('a handler that fails badly never takes the process down', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess({
+  const s = useInProcess({
       subresources: {
         // Rejects with a value that cannot even be turned into a string.
         state: { verbs: ['get'], handle: async () => Promise.reject(Object.create(null)) },
@@ -257,37 +223,33 @@ describe('a handler that fails badly never takes the process down', () => {
         },
       },
     });
-  });
-  afterAll(() => s.close());
 
   it('a rejection with a value that is no Error is 500 InternalError', async () => {
-    const r = await s.request({ path: `${ONE}/state` });
+    const r = await s().request({ path: `${ONE}/state` });
     expect(r.status).toBe(500);
     expect(status(r.body)).toMatchObject({ kind: 'Status', reason: 'InternalError' });
-    expect((await s.request({ path: ONE })).status).toBe(200);
+    expect((await s().request({ path: ONE })).status).toBe(200);
   });
 
   it('a failure after the headers went out cuts that response; the server goes on serving', async () => {
-    await expect(s.request({ method: 'POST', path: `${ONE}/promote`, headers: { 'Content-Type': 'application/json' }, body: '{}' })).rejects.toThrow();
-    expect((await s.request({ path: ONE })).status).toBe(200);
+    await expect(s().request({ method: 'POST', path: `${ONE}/promote`, headers: { 'Content-Type': 'application/json' }, body: '{}' })).rejects.toThrow();
+    expect((await s().request({ path: ONE })).status).toBe(200);
   });
 
   it('a client that goes away in the middle of its body: the server goes on serving', async () => {
     await new Promise<void>((resolve, reject) => {
-      const sock = connect({ host: '127.0.0.1', port: s.port, servername: 'localhost', rejectUnauthorized: false, cert: s.proxyCert.cert, key: s.proxyCert.key }, () => {
+      const sock = connect({ host: '127.0.0.1', port: s().port, servername: 'localhost', rejectUnauthorized: false, cert: s().proxyCert.cert, key: s().proxyCert.key }, () => {
         sock.write(`POST ${ONE}/promote HTTP/1.1\r\nHost: x\r\nX-Remote-User: admin\r\nX-Remote-Group: system:masters\r\nX-Test: read-body\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"from":`, () => sock.destroy());
       });
       sock.on('close', () => resolve());
       sock.on('error', reject);
     });
-    expect((await s.request({ path: ONE })).status).toBe(200);
+    expect((await s().request({ path: ONE })).status).toBe(200);
   });
 });
 
 describe('the chain, fuzzed', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess({
+  const s = useInProcess({
       subresources: {
         promote: {
           verbs: ['create'],
@@ -299,8 +261,6 @@ describe('the chain, fuzzed', () => {
         },
       },
     });
-  });
-  afterAll(() => s.close());
 
   const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
   const part = fc.oneof(requestText(10), fc.constantFrom('apis', 'custom.example.com', 'v1', 'namespaces', 'shop', 'customresources', 'one', 'promote', 'state', 'watch', 'metrics', 'openapi', 'v3', 'version', 'readyz', ''));
@@ -323,7 +283,7 @@ describe('the chain, fuzzed', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...METHODS), target, headers, fc.option(requestText(40)), async (method, path, h, body) => {
         // A watch would stay open: the fuzz is about answers.
-        const r = await s.request({ method, path: path.replace(/watch=/g, 'w='), headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters', ...h }, ...(body !== null && method !== 'GET' && method !== 'HEAD' ? { body } : {}) });
+        const r = await s().request({ method, path: path.replace(/watch=/g, 'w='), headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters', ...h }, ...(body !== null && method !== 'GET' && method !== 'HEAD' ? { body } : {}) });
         expect(r.status, `${method} ${path}: ${r.body.slice(0, 200)}`).not.toBe(500);
         if (r.status >= 400 && method !== 'HEAD') expect(status(r.body)).toMatchObject({ kind: 'Status', code: r.status });
       }),
@@ -333,16 +293,12 @@ describe('the chain, fuzzed', () => {
 });
 
 describe('what Node\'s HTTP parser refuses', () => {
-  let s: InProcess;
-  beforeAll(async () => {
-    s = await startInProcess();
-  });
-  afterAll(() => s.close());
+  const s = useInProcess();
 
   it('is answered 400 with a Status, not a bare status line', async () => {
     const raw = await new Promise<string>((resolve, reject) => {
       let got = '';
-      const sock = connect({ host: '127.0.0.1', port: s.port, servername: 'localhost', rejectUnauthorized: false }, () => sock.write('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'));
+      const sock = connect({ host: '127.0.0.1', port: s().port, servername: 'localhost', rejectUnauthorized: false }, () => sock.write('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'));
       sock.setEncoding('utf8');
       sock.on('data', (d: string) => (got += d));
       sock.on('end', () => resolve(got));

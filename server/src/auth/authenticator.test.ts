@@ -3,6 +3,7 @@ import { X509Certificate, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, newCertificateAuthority, type CertificateAuthority } from '../../../client/src/certificates.ts';
+import { frontProxySettings } from '../testing/front-proxy.ts';
 import { Authenticator, type AuthnResult } from './authenticator.ts';
 import type { AuthenticationSettings } from './authn-config.ts';
 import type { DistinctHeaders } from './request-header.ts';
@@ -70,16 +71,7 @@ beforeAll(async () => {
     intermediate: node(intermediate.cert),
     noCn: node((await issueCertificate(clientCA, { commonName: '', usage: 'client' })).cert),
   };
-  settings = {
-    clientCAs: [node(clientCA.cert)],
-    requestHeaderCAs: [node(proxyCA.cert)],
-    allowedNames: ['front-proxy-client'],
-    usernameHeaders: ['X-Remote-User'],
-    uidHeaders: ['X-Remote-Uid'],
-    groupHeaders: ['X-Remote-Group'],
-    extraHeaderPrefixes: ['X-Remote-Extra-'],
-    generation: 1,
-  };
+  settings = frontProxySettings([node(proxyCA.cert)], [node(clientCA.cert)]);
 });
 
 /** What the front proxy sends for alice; mallory's name when a client forges them. */

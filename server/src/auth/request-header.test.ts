@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { KUBE_APISERVER_HEADER_NAMES } from '../testing/front-proxy.ts';
 import { fc, headerValue, requestText } from '../testing/fuzz.ts';
 import { identityHeaderNames, userFromHeaders, type DistinctHeaders, type RequestHeaderNames } from './request-header.ts';
 import type { UserInfo } from './user.ts';
 
 // What kube-apiserver publishes by default in extension-apiserver-authentication.
-const DEFAULT_NAMES: RequestHeaderNames = {
-  usernameHeaders: ['X-Remote-User'],
-  uidHeaders: ['X-Remote-Uid'],
-  groupHeaders: ['X-Remote-Group'],
-  extraHeaderPrefixes: ['X-Remote-Extra-'],
-};
+const DEFAULT_NAMES: RequestHeaderNames = KUBE_APISERVER_HEADER_NAMES;
 
 const CUSTOM_NAMES: RequestHeaderNames = {
   usernameHeaders: ['X-Proxy-User', 'X-Fallback-User'],

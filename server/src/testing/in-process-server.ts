@@ -6,11 +6,11 @@ import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import type { StoredObject } from '../../../api/src/types.ts';
 import { issueCertificate, newCertificateAuthority, selfSignedServingCertificate, type KeyPairPem } from '../../../client/src/certificates.ts';
 import type { RequestOpts, RestClient } from '../../../client/src/rest-client.ts';
 import type { ResolvedConfig } from '../../../client/src/kubeconfig.ts';
-import type { AuthenticationSettings } from '../auth/authn-config.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import type { Attributes, Authorizer, Decision } from '../auth/delegated-authz.ts';
 import type { TokenReviewer } from '../auth/token-review.ts';
@@ -25,6 +25,7 @@ import type { SubresourceHandler } from '../registry/customresources/handlers.ts
 import { CustomResourceStorage } from '../registry/customresources/storage.ts';
 import { newServer, type RunningServer } from '../server.ts';
 import { CrdWatchCache } from '../store/crd-watch-cache.ts';
+import { frontProxySettings } from './front-proxy.ts';
 
 /** kube-apiserver as the watch cache sees it: one list, then watch streams the test writes events into. */
 export class FakeKube implements RestClient {
@@ -133,19 +134,6 @@ function testPki() {
   return pki;
 }
 
-function authnSettings(proxyCa: string): AuthenticationSettings {
-  return {
-    clientCAs: [],
-    requestHeaderCAs: [new X509Certificate(proxyCa)],
-    allowedNames: ['front-proxy-client'],
-    usernameHeaders: ['X-Remote-User'],
-    uidHeaders: ['X-Remote-Uid'],
-    groupHeaders: ['X-Remote-Group'],
-    extraHeaderPrefixes: ['X-Remote-Extra-'],
-    generation: 1,
-  };
-}
-
 async function synced(cache: CrdWatchCache): Promise<void> {
   while (!cache.ready) await new Promise((r) => setImmediate(r));
 }
@@ -158,7 +146,7 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
   cache.start();
   await synced(cache);
   const authorizer = new FakeAuthorizer();
-  const settings = authnSettings(proxyCa);
+  const settings = frontProxySettings([new X509Certificate(proxyCa)]);
   const storage = new CustomResourceStorage(cache, realClock);
   const cfg: ServerConfig = {
     servingCertificate: staticServingCertificate({ cert: serving.cert + serving.ca, key: serving.key }),
@@ -203,6 +191,32 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
       await cache.stop();
     },
   };
+}
+
+/** A server of this describe block's own: started before its tests, closed after. */
+export function useInProcess(o: InProcessOptions = {}): () => InProcess {
+  let s: InProcess | undefined;
+  beforeAll(async () => {
+    s = await startInProcess(o);
+  });
+  afterAll(() => s?.close());
+  return () => {
+    if (!s) throw new Error('useInProcess: the server is not started yet (call it inside a test)');
+    return s;
+  };
+}
+
+/** Reads a watch response until an event names `name` ('event') or the server ends it ('ended'). */
+export function watchOutcome(res: IncomingMessage, name: string): Promise<'event' | 'ended'> {
+  res.setEncoding('utf8');
+  let text = '';
+  return new Promise((resolve) => {
+    res.on('end', () => resolve('ended'));
+    res.on('data', (d: string) => {
+      text += d;
+      if (text.includes(`"name":"${name}"`)) resolve('event');
+    });
+  });
 }
 
 function openRequest(port: number, ca: string, proxy: KeyPairPem, agent: Agent, r: RequestOptions): Promise<IncomingMessage> {
