@@ -1,12 +1,11 @@
 // The TLS listener: a serving certificate that can change while it serves
-// (serving-certificate.ts), and a client certificate asked
-// for but never required (the front proxy and x509 users send one, token
-// users do not); the authenticator verifies it against CAs that can change
-// at run time.
+// (serving-certificate.ts), and a client certificate asked for but never
+// required (the front proxy and x509 users send one, token users do not);
+// the authenticator verifies it against CAs that can change at run time.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { newBadRequest } from '../status/status-error.ts';
-import { createServer, type Server } from 'node:https';
 import type { KeyPair, ServingCertificate } from './serving-certificate.ts';
 
 /**
