@@ -2,7 +2,10 @@
 // give: the subject's attributes as values (Node's `subject` is escaped text,
 // one line per RDN, multi-valued RDNs joined with " + "), and the extensions
 // with their criticality (basicConstraints' path length, unknown critical
-// extensions). Parsed from the DER once per certificate object.
+// extensions). Parsed from the DER once per certificate object, with der.ts
+// rather than @peculiar/x509: that library (and tsyringe, reflect-metadata)
+// is megabytes of heap the server loads only to make a self-signed pair,
+// and these few fields need a hundred lines, fuzzed in x509-fields.test.ts.
 import type { X509Certificate } from 'node:crypto';
 import { DerError, DerReader, TAG, decodeOid, decodeUnsigned } from './der.ts';
 
