@@ -25,6 +25,8 @@ export interface BackendInfo {
   logFile: string;
   /** CA of the serving certificate (the APIService's caBundle). */
   caFile: string;
+  /** That CA's key, when the backend made it (tests sign rotated serving certificates with it). */
+  caKeyFile?: string;
   certFile: string;
   keyFile: string;
   /** The backend's own credentials: its ServiceAccount's token. */
@@ -97,6 +99,7 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
     const ca = await newCertificateAuthority('kubectl-custom-backend-ca');
     const serving = await issueCertificate(ca, { commonName: svcName, usage: 'server', dnsNames: [svcName, 'localhost'], ipAddresses: ['127.0.0.1'] });
     writeFileSync(caFile, ca.cert);
+    writeFileSync(join(dir, 'backend-ca.key'), ca.key, { mode: 0o600 });
     writeFileSync(certFile, serving.cert);
     writeFileSync(keyFile, serving.key, { mode: 0o600 });
   }
@@ -118,7 +121,7 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
   ];
   const logFile = join(dir, 'backend.log');
   const proc = startProcess({ name: 'backend', command: process.execPath, args, logFile, detached: opts.detached, ...(opts.productionFlags ? { env: { ...process.env, ...runtime.env } } : {}) });
-  const info = { dir, port, pid: proc.pid, logFile, caFile, certFile, keyFile, kubeconfig, args, proc };
+  const info = { dir, port, pid: proc.pid, logFile, caFile, ...(opts.tls ? {} : { caKeyFile: join(dir, 'backend-ca.key') }), certFile, keyFile, kubeconfig, args, proc };
   // Probed by IP with the Service's name as SNI, as kube-aggregator connects.
   await waitFor(`https://127.0.0.1:${port}/readyz`, proc, async () => (await get(port, '/readyz', ca.cert)) === 200, 60_000);
   if (opts.register !== false) {

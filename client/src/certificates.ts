@@ -27,6 +27,8 @@ export interface CertificateAuthority extends KeyPairPem {
 
 export interface IssueOptions {
   commonName: string;
+  /** The whole subject as an RFC 4514 name (e.g. `CN=alice, CN=bob`), in place of commonName and organizations. */
+  subject?: string;
   organizations?: string[];
   dnsNames?: string[];
   ipAddresses?: string[];
@@ -60,25 +62,43 @@ function validity(days: number): { notBefore: Date; notAfter: Date } {
   return { notBefore, notAfter: new Date(notBefore.getTime() + days * 24 * 60 * 60 * 1000) };
 }
 
-export async function newCertificateAuthority(commonName: string, days = 3650): Promise<CertificateAuthority> {
+export interface CaOptions {
+  /** An intermediate CA signed by this one; self-signed (a root) otherwise. */
+  signedBy?: CertificateAuthority;
+  /** basicConstraints pathLenConstraint: how many intermediates may follow. */
+  pathLength?: number;
+  /** Adds a critical extension with this OID that no verifier knows (an empty value). */
+  criticalExtension?: string;
+}
+
+export async function newCertificateAuthority(commonName: string, days = 3650, opts: CaOptions = {}): Promise<CertificateAuthority> {
   const keys = await generateKeys();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    name: `CN=${rdn(commonName)}`,
-    keys,
-    signingAlgorithm: KEY_ALGORITHM,
-    ...validity(days),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(true, opts.pathLength, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ];
+  // An empty SEQUENCE as the value: well-formed DER whatever the OID.
+  if (opts.criticalExtension) extensions.push(new x509.Extension(opts.criticalExtension, true, new Uint8Array([0x30, 0x00]).buffer));
+  const name = `CN=${rdn(commonName)}`;
+  const parent = opts.signedBy;
+  const certificate = parent
+    ? await x509.X509CertificateGenerator.create({
+        subject: name,
+        issuer: parent.certificate.subject,
+        publicKey: keys.publicKey,
+        signingKey: parent.keys.privateKey,
+        signingAlgorithm: KEY_ALGORITHM,
+        ...validity(days),
+        extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(parent.keys.publicKey)],
+      })
+    : await x509.X509CertificateGenerator.createSelfSigned({ name, keys, signingAlgorithm: KEY_ALGORITHM, ...validity(days), extensions });
   return { certificate, keys, cert: certificate.toString('pem') + '\n', key: await privateKeyPem(keys.privateKey) + '\n' };
 }
 
 export async function issueCertificate(ca: CertificateAuthority, opts: IssueOptions): Promise<KeyPairPem> {
   const keys = await generateKeys();
-  const subject = [`CN=${rdn(opts.commonName)}`, ...(opts.organizations ?? []).map((o) => `O=${rdn(o)}`)].join(', ');
+  const subject = opts.subject ?? [`CN=${rdn(opts.commonName)}`, ...(opts.organizations ?? []).map((o) => `O=${rdn(o)}`)].join(', ');
   const usages: string[] = [];
   if (opts.usage !== 'client') usages.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== 'server') usages.push(x509.ExtendedKeyUsage.clientAuth);

@@ -1,7 +1,7 @@
 // From options to a running configuration: credentials, TLS material and
 // every dependency the server needs, created here and injected (no module
 // singletons). `complete()` is the only way to a CompletedConfig.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inClusterConfig, resolveConfig, type ResolvedConfig } from '../../client/src/kubeconfig.ts';
 import { AuthenticationConfigWatcher } from './auth/authn-config.ts';
@@ -9,6 +9,8 @@ import { Authenticator } from './auth/authenticator.ts';
 import { DelegatingAuthorizer, type Authorizer } from './auth/delegated-authz.ts';
 import { CachedTokenReviewer } from './auth/token-review.ts';
 import { buildOpenApi, type OpenApiDocs } from './discovery/openapi-handler.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './http/request-timeout.ts';
+import { ServingCertificateFiles, type ServingCertificate } from './http/serving-certificate.ts';
 import { ApiEventRecorder } from '../../client/src/event-recorder.ts';
 import { newRestClient, type RestClient } from '../../client/src/rest-client.ts';
 import { PROJECT_VERSION } from '../../api/src/version.ts';
@@ -31,35 +33,45 @@ export const COMPONENT = 'kubectl-custom-backend';
 
 /** What newServer needs. */
 export interface ServerConfig {
-  tls: { cert: string; key: string };
+  /** The serving pair, followed on disk. */
+  servingCertificate: ServingCertificate;
   port: number;
   bindAddress: string;
   log: Logger;
   metrics: Metrics;
   authenticator: Authenticator;
   authorizer: Authorizer;
-  authnSettings: AuthenticationConfigWatcher;
-  cache: CrdWatchCache;
-  policyCheck: AdmissionPolicyCheck;
+  /** Readiness: the authentication settings are loaded. */
+  authnSettings: { readonly hasSynced: boolean };
+  /** Readiness and the cache gauges. */
+  cache: { readonly ready: boolean; readonly size: number; readonly resourceVersion: number; readonly subscriberCount: number; readonly freshenReads: number };
+  /** What is missing from the installation, for the Warning header on discovery. */
+  policyCheck: { readonly warnings: readonly string[] };
   resources: ResourceHandlerDeps;
   openapi: OpenApiDocs;
   version: { gitVersion: string };
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  /** Non-watch requests are answered 504 after this (kube-apiserver's --request-timeout). */
+  requestTimeoutMs: number;
 }
 
 export interface CompletedConfig extends ServerConfig {
+  authnSettings: AuthenticationConfigWatcher;
+  cache: CrdWatchCache;
+  policyCheck: AdmissionPolicyCheck;
   client: RestClient;
   historyFinalizer: HistoryFinalizer;
   clock: Clock;
   storage: CustomResourceStorage;
 }
 
-async function servingCertificate(o: ServerOptions, log: Logger): Promise<{ cert: string; key: string }> {
-  if (o.tlsCertFile && o.tlsPrivateKeyFile) return { cert: readFileSync(o.tlsCertFile, 'utf8'), key: readFileSync(o.tlsPrivateKeyFile, 'utf8') };
+/** The files to serve with: the ones given, or a self-signed pair in --cert-dir (made on first start). */
+async function servingCertificateFiles(o: ServerOptions, log: Logger): Promise<{ certFile: string; keyFile: string }> {
+  if (o.tlsCertFile && o.tlsPrivateKeyFile) return { certFile: o.tlsCertFile, keyFile: o.tlsPrivateKeyFile };
   const certFile = join(o.certDir, 'apiserver.crt');
   const keyFile = join(o.certDir, 'apiserver.key');
-  if (existsSync(certFile) && existsSync(keyFile)) return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
   // Loaded only here: the X.509 library is a few MB of heap the server otherwise never needs.
   const { selfSignedServingCertificate } = await import('../../client/src/certificates.ts');
   const made = await selfSignedServingCertificate('kubectl-custom-backend', o.selfSignedDnsNames, ['127.0.0.1']);
@@ -69,7 +81,7 @@ async function servingCertificate(o: ServerOptions, log: Logger): Promise<{ cert
   writeFileSync(keyFile, made.key, { mode: 0o600 });
   writeFileSync(join(o.certDir, 'ca.crt'), made.ca);
   log.info('generated a self-signed serving certificate', { certFile, dnsNames: o.selfSignedDnsNames });
-  return { cert: made.cert + made.ca, key: made.key };
+  return { certFile, keyFile };
 }
 
 /** --kubeconfig, read exactly as kubectl reads it; otherwise the pod's service account. */
@@ -102,7 +114,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const archive = new CrdHistoryArchive(client);
   const stateRest = new StateRest({ store, archive, authorizer, events: new ApiEventRecorder(client, log, COMPONENT), metrics, log, clock });
   return {
-    tls: await servingCertificate(o, log),
+    servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,
     bindAddress: o.bindAddress,
     log,
@@ -128,5 +140,6 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     version: { gitVersion: `v${PROJECT_VERSION}` },
     shutdownDelayMs: o.shutdownDelaySeconds * 1000,
     shutdownTimeoutMs: o.shutdownTimeoutSeconds * 1000,
+    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   };
 }

@@ -28,6 +28,7 @@ async function main(): Promise<number> {
   cfg.cache.start();
   cfg.historyFinalizer.start();
   cfg.policyCheck.start();
+  cfg.servingCertificate.start();
   // As k8s.io/apiserver runs its request-header controller once before
   // serving: a request served before the settings are known would be
   // refused as unauthenticated.
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
   await running.shutdown();
   cfg.historyFinalizer.stop();
   cfg.policyCheck.stop();
+  cfg.servingCertificate.stop();
   await Promise.all([cfg.cache.stop(), cfg.authnSettings.stop()]);
   cfg.client.close();
   return 0;

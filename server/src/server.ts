@@ -1,25 +1,26 @@
 // The HTTPS server and its filter chain, in k8s.io/apiserver's order:
-// audit ID → (health probes) → authentication → request info →
-// authorization → routing → handler, with every error written as a Status.
-// Each step lives in the room named for it; this file only chains them.
+// panic recovery → audit ID → request timeout → (health probes) →
+// authentication → request info → authorization → routing → handler, with
+// every error written as a Status. Each step lives in the room named for it;
+// this file only chains them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import { GROUP, RESOURCE, VERSION } from '../../api/src/names.ts';
 import { VERSION_HEADER } from '../../api/src/version.ts';
-import { attributesOf } from './auth/attributes.ts';
-import { forbiddenReason } from './auth/delegated-authz.ts';
+import { authenticateRequest, authorizeRequest } from './auth/filters.ts';
 import type { ServerConfig } from './config.ts';
-import { peerChain } from './auth/peer-chain.ts';
 import { GracefulShutdown } from './http/graceful-shutdown.ts';
 import { HEALTH_PATHS, serveHealth } from './http/health.ts';
 import { listen, newHttpsServer } from './http/https-listener.ts';
 import { instrument, type RequestRecord } from './http/instrument.ts';
 import { newNonResourceRoutes } from './http/non-resource-routes.ts';
-import { toStatusError, writeStatus } from './http/write-status.ts';
+import { withRecovery } from './http/recover.ts';
+import { startRequestTimeout, type RequestTimeout } from './http/request-timeout.ts';
+import type { Logger } from './log/logger.ts';
 import { handleResource } from './registry/customresources/handlers.ts';
-import { parseRequestInfo } from './request/request-info.ts';
-import { newForbidden, newForbiddenPath, newPathNotFound, newUnauthorized } from './status/status-error.ts';
+import { parseRequestInfo, requestUrl } from './request/request-info.ts';
+import { describeError, newPathNotFound } from './status/status-error.ts';
 
 export interface RunningServer {
   server: Server;
@@ -55,45 +56,38 @@ export function newServer(cfg: ServerConfig) {
     },
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord, timeout: RequestTimeout, rlog: Logger): Promise<void> {
+    const url = requestUrl(req.url);
+    if (HEALTH_PATHS.has(url.pathname)) return serveHealth(res, url.pathname, url, readiness);
+    const user = (record.user = await authenticateRequest(cfg.authenticator, req, rlog));
+    // Lets `kubectl custom version` name the backend's version through kube-apiserver; not for strangers.
+    res.setHeader(VERSION_HEADER, cfg.version.gitVersion);
+    const info = (record.info = parseRequestInfo(req.method ?? 'GET', url));
+    if (info.verb === 'watch') timeout.clear();
+    await authorizeRequest(cfg.authorizer, user, info, rlog);
+    if (!info.isResourceRequest) return await serveNonResource(req, res, info, url);
+    if (info.apiGroup !== GROUP || info.apiVersion !== VERSION || info.resource !== RESOURCE) throw newPathNotFound();
+    if (info.verb === 'watch') {
+      record.watch = true;
+      shutdown.trackWatch(res);
+      metrics.watchers.inc();
+      res.on('close', () => metrics.watchers.dec());
+    }
+    await handleResource(req, res, info, user, url, cfg.resources);
+  }
+
+  function serve(req: IncomingMessage, res: ServerResponse): void {
     const record: RequestRecord = { auditId: auditIdOf(req) };
     const recorded = instrument(req, res, metrics, log);
     res.setHeader('Audit-Id', record.auditId);
-    // Lets `kubectl custom version` name the backend's version through kube-apiserver.
-    res.setHeader(VERSION_HEADER, cfg.version.gitVersion);
-    try {
-      const url = new URL(req.url ?? '/', 'https://backend.invalid');
-      if (HEALTH_PATHS.has(url.pathname)) return serveHealth(res, url.pathname, url, readiness);
-      const headers = req.headersDistinct as Record<string, string[] | undefined>;
-      const authn = await cfg.authenticator.authenticate({ peerCertificates: peerChain(req.socket), headers });
-      // The authenticator stripped identity headers from its copy; keep the request itself in step.
-      for (const h of Object.keys(req.headers)) if (!(h in headers)) delete req.headers[h];
-      if (!authn) throw newUnauthorized();
-      const user = (record.user = authn.user);
-      const info = (record.info = parseRequestInfo(req.method ?? 'GET', url));
-      const attrs = attributesOf(info);
-      const decision = await cfg.authorizer.authorize(user, attrs);
-      if (!decision.allowed) {
-        const why = forbiddenReason(user, attrs, decision.reason);
-        throw info.isResourceRequest ? newForbidden({ group: info.apiGroup, resource: info.resource }, info.name, why) : newForbiddenPath(why);
-      }
-      if (!info.isResourceRequest) return await serveNonResource(req, res, info, url);
-      if (info.apiGroup !== GROUP || info.apiVersion !== VERSION || info.resource !== RESOURCE) throw newPathNotFound();
-      if (info.verb === 'watch') {
-        record.watch = true;
-        shutdown.trackWatch(res);
-        metrics.watchers.inc();
-        res.on('close', () => metrics.watchers.dec());
-      }
-      await handleResource(req, res, info, user, url, cfg.resources);
-    } catch (err) {
-      writeStatus(res, toStatusError(err, log.with({ auditID: record.auditId })));
-    } finally {
-      recorded(record);
-    }
+    const rlog = log.with({ auditID: record.auditId });
+    const timeout = startRequestTimeout(res, cfg.requestTimeoutMs, rlog);
+    withRecovery(req, res, rlog, () => handle(req, res, record, timeout, rlog))
+      .then(() => recorded(record))
+      .catch((err: unknown) => rlog.error('could not record the request', { error: describeError(err) }));
   }
 
-  const server = newHttpsServer(cfg.tls, (req, res) => void handle(req, res));
+  const server = newHttpsServer(cfg.servingCertificate, serve);
 
   return {
     server,

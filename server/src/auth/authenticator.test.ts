@@ -3,6 +3,7 @@ import { X509Certificate, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, newCertificateAuthority, type CertificateAuthority } from '../../../client/src/certificates.ts';
+import { frontProxySettings } from '../testing/front-proxy.ts';
 import { Authenticator, type AuthnResult } from './authenticator.ts';
 import type { AuthenticationSettings } from './authn-config.ts';
 import type { DistinctHeaders } from './request-header.ts';
@@ -53,13 +54,13 @@ const TOKENS: Record<string, UserInfo> = {
 type CertName = 'proxy' | 'otherProxy' | 'alice' | 'stranger' | 'viaIntermediate' | 'intermediate' | 'noCn';
 
 let certs: Record<CertName, X509Certificate>;
+const node = (pem: string) => new X509Certificate(pem);
 let settings: AuthenticationSettings;
 
 beforeAll(async () => {
   const proxyCA = await newCertificateAuthority('front-proxy-ca');
   const clientCA = await newCertificateAuthority('client-ca');
   const strangerCA = await newCertificateAuthority('stranger-ca');
-  const node = (pem: string) => new X509Certificate(pem);
   const intermediate = await intermediateCA(clientCA, 'intermediate-ca');
   certs = {
     proxy: node((await issueCertificate(proxyCA, { commonName: 'front-proxy-client', usage: 'client' })).cert),
@@ -70,16 +71,7 @@ beforeAll(async () => {
     intermediate: node(intermediate.cert),
     noCn: node((await issueCertificate(clientCA, { commonName: '', usage: 'client' })).cert),
   };
-  settings = {
-    clientCAs: [node(clientCA.cert)],
-    requestHeaderCAs: [node(proxyCA.cert)],
-    allowedNames: ['front-proxy-client'],
-    usernameHeaders: ['X-Remote-User'],
-    uidHeaders: ['X-Remote-Uid'],
-    groupHeaders: ['X-Remote-Group'],
-    extraHeaderPrefixes: ['X-Remote-Extra-'],
-    generation: 1,
-  };
+  settings = frontProxySettings([node(proxyCA.cert)], [node(clientCA.cert)]);
 });
 
 /** What the front proxy sends for alice; mallory's name when a client forges them. */
@@ -284,5 +276,26 @@ describe('Authenticator: settings and clock', () => {
     const tokens: TokenReviewer = { review: () => Promise.reject(new Error('connection refused')) };
     const auth = new Authenticator({ settings: () => settings, tokens });
     await expect(auth.authenticate({ peerCertificates: [], headers: { authorization: ['Bearer t'] } })).rejects.toThrow('connection refused');
+  });
+});
+
+describe('Authenticator: the user of a client certificate, as Go reads the subject', () => {
+  let clientCA: CertificateAuthority;
+  beforeAll(async () => {
+    clientCA = await newCertificateAuthority('subjects-ca');
+  });
+
+  it.each<{ name: string; subject: string; user: string; groups: string[] }>([
+    // kube-apiserver takes pkix.Name.CommonName, which the last CN overwrites.
+    { name: 'two CNs: the last one', subject: 'CN=alice, CN=bob', user: 'bob', groups: [] },
+    { name: 'escaped characters are values, not escapes', subject: 'CN=smith\\, jane, O=acme\\, inc, O=r\\+d', user: 'smith, jane', groups: ['acme, inc', 'r+d'] },
+    { name: 'a multi-valued RDN is two attributes', subject: 'CN=carol+O=qa', user: 'carol', groups: ['qa'] },
+    { name: 'UTF-8 values', subject: 'CN=jos\u00e9, O=\u00e9quipe', user: 'jos\u00e9', groups: ['\u00e9quipe'] },
+    { name: 'groups in order, CN anywhere', subject: 'O=b, CN=dave, O=a', user: 'dave', groups: ['b', 'a'] },
+  ])('$name', async ({ subject, user, groups }) => {
+    const cert = node((await issueCertificate(clientCA, { commonName: '', subject, usage: 'client' })).cert);
+    const auth = new Authenticator({ settings: () => ({ ...settings, clientCAs: [node(clientCA.cert)] }), tokens: fakeReviewer({}) });
+    const got = await auth.authenticate({ peerCertificates: [cert], headers: {} });
+    expect(got).toEqual({ method: 'x509', user: { name: user, groups: [...groups, 'system:authenticated'], extra: {} } });
   });
 });

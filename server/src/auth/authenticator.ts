@@ -9,6 +9,7 @@ import { identityHeaderNames, userFromHeaders, type DistinctHeaders } from './re
 import type { TokenReviewer } from './token-review.ts';
 import { withAuthenticatedGroup, type UserInfo } from './user.ts';
 import { verifyClientChain } from './x509-chain.ts';
+import { commonName, organizations } from './x509-fields.ts';
 
 export type AuthnMethod = 'front-proxy' | 'x509' | 'token';
 
@@ -27,14 +28,6 @@ export interface AuthnOptions {
   settings: () => AuthenticationSettings;
   tokens: TokenReviewer;
   now?: () => Date;
-}
-
-function commonName(c: X509Certificate): string | undefined {
-  return c.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
-}
-
-function organizations(c: X509Certificate): string[] {
-  return c.subject.split('\n').filter((l) => l.startsWith('O=')).map((l) => l.slice(2));
 }
 
 export class Authenticator {

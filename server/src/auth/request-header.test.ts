@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { KUBE_APISERVER_HEADER_NAMES } from '../testing/front-proxy.ts';
+import { fc, headerValue, requestText } from '../testing/fuzz.ts';
 import { identityHeaderNames, userFromHeaders, type DistinctHeaders, type RequestHeaderNames } from './request-header.ts';
 import type { UserInfo } from './user.ts';
 
 // What kube-apiserver publishes by default in extension-apiserver-authentication.
-const DEFAULT_NAMES: RequestHeaderNames = {
-  usernameHeaders: ['X-Remote-User'],
-  uidHeaders: ['X-Remote-Uid'],
-  groupHeaders: ['X-Remote-Group'],
-  extraHeaderPrefixes: ['X-Remote-Extra-'],
-};
+const DEFAULT_NAMES: RequestHeaderNames = KUBE_APISERVER_HEADER_NAMES;
 
 const CUSTOM_NAMES: RequestHeaderNames = {
   usernameHeaders: ['X-Proxy-User', 'X-Fallback-User'],
@@ -39,9 +36,10 @@ describe('userFromHeaders', () => {
       want: { name: 'alice', groups: [], extra: { 'acme.com/project': ['p1', 'p2'], scopes: ['view'] } },
     },
     {
-      name: 'extras: a decoded upper-case letter is lower-cased',
+      // Go lower-cases the header name, then unescapes: an escaped letter keeps its case.
+      name: 'extras: an escaped upper-case letter stays upper-case, as in Go',
       headers: { 'x-remote-user': ['alice'], 'x-remote-extra-%41bc': ['x'] },
-      want: { name: 'alice', groups: [], extra: { abc: ['x'] } },
+      want: { name: 'alice', groups: [], extra: { Abc: ['x'] } },
     },
     {
       name: 'extras: a bad escape is taken literally',
@@ -134,5 +132,54 @@ describe('empty group header values', () => {
   it('are dropped, as k8s.io/apiserver drops them', () => {
     const names = { usernameHeaders: ['X-Remote-User'], uidHeaders: [], groupHeaders: ['X-Remote-Group'], extraHeaderPrefixes: [] };
     expect(userFromHeaders({ 'x-remote-user': ['u'], 'x-remote-group': ['', 'g'] }, names)?.groups).toEqual(['g']);
+  });
+});
+
+/** A header value as Node hands it over: each byte on the wire one Latin-1 character. */
+const wire = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+
+describe('userFromHeaders: values as bytes, keys from the request', () => {
+  it.each<{ name: string; headers: DistinctHeaders; want: UserInfo }>([
+    {
+      name: 'UTF-8 user, uid, groups and extra values are decoded as Go keeps them',
+      headers: { 'x-remote-user': [wire('jos\u00e9')], 'x-remote-uid': [wire('\u00fc-1')], 'x-remote-group': [wire('\u00e9quipe'), wire('\u30c1\u30fc\u30e0')], 'x-remote-extra-note': [wire('d\u00e9j\u00e0')] },
+      want: { name: 'jos\u00e9', uid: '\u00fc-1', groups: ['\u00e9quipe', '\u30c1\u30fc\u30e0'], extra: { note: ['d\u00e9j\u00e0'] } },
+    },
+    {
+      name: 'bytes that are not UTF-8 become U+FFFD (as Go strings reach JSON)',
+      headers: { 'x-remote-user': ['a\u00ffb'] },
+      want: { name: 'a\ufffdb', groups: [], extra: {} },
+    },
+    {
+      name: 'extra keys that name Object.prototype members are ordinary keys',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-extra-constructor': ['c'], 'x-remote-extra-__proto__': ['p'], 'x-remote-extra-tostring': ['t'], 'x-remote-extra-hasownproperty': ['h'] },
+      want: { name: 'alice', groups: [], extra: { constructor: ['c'], ['__proto__']: ['p'], tostring: ['t'], hasownproperty: ['h'] } },
+    },
+    {
+      name: 'extra key lower-cased before it is unescaped, as Go does (%C3%89 stays upper-case)',
+      headers: { 'x-remote-user': ['alice'], 'x-remote-extra-%c3%89t%c3%a9': ['x'] },
+      want: { name: 'alice', groups: [], extra: { '\u00c9t\u00e9': ['x'] } },
+    },
+  ])('$name', ({ headers, want }) => {
+    const got = userFromHeaders(headers, DEFAULT_NAMES);
+    expect(got).toEqual(want);
+    expect(Object.keys(got!.extra).sort()).toEqual(Object.keys(want.extra).sort());
+  });
+});
+
+describe('userFromHeaders: fuzzed', () => {
+  const name = fc.oneof(fc.constantFrom('x-remote-user', 'x-remote-uid', 'x-remote-group', 'x-remote-extra-', 'authorization'), requestText(10).map((k) => `x-remote-extra-${k.toLowerCase()}`));
+  it('reads any identity headers without throwing; values stay strings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, fc.array(headerValue(20), { maxLength: 3 })), { maxLength: 8 }), (entries) => {
+        const headers: DistinctHeaders = Object.create(null) as DistinctHeaders;
+        for (const [k, v] of entries) headers[k] = v;
+        const user = userFromHeaders(headers, DEFAULT_NAMES);
+        for (const vals of Object.values(user?.extra ?? {})) expect(vals.every((v) => typeof v === 'string')).toBe(true);
+        expect(JSON.parse(JSON.stringify(user ?? null))).toEqual(user ?? null);
+        identityHeaderNames(DEFAULT_NAMES, headers);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

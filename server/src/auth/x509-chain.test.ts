@@ -198,3 +198,46 @@ describe('verifyClientChain: intermediates', () => {
     if (r.ok) expect(r.chain).toHaveLength(depth + 2);
   });
 });
+
+describe('verifyClientChain: what Go x509.Verify refuses besides', () => {
+  it.each<{ name: string; pathLength: number; below: number; ok: boolean }>([
+    { name: 'pathLen 0 on the root, no intermediate', pathLength: 0, below: 0, ok: true },
+    { name: 'pathLen 0 on the root, one intermediate', pathLength: 0, below: 1, ok: false },
+    { name: 'pathLen 1 on the root, one intermediate', pathLength: 1, below: 1, ok: true },
+    { name: 'pathLen 1 on the root, two intermediates', pathLength: 1, below: 2, ok: false },
+  ])('basicConstraints path length: $name', async ({ pathLength, below, ok }) => {
+    const limited = await newCertificateAuthority('limited-root', 3650, { pathLength });
+    const intermediates: CertificateAuthority[] = [];
+    let issuer = limited;
+    for (let i = 0; i < below; i++) {
+      issuer = await newCertificateAuthority(`below-${i}`, 365, { signedBy: issuer });
+      intermediates.unshift(issuer);
+    }
+    const c = node((await issueCertificate(issuer, { commonName: 'hank', usage: 'client' })).cert);
+    const r = verifyClientChain(c, intermediates.map((x) => node(x.cert)), [node(limited.cert)]);
+    expect(r).toEqual(ok ? expect.objectContaining({ ok: true }) : { ok: false, reason: 'a path length constraint is violated (too many intermediates)' });
+  });
+
+  it('an intermediate with pathLen 0 may sign leaves but not another CA', async () => {
+    const zero = await newCertificateAuthority('zero', 365, { signedBy: root, pathLength: 0 });
+    const leafOfZero = node((await issueCertificate(zero, { commonName: 'ivy', usage: 'client' })).cert);
+    expect(verifyClientChain(leafOfZero, [node(zero.cert)], [rootCert]).ok).toBe(true);
+    const below = await newCertificateAuthority('below-zero', 365, { signedBy: zero });
+    const deep = node((await issueCertificate(below, { commonName: 'jack', usage: 'client' })).cert);
+    expect(verifyClientChain(deep, [node(below.cert), node(zero.cert)], [rootCert])).toEqual({ ok: false, reason: 'a path length constraint is violated (too many intermediates)' });
+  });
+
+  it.each<{ name: string; where: 'root' | 'intermediate' | 'leaf' }>([
+    { name: 'on the root', where: 'root' },
+    { name: 'on an intermediate', where: 'intermediate' },
+    { name: 'on the leaf', where: 'leaf' },
+  ])('refuses an unknown critical extension $name', async ({ where }) => {
+    const crit = { criticalExtension: '1.3.6.1.4.1.55555.1' };
+    const r0 = await newCertificateAuthority('crit-root', 3650, where === 'root' ? crit : {});
+    const mid = await newCertificateAuthority('crit-mid', 365, { signedBy: r0, ...(where === 'intermediate' ? crit : {}) });
+    const leafCa = where === 'leaf' ? await newCertificateAuthority('leaf-with-ext', 365, { signedBy: mid, ...crit }) : undefined;
+    // A CA certificate stands in for a leaf carrying the extension: it allows client authentication too (no EKU).
+    const c = leafCa ? node(leafCa.cert) : node((await issueCertificate(mid, { commonName: 'kim', usage: 'client' })).cert);
+    expect(verifyClientChain(c, [node(mid.cert)], [node(r0.cert)])).toEqual({ ok: false, reason: 'unhandled critical extension 1.3.6.1.4.1.55555.1' });
+  });
+});

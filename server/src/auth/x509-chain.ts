@@ -1,9 +1,12 @@
 // Client-certificate chain verification against a CA pool that can change at
 // run time (the front-proxy and client CAs are followed live from a
 // ConfigMap). The TLS handshake already proved the client holds the leaf's
-// private key; this checks the chain, validity and usage, as Go's
-// x509.Verify does with ExtKeyUsageClientAuth.
+// private key; this checks the chain, validity, usage, path length
+// constraints and critical extensions, as Go's x509.Verify does with
+// ExtKeyUsageClientAuth.
 import type { X509Certificate } from 'node:crypto';
+import { DerError } from './der.ts';
+import { basicConstraints, unhandledCriticalExtensions } from './x509-fields.ts';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_EKU = '2.5.29.37.0';
@@ -29,26 +32,51 @@ function issued(issuer: X509Certificate, child: X509Certificate): boolean {
   }
 }
 
+/** Why Go's isValid would refuse `c` at this place in the chain (`below`: the certificates under it), beyond validity and usage. */
+function constraintsViolation(c: X509Certificate, below: number): string | undefined {
+  const unhandled = unhandledCriticalExtensions(c);
+  if (unhandled.length) return `unhandled critical extension ${unhandled.join(', ')}`;
+  const bc = basicConstraints(c);
+  // The leaf is not counted: pathLen limits the intermediates under a CA.
+  if (below > 0 && bc && bc.maxPathLen >= 0 && below - 1 > bc.maxPathLen) return 'a path length constraint is violated (too many intermediates)';
+  return undefined;
+}
+
 /**
  * Verifies `leaf` up to one of `roots`, through `intermediates` the client
  * presented. Roots are trusted as given (their own validity is checked too).
  */
 export function verifyClientChain(leaf: X509Certificate, intermediates: X509Certificate[], roots: X509Certificate[], now: Date = new Date()): ChainResult {
+  try {
+    return verify(leaf, intermediates, roots, now);
+  } catch (err) {
+    // A certificate Go could not parse never completes its handshake there.
+    if (err instanceof DerError) return { ok: false, reason: `certificate cannot be parsed: ${err.message}` };
+    throw err;
+  }
+}
+
+function verify(leaf: X509Certificate, intermediates: X509Certificate[], roots: X509Certificate[], now: Date): ChainResult {
   if (roots.length === 0) return { ok: false, reason: 'no CA is configured' };
   if (!validAt(leaf, now)) return { ok: false, reason: `certificate has expired or is not yet valid (valid ${leaf.validFrom} to ${leaf.validTo})` };
   if (!allowsClientAuth(leaf)) return { ok: false, reason: 'certificate is not allowed for client authentication' };
+  const leafViolation = constraintsViolation(leaf, 0);
+  if (leafViolation) return { ok: false, reason: leafViolation };
   const chain: X509Certificate[] = [leaf];
   let current = leaf;
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
     const root = roots.find((r) => issued(r, current));
     if (root) {
       if (!validAt(root, now)) return { ok: false, reason: 'the signing CA has expired or is not yet valid' };
-      return { ok: true, chain: [...chain, root] };
+      const violation = constraintsViolation(root, chain.length);
+      return violation ? { ok: false, reason: violation } : { ok: true, chain: [...chain, root] };
     }
     const next = intermediates.find((i) => !chain.includes(i) && i.ca && issued(i, current));
     if (!next) return { ok: false, reason: 'certificate signed by unknown authority' };
     if (!validAt(next, now)) return { ok: false, reason: 'an intermediate certificate has expired or is not yet valid' };
     if (!allowsClientAuth(next)) return { ok: false, reason: 'an intermediate certificate does not allow client authentication' };
+    const violation = constraintsViolation(next, chain.length);
+    if (violation) return { ok: false, reason: violation };
     chain.push(next);
     current = next;
   }

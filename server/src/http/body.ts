@@ -6,7 +6,9 @@ import { newBadRequest, newRequestEntityTooLarge, newUnsupportedMediaType } from
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  // No Content-Type (kubectl create --raw -f sends none): the first supported
+  // media type, as kube-apiserver's NegotiateInputSerializer takes it.
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() || 'application/json';
   if (type !== 'application/json') {
     throw newUnsupportedMediaType(['application/json']);
   }

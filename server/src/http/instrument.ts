@@ -2,9 +2,11 @@
 // ends (for a watch: when it closes), labelled as k8s.io/apiserver labels
 // apiserver_request_total and apiserver_request_duration_seconds.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GROUP, RESOURCE, VERSION } from '../../../api/src/names.ts';
 import type { UserInfo } from '../auth/user.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { CUSTOMRESOURCES } from '../registry/customresources/resource.ts';
 import type { RequestInfo } from '../request/request-info.ts';
 
 export interface RequestRecord {
@@ -14,11 +16,29 @@ export interface RequestRecord {
   watch?: boolean;
 }
 
+/** The verbs a label may name: the API's and the HTTP methods of non-resource requests. */
+const VERBS: ReadonlySet<string> = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy', 'head', 'post', 'put', 'options']);
+const SUBRESOURCES: ReadonlySet<string> = new Set(CUSTOMRESOURCES.subresources.map((s) => s.name));
+/** What a label says of anything the server does not serve: URLs are the client's, series are not. */
+export const OTHER = 'other';
+
+/**
+ * Labels from what the server serves, never from the URL as sent: every
+ * distinct path of a 404 or 403 would otherwise be a series of its own.
+ */
+export function metricLabels(method: string, info: RequestInfo | undefined): { verb: string; resource: string; subresource: string } {
+  const verb = info?.verb ?? method.toLowerCase();
+  const labels = { verb: VERBS.has(verb) ? verb : OTHER, resource: '', subresource: '' };
+  if (!info?.isResourceRequest) return labels;
+  if (info.apiGroup !== GROUP || info.apiVersion !== VERSION || info.resource !== RESOURCE) return { ...labels, resource: OTHER };
+  return { ...labels, resource: RESOURCE, subresource: !info.subresource || SUBRESOURCES.has(info.subresource) ? info.subresource : OTHER };
+}
+
 /** Starts timing a request; call the result once the handler returned. */
 export function instrument(req: IncomingMessage, res: ServerResponse, metrics: Metrics, log: Logger): (r: RequestRecord) => void {
   const started = process.hrtime.bigint();
   return ({ auditId, info, user, watch }) => {
-    const labels = { verb: info?.verb ?? (req.method ?? '').toLowerCase(), resource: info?.resource ?? '', subresource: info?.subresource ?? '' };
+    const labels = metricLabels(req.method ?? '', info);
     const done = () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ ...labels, code: String(res.statusCode) });

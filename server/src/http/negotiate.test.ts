@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StatusError } from '../status/status-error.ts';
+import { expectClientError, fc, requestText } from '../testing/fuzz.ts';
 import { negotiate, OBJECT_TARGETS, parseAccept, PLAIN_TARGETS, type Target } from './negotiate.ts';
 
 // What the clients send, verbatim.
@@ -92,5 +93,17 @@ describe('negotiate', () => {
     expect(err).toBeInstanceOf(StatusError);
     expect((err as StatusError).code).toBe(406);
     expect((err as StatusError).status).toMatchObject({ reason: 'NotAcceptable', message });
+  });
+});
+
+describe('negotiate: fuzzed', () => {
+  const piece = fc.oneof(requestText(12), fc.constantFrom('application/json', 'application/yaml', '*/*', 'application/*', 'text/html', ';', ',', '=', 'as=Table', 'g=meta.k8s.io', 'v=v1', 'q=0', 'q=0.5', 'q=x', '__proto__=1', 'constructor=2', '"'));
+  it('chooses a representation or throws 406, whatever the Accept header', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }), fc.constantFrom(OBJECT_TARGETS, PLAIN_TARGETS, new Set(['json', 'table'] as const)), (parts, allowed) => {
+        expectClientError(() => negotiate(parts.join(''), allowed));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -17,12 +17,13 @@ interface MediaRange {
 }
 
 export function parseAccept(header: string | undefined): MediaRange[] {
-  if (!header || !header.trim()) return [{ type: '*/*', params: {}, q: 1 }];
+  if (!header || !header.trim()) return [{ type: '*/*', params: Object.create(null) as Record<string, string>, q: 1 }];
   const ranges: MediaRange[] = [];
   for (const part of header.split(',')) {
     const [type, ...rest] = part.split(';').map((s) => s.trim());
     if (!type) continue;
-    const params: Record<string, string> = {};
+    // Parameter names come from the client: no prototype to collide with.
+    const params: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const p of rest) {
       const eq = p.indexOf('=');
       if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, '');

@@ -40,9 +40,11 @@ function serveDocument(req: IncomingMessage, res: ServerResponse, doc: { body: s
   res.end(doc.body);
 }
 
+type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+
 export function newNonResourceRoutes(deps: NonResourceDeps) {
   const { openapi } = deps;
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>> = {
+  const routes: Record<string, Route> = {
     '/apis': (req, res) => {
       if (negotiate(req.headers.accept, new Set(['json', 'discovery'])).kind === 'discovery') {
         const d = aggregatedDiscovery('v2');
@@ -90,8 +92,10 @@ export function newNonResourceRoutes(deps: NonResourceDeps) {
     '/version': (_req, res) => writeJson(res, 200, deps.version),
   };
 
+  // Looked up by the exact path that was authorized: "/metrics/" is not "/metrics".
+  const byPath = new Map(Object.entries(routes));
   return async function serveNonResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, url: URL): Promise<void> {
-    const route = routes[info.path.replace(/\/+$/, '') || '/'];
+    const route = byPath.get(info.path);
     if (!route) throw newPathNotFound();
     if (info.verb !== 'get' && info.verb !== 'head') throw newMethodNotAllowed();
     await route(req, res, url);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StatusError } from '../status/status-error.ts';
-import { parseRequestInfo } from './request-info.ts';
+import { expectClientError, fc, requestText } from '../testing/fuzz.ts';
+import { parseRequestInfo, requestUrl } from './request-info.ts';
 import type { RequestInfo } from './request-info.ts';
 
 const BASE = 'https://api.example:6443';
@@ -198,14 +199,14 @@ describe('parseRequestInfo: errors', () => {
     {
       name: 'watch with nothing after it',
       url: `${P}/watch`,
-      code: 500,
-      message: `Internal error occurred: failed to create RequestInfo: unable to determine kind and namespace from url, ${P}/watch`,
+      code: 400,
+      message: `unable to determine kind and namespace from url, ${P}/watch`,
     },
     {
       name: 'proxy with nothing after it',
       url: `${P}/proxy/?x=1`,
-      code: 500,
-      message: `Internal error occurred: failed to create RequestInfo: unable to determine kind and namespace from url, ${P}/proxy/?x=1`,
+      code: 400,
+      message: `unable to determine kind and namespace from url, ${P}/proxy/?x=1`,
     },
     { name: 'malformed percent escape', url: `${P}/things/%zz`, code: 400, message: 'invalid URL escape "%zz"' },
     { name: 'truncated percent escape', url: `${P}/things/a%4`, code: 400, message: 'invalid URL escape "%4"' },
@@ -218,5 +219,27 @@ describe('parseRequestInfo: errors', () => {
     }
     expect(thrown).toBeInstanceOf(StatusError);
     expect((thrown as StatusError).status).toMatchObject({ code, message });
+  });
+});
+
+describe('parseRequestInfo: fuzzed', () => {
+  const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'];
+  const part = fc.oneof(requestText(12), fc.constantFrom('namespaces', 'ns', 'customresources', 'one', 'watch', 'proxy', 'status', 'finalize', ''));
+  // Often under a group version, where resource paths begin.
+  const segments = fc.tuple(fc.constantFrom([], ['apis'], ['apis', G], ['apis', G, 'v1']), fc.array(part, { maxLength: 6 })).map(([head, rest]) => [...head, ...rest]);
+  const query = fc.array(fc.tuple(fc.constantFrom('watch', 'fieldSelector', 'labelSelector', 'timeoutSeconds', 'limit', 'resourceVersion', 'x'), requestText(20)), { maxLength: 4 });
+
+  it('returns a RequestInfo or throws a StatusError below 500, for any method and target', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...METHODS), segments, query, fc.boolean(), (method, parts, q, trailing) => {
+        const target = `/${parts.join('/')}${trailing ? '/' : ''}?${q.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+        expectClientError(() => parseRequestInfo(method, requestUrl(target)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('any raw target text', () => {
+    fc.assert(fc.property(requestText(80), (raw) => expectClientError(() => parseRequestInfo('GET', requestUrl(raw)))), { numRuns: 3000 });
   });
 });

@@ -5,7 +5,7 @@
 
 import { fieldSelectorError, parseFieldRequirements, fieldSelectorFrom } from '../selectors/field-selector.ts';
 import { labelSelectorError } from '../selectors/label-selector.ts';
-import { newBadRequest, newInternalError } from '../status/status-error.ts';
+import { newBadRequest } from '../status/status-error.ts';
 
 export interface RequestInfo {
   /** Whether the request is for an API resource or subresource. */
@@ -39,7 +39,27 @@ const SPECIAL_VERBS_NO_SUBRESOURCES: ReadonlySet<string> = new Set(['proxy']);
 const NAMESPACE_SUBRESOURCES: ReadonlySet<string> = new Set(['status', 'finalize']);
 const VERBS_WITH_SELECTORS: ReadonlySet<string> = new Set(['list', 'watch', 'deletecollection']);
 
-const METHOD_VERBS: Readonly<Record<string, string>> = { POST: 'create', GET: 'get', HEAD: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+const METHOD_VERBS: ReadonlyMap<string, string> = new Map([
+  ['POST', 'create'],
+  ['GET', 'get'],
+  ['HEAD', 'get'],
+  ['PUT', 'update'],
+  ['PATCH', 'patch'],
+  ['DELETE', 'delete'],
+]);
+
+/**
+ * The URL of a request target. Node passes on targets a URL cannot hold
+ * (`http://[`); Go's server answers those 400 before any handler, so they are
+ * 400 BadRequest here too, not an internal error.
+ */
+export function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'https://backend.invalid');
+  } catch {
+    throw newBadRequest('malformed request target');
+  }
+}
 
 /**
  * Works out the RequestInfo for a request.
@@ -50,8 +70,9 @@ const METHOD_VERBS: Readonly<Record<string, string>> = { POST: 'create', GET: 'g
  * Anything shorter than /apis/{group}/{version}/{something}, or outside /apis, is a
  * non-resource request.
  *
- * Throws 400 if the path has a malformed percent escape, and 500 (as upstream's
- * filter does) for a verb segment with nothing after it, e.g. /apis/g/v1/watch.
+ * Throws 400 if the path has a malformed percent escape, or for a verb
+ * segment with nothing after it, e.g. /apis/g/v1/watch (upstream's filter
+ * answers that 500).
  */
 export function parseRequestInfo(method: string, url: URL): RequestInfo {
   const path = decodePath(url.pathname);
@@ -93,13 +114,14 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
   let verbViaPathPrefix = false;
   if (SPECIAL_VERBS.has(parts[0] as string)) {
     if (parts.length < 2) {
-      throw newInternalError(new Error(`failed to create RequestInfo: unable to determine kind and namespace from url, ${url.pathname}${url.search}`));
+      // Upstream answers this 500; it is the client's URL that is wrong, and no request may make this server answer 500.
+      throw newBadRequest(`unable to determine kind and namespace from url, ${url.pathname}${url.search}`);
     }
     info.verb = parts[0] as string;
     parts = parts.slice(1);
     verbViaPathPrefix = true;
   } else {
-    info.verb = METHOD_VERBS[method] ?? '';
+    info.verb = METHOD_VERBS.get(method) ?? '';
   }
 
   // /namespaces/{namespace}/{resource}/...: parts become relative to the resource,

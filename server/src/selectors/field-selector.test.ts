@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StatusError } from '../status/status-error.ts';
+import { expectClientError, fc, requestText } from '../testing/fuzz.ts';
 import { escapeFieldValue, parseFieldRequirements, parseFieldSelector } from './field-selector.ts';
 import type { FieldRequirement } from './field-selector.ts';
 
@@ -150,5 +151,17 @@ describe('parseFieldSelector: invalid selectors', () => {
     }
     expect(thrown).toBeInstanceOf(StatusError);
     expect((thrown as StatusError).status).toMatchObject({ code: 400, reason: 'BadRequest', message });
+  });
+});
+
+describe('parseFieldSelector: fuzzed', () => {
+  const token = fc.oneof(requestText(10), fc.constantFrom('metadata.name', 'status.state', '=', '==', '!=', ',', '\\', '\\,', '\\='));
+  it('parses or throws a 400, and what parses matches without throwing', () => {
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 10 }), (parts) => {
+        expectClientError(() => parseFieldSelector(parts.join(''), ['metadata.name', 'status.state']).matches({ 'metadata.name': 'a', 'status.state': 'b' }));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StatusError } from '../status/status-error.ts';
+import { expectClientError, fc, requestText } from '../testing/fuzz.ts';
 import { parseLabelSelector } from './label-selector.ts';
 
 // Upstream's wording, spelled out here rather than imported, so the tests check it.
@@ -100,5 +101,18 @@ describe('parseLabelSelector: invalid selectors', () => {
     expect(thrown).toBeInstanceOf(StatusError);
     const err = thrown as StatusError;
     expect(err.status).toMatchObject({ code: 400, reason: 'BadRequest', message });
+  });
+});
+
+describe('parseLabelSelector: fuzzed', () => {
+  const token = fc.oneof(requestText(10), fc.constantFrom('a', 'app', 'x.io/k', 'in', 'notin', '(', ')', ',', '=', '==', '!=', '!', '<', '>', ' ', 'gt', 'lt'));
+  it('parses or throws a 400, and what parses matches any labels without throwing', () => {
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 12 }), fc.dictionary(requestText(8), requestText(8)), (parts, labels) => {
+        expectClientError(() => parseLabelSelector(parts.join('')).matches(labels));
+        expectClientError(() => parseLabelSelector(parts.join('')).matches({ ['__proto__']: 'x', constructor: 'y' }));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

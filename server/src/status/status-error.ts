@@ -108,15 +108,27 @@ export function newResourceExpired(message: string): StatusError {
   return new StatusError(410, 'Expired', message);
 }
 
-export function newServiceUnavailable(message: string): StatusError {
-  return new StatusError(503, 'ServiceUnavailable', message);
+/** 503, with the Retry-After clients and kube-apiserver's proxy honour (a second unless told). */
+export function newServiceUnavailable(message: string, retryAfterSeconds = 1): StatusError {
+  return new StatusError(503, 'ServiceUnavailable', message, { retryAfterSeconds });
 }
 
+/** 504, worded as apimachinery's NewTimeoutError ("Timeout: …"). */
 export function newTimeout(message: string, retryAfterSeconds = 0): StatusError {
-  return new StatusError(504, 'Timeout', message, retryAfterSeconds ? { retryAfterSeconds } : undefined);
+  return new StatusError(504, 'Timeout', `Timeout: ${message}`, retryAfterSeconds ? { retryAfterSeconds } : undefined);
+}
+
+/** What went wrong, for a message: any thrown value, even one that cannot be made a string. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
 }
 
 export function newInternalError(err: unknown): StatusError {
-  const why = err instanceof Error ? err.message : String(err);
+  const why = describeError(err);
   return new StatusError(500, 'InternalError', `Internal error occurred: ${why}`, { causes: [{ message: why }] });
 }

@@ -52,7 +52,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const { storage } = deps;
   const now = storage.clock.now();
   if (info.subresource) {
-    const sub = deps.subresources[info.subresource];
+    // The name comes from the URL: own keys only ("constructor" is no handler).
+    const sub = Object.hasOwn(deps.subresources, info.subresource) ? deps.subresources[info.subresource] : undefined;
     if (!sub || !info.name || !info.namespace) throw newPathNotFound();
     if (!sub.verbs.includes(info.verb)) throw newMethodNotAllowed();
     return sub.handle(req, res, info, user, url);

@@ -14,6 +14,7 @@ import { filterEvent, matches } from './strategy.ts';
 import type { IncludeObject } from './table-columns.ts';
 import { WatchEncoder } from './watch-encoder.ts';
 import { toCustomResource } from './view.ts';
+import { watchTimeoutMs } from './watch-timeout.ts';
 
 export interface WatchDeps {
   storage: CustomResourceStorage;
@@ -162,13 +163,10 @@ export async function serveWatch(
     out.send(enc.bookmark(lastRv));
   };
   const bookmarkTimer = opts.allowWatchBookmarks ? setInterval(bookmark, deps.bookmarkIntervalMs) : undefined;
-  // Like kube-apiserver: end the watch after timeoutSeconds, or after a
-  // random 30-60 minutes so that re-watches of many clients spread out.
-  const timeoutMs = (opts.timeoutSeconds ?? 1800 * (1 + Math.random())) * 1000;
   const timeout = setTimeout(() => {
     if (opts.allowWatchBookmarks) bookmark();
     out.close();
-  }, timeoutMs);
+  }, watchTimeoutMs(opts.timeoutSeconds));
   out.onClose = () => {
     unsubscribe();
     if (bookmarkTimer) clearInterval(bookmarkTimer);
