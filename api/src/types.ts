@@ -61,6 +61,8 @@ export interface Approval {
   user: string;
   time: string;
   reason?: string;
+  /** The spec generation approved: an approval given before a spec change no longer counts. */
+  generation?: number;
 }
 
 /** status as the backend stores it in the CRD. */
@@ -148,8 +150,34 @@ export interface CustomResourceState {
     /** PromoteBlocker values; a client shows ones it does not know as they are (a newer server may send more). */
     promoteBlockedBy: string[];
   };
-  allowed: { promote: boolean; promoteVerb: boolean; setState: boolean; enterNextState: boolean };
+  allowed: { promote: boolean; promoteVerb: boolean; setState: boolean; enterNextState: boolean; approveNextState?: boolean; overrideNextState?: boolean };
   history: HistoryEntry[];
+  /** Every gate of the move into the next state, met or not, and where it comes from. */
+  checks?: GateCheck[];
+  /** Approvals that count now (of moves out of the current state). */
+  approvals?: Approval[];
+}
+
+/** Where a gate comes from: the object's own spec, or a GatePolicy. */
+export interface GateSource {
+  kind: 'spec' | 'GatePolicy';
+  namespace?: string;
+  name?: string;
+}
+
+/** One gate of a move, as describe-state shows it. */
+export interface GateCheck {
+  gate: Gate;
+  met: boolean;
+  /** One line for people, e.g. `2 approvals needed: bob (1 more, not from alice)`. */
+  message: string;
+  sources: GateSource[];
+  /** approvals: how many, and by whom so far. */
+  approvals?: { needed: number; by: string[] };
+  /** freeze: the active freezes. */
+  freezes?: { namespace: string; name: string; reason: string; end?: string }[];
+  /** soak: seconds still to serve. */
+  soakRemainingSeconds?: number;
 }
 
 /** One life of an object: from its creation to its deletion (or now). */

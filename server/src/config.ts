@@ -17,6 +17,7 @@ import { PROJECT_VERSION } from '../../api/src/version.ts';
 import { newLogger, type Logger } from './log/logger.ts';
 import { newMetrics, type Metrics } from './metrics/metrics.ts';
 import type { ServerOptions } from './options.ts';
+import type { InFlightLimits } from './http/max-in-flight.ts';
 import type { ResourceHandlerDeps } from './registry/customresources/handlers.ts';
 import { StateRest } from './registry/customresources/state-rest.ts';
 import { CustomResourceStorage } from './registry/customresources/storage.ts';
@@ -52,6 +53,8 @@ export interface ServerConfig {
   version: { gitVersion: string };
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  /** Requests at a time, as kube-apiserver's --max-requests-inflight and --max-mutating-requests-inflight (default 400 and 200). */
+  inFlight?: InFlightLimits;
   /** Non-watch requests are answered 504 after this (kube-apiserver's --request-timeout). */
   requestTimeoutMs: number;
 }
@@ -138,6 +141,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     },
     openapi: buildOpenApi(),
     version: { gitVersion: `v${PROJECT_VERSION}` },
+    inFlight: { nonMutating: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight },
     shutdownDelayMs: o.shutdownDelaySeconds * 1000,
     shutdownTimeoutMs: o.shutdownTimeoutSeconds * 1000,
     requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,

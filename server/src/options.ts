@@ -18,6 +18,9 @@ export interface ServerOptions {
   /** Seconds in-flight requests get to finish after that. */
   shutdownTimeoutSeconds: number;
   watchBookmarkIntervalSeconds: number;
+  /** Non-mutating and mutating requests at a time (0: no limit), as kube-apiserver's flags of the same names. */
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
   /** How often the backend looks whether the admission policies are installed. */
   policyCheckIntervalSeconds: number;
   logLevel: Level;
@@ -40,6 +43,8 @@ Flags:
   --shutdown-timeout seconds          how long in-flight requests may take after that (default 60)
   --watch-bookmark-interval seconds   bookmark cadence for watches that ask for them (default 60)
   --policy-check-interval seconds     how often to check that the admission policies are installed (default 60)
+  --max-requests-inflight int         non-mutating requests served at a time, watches not counted (default 400; 0: no limit)
+  --max-mutating-requests-inflight int  mutating requests served at a time (default 200; 0: no limit)
   --v string                          log level: debug, info, warn, error (default info)
   -h, --help                          show this help
 `;
@@ -70,6 +75,8 @@ export function parseOptions(argv: string[]): ServerOptions | 'help' {
         'shutdown-timeout': { type: 'string' },
         'watch-bookmark-interval': { type: 'string' },
         'policy-check-interval': { type: 'string' },
+        'max-requests-inflight': { type: 'string' },
+        'max-mutating-requests-inflight': { type: 'string' },
         v: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -91,6 +98,8 @@ export function parseOptions(argv: string[]): ServerOptions | 'help' {
     shutdownTimeoutSeconds: num('shutdown-timeout', s('shutdown-timeout'), 60),
     watchBookmarkIntervalSeconds: num('watch-bookmark-interval', s('watch-bookmark-interval'), 60),
     policyCheckIntervalSeconds: num('policy-check-interval', s('policy-check-interval'), 60),
+    maxRequestsInflight: num('max-requests-inflight', s('max-requests-inflight'), 400),
+    maxMutatingRequestsInflight: num('max-mutating-requests-inflight', s('max-mutating-requests-inflight'), 200),
     logLevel: level,
     ...(s('tls-cert-file') ? { tlsCertFile: s('tls-cert-file') } : {}),
     ...(s('tls-private-key-file') ? { tlsPrivateKeyFile: s('tls-private-key-file') } : {}),

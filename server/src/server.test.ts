@@ -308,3 +308,53 @@ describe('what Node\'s HTTP parser refuses', () => {
     expect(status(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest' });
   });
 });
+
+describe('requests in flight, as WithMaxInFlightLimit counts them', () => {
+  const held: (() => void)[] = [];
+  const s = useInProcess({
+    config: { inFlight: { nonMutating: 2, mutating: 1 } },
+    subresources: {
+      // Handlers that answer when the test lets them.
+      state: { verbs: ['get'], handle: (_req, res) => new Promise<void>((r) => held.push(() => (res.end('{}'), r()))) },
+      promote: { verbs: ['create'], handle: (_req, res) => new Promise<void>((r) => held.push(() => (res.end('{}'), r()))) },
+    },
+  });
+  // Not system:masters, whom kube-apiserver never turns away.
+  const alice = { 'X-Remote-User': 'alice', 'X-Remote-Group': 'dev' };
+  const json = { 'Content-Type': 'application/json', ...alice };
+  const release = async (n: number) => {
+    while (held.length < n) await new Promise((r) => setTimeout(r, 5));
+    for (const h of held.splice(0)) h();
+  };
+
+  it('over the limit is 429 with Retry-After; mutating requests are counted apart; the seats come back', async () => {
+    const reads = [s().request({ path: `${ONE}/state`, headers: alice }), s().request({ path: `${ONE}/state`, headers: alice })];
+    const write = s().request({ method: 'POST', path: `${ONE}/promote`, headers: json, body: '{}' });
+    await new Promise((r) => setTimeout(r, 50));
+    while (held.length < 3) await new Promise((r) => setTimeout(r, 5));
+    const third = await s().request({ path: `${ONE}/state`, headers: alice });
+    expect(third.status, third.body).toBe(429);
+    expect(third.headers['retry-after']).toBe('1');
+    expect(status(third.body)).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', message: 'Too many requests, please try again later.' });
+    const secondWrite = await s().request({ method: 'POST', path: `${ONE}/promote`, headers: json, body: '{}' });
+    expect(secondWrite.status).toBe(429);
+    // system:masters is served even over the limit.
+    const master = s().request({ path: `${ONE}/state` });
+    await release(4);
+    expect((await master).status).toBe(200);
+    expect((await Promise.all([...reads, write])).map((r) => r.status)).toEqual([200, 200, 200]);
+    const again = s().request({ path: `${ONE}/state`, headers: alice });
+    await release(1);
+    expect((await again).status).toBe(200);
+  });
+
+  it('watches are long-running: not counted', async () => {
+    const reads = [s().request({ path: `${ONE}/state`, headers: alice }), s().request({ path: `${ONE}/state`, headers: alice })];
+    while (held.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const res = await s().open({ path: `${G}/namespaces/shop/customresources?watch=true`, headers: alice });
+    expect(res.statusCode).toBe(200);
+    res.destroy();
+    await release(2);
+    await Promise.all(reads);
+  });
+});

@@ -1,6 +1,6 @@
 // The HTTPS server and its filter chain, in k8s.io/apiserver's order:
 // panic recovery → audit ID → request timeout → (health probes) →
-// authentication → request info → authorization → routing → handler, with
+// authentication → request info → max in flight → authorization → routing → handler, with
 // every error written as a Status. Each step lives in the room named for it;
 // this file only chains them.
 import { randomUUID } from 'node:crypto';
@@ -14,6 +14,7 @@ import { GracefulShutdown } from './http/graceful-shutdown.ts';
 import { HEALTH_PATHS, serveHealth } from './http/health.ts';
 import { listen, newHttpsServer } from './http/https-listener.ts';
 import { instrument, type RequestRecord } from './http/instrument.ts';
+import { MaxInFlight } from './http/max-in-flight.ts';
 import { newNonResourceRoutes } from './http/non-resource-routes.ts';
 import { withRecovery } from './http/recover.ts';
 import { startRequestTimeout, type RequestTimeout } from './http/request-timeout.ts';
@@ -38,6 +39,7 @@ function auditIdOf(req: IncomingMessage): string {
 export function newServer(cfg: ServerConfig) {
   const { log, metrics } = cfg;
   const shutdown = new GracefulShutdown({ delayMs: cfg.shutdownDelayMs, timeoutMs: cfg.shutdownTimeoutMs });
+  const inFlight = new MaxInFlight(cfg.inFlight ?? { nonMutating: 400, mutating: 200 });
   const readiness = [
     { name: 'authentication-settings', ok: () => cfg.authnSettings.hasSynced },
     { name: 'informer-sync', ok: () => cfg.cache.ready },
@@ -64,6 +66,7 @@ export function newServer(cfg: ServerConfig) {
     res.setHeader(VERSION_HEADER, cfg.version.gitVersion);
     const info = (record.info = parseRequestInfo(req.method ?? 'GET', url));
     if (info.verb === 'watch') timeout.clear();
+    inFlight.admit(info, user, res);
     await authorizeRequest(cfg.authorizer, user, info, rlog);
     if (!info.isResourceRequest) return await serveNonResource(req, res, info, url);
     if (info.apiGroup !== GROUP || info.apiVersion !== VERSION || info.resource !== RESOURCE) throw newPathNotFound();

@@ -109,6 +109,11 @@ export function newResourceExpired(message: string): StatusError {
 }
 
 /** 503, with the Retry-After clients and kube-apiserver's proxy honour (a second unless told). */
+/** Over the in-flight limit: retry after `retryAfterSeconds`, as kube-apiserver's tooManyRequests answers. */
+export function newTooManyRequests(retryAfterSeconds: number): StatusError {
+  return new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds });
+}
+
 export function newServiceUnavailable(message: string, retryAfterSeconds = 1): StatusError {
   return new StatusError(503, 'ServiceUnavailable', message, { retryAfterSeconds });
 }

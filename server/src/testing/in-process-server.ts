@@ -171,7 +171,7 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
   };
   const running: RunningServer = await newServer(cfg).listen();
   // Keep-alive, as kube-apiserver's proxy connects: a response must not outlive its request on a reused connection.
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const open = (r: RequestOptions) => openRequest(running.port, serving.ca, proxy, agent, r);
   return {
     port: running.port,
