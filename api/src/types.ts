@@ -158,6 +158,15 @@ export interface CustomResourceState {
   approvals?: Approval[];
 }
 
+/** An active Freeze, as gates name it. */
+export interface FreezeRef {
+  namespace: string;
+  name: string;
+  reason: string;
+  /** When its current window ends. */
+  end?: string;
+}
+
 /** Where a gate comes from: the object's own spec, or a GatePolicy. */
 export interface GateSource {
   kind: 'spec' | 'GatePolicy';
@@ -175,7 +184,7 @@ export interface GateCheck {
   /** approvals: how many, and by whom so far. */
   approvals?: { needed: number; by: string[] };
   /** freeze: the active freezes. */
-  freezes?: { namespace: string; name: string; reason: string; end?: string }[];
+  freezes?: FreezeRef[];
   /** soak: seconds still to serve. */
   soakRemainingSeconds?: number;
 }

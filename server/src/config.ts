@@ -27,6 +27,7 @@ import { CrdHistoryArchive } from './store/history-archive.ts';
 import { HistoryFinalizer } from './controllers/history-finalizer.ts';
 import { AdmissionPolicyCheck } from './controllers/policy-check.ts';
 import { historyRest } from './registry/customresources/history-rest.ts';
+import { approveRest } from './registry/customresources/approve-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
 
 /** The name Events and logs give the backend. */
@@ -115,7 +116,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const storage = new CustomResourceStorage(cache, clock);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
-  const stateRest = new StateRest({ store, archive, authorizer, events: new ApiEventRecorder(client, log, COMPONENT), metrics, log, clock });
+  const events = new ApiEventRecorder(client, log, COMPONENT);
+  const stateRest = new StateRest({ store, archive, authorizer, events, metrics, log, clock });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,
@@ -137,7 +139,11 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         log,
         bookmarkIntervalMs: o.watchBookmarkIntervalSeconds * 1000,
       },
-      subresources: { ...stateRest.handlers(), history: historyRest({ store, archive }) },
+      subresources: {
+        ...stateRest.handlers(),
+        approve: approveRest({ store, archive, authorizer, events, metrics, log, clock, read: (ns, n) => stateRest.read(ns, n), describe: (obj, user) => stateRest.describe(obj, user) }),
+        history: historyRest({ store, archive }),
+      },
     },
     openapi: buildOpenApi(),
     version: { gitVersion: `v${PROJECT_VERSION}` },

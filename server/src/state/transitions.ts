@@ -1,6 +1,7 @@
 // The state machine's pure rules: where an object is on its path, what comes
 // next, and how long it must still soak. No I/O; `now` is passed in.
-import type { Spec, StoredStatus } from '../../../api/src/types.ts';
+import type { FreezeRef, Spec, StoredStatus } from '../../../api/src/types.ts';
+import { approvalsCause, approversOf } from './approvals.ts';
 
 export interface Position {
   /** status.state, or spec.states[0] for an object never moved. */
@@ -48,6 +49,8 @@ export interface TransitionRequest {
   reason?: string;
   /** Break glass: make a move its gates would refuse (needs `override` on the target and a reason). */
   override?: boolean;
+  /** Who asks (named in the approvals cause). */
+  mover?: string;
 }
 
 export interface TransitionCause {
@@ -83,12 +86,24 @@ export interface Transition {
   soak?: TransitionCause;
   /** States a forward jump skips that have gates of their own: only an override may skip them. */
   skipped: SkippedGate[];
+  /** A forward move into a state that needs approvals: how many, and whose count. */
+  approvals?: { needed: number; by: string[] };
+  /** Active freezes of the target (forward moves only: rollbacks pass freezes). */
+  freezes?: FreezeRef[];
+}
+
+/** What the rules need besides the object: who moves it, and which freezes are active. */
+export interface GateContext {
+  /** The user making the move: their own approvals do not count. */
+  mover?: string;
+  /** Active freezes of a state for this object, now. */
+  freezesOf?(state: string): FreezeRef[];
 }
 
 export interface StoredLike {
   spec: Spec;
   status?: StoredStatus;
-  metadata: { creationTimestamp?: string };
+  metadata: { creationTimestamp?: string; generation?: number };
 }
 
 function quoteList(xs: string[]): string {
@@ -103,11 +118,12 @@ export function formatSeconds(s: number): string {
 }
 
 /** The gates a state has of its own (what makes it unskippable). */
-export function gatesOfState(spec: Spec, state: string): string[] {
+export function gatesOfState(spec: Spec, state: string, ctx: GateContext = {}): string[] {
   const g: string[] = [];
   if (spec.protectedStates?.includes(state)) g.push('protected');
   if ((spec.requiredApprovals?.[state] ?? 0) > 0) g.push('approvals');
   if ((spec.minSoakSeconds?.[state] ?? 0) > 0) g.push('soak');
+  if (ctx.freezesOf?.(state).length) g.push('frozen');
   return g;
 }
 
@@ -132,7 +148,7 @@ function targetOf(spec: Spec, pos: Position, req: TransitionRequest): string | R
  * into 422 causes (gateCauses), writing with the read resourceVersion as
  * precondition and deciding again on a conflict.
  */
-export function decideTransition(obj: StoredLike, req: TransitionRequest, now: Date): Transition | Refusal {
+export function decideTransition(obj: StoredLike, req: TransitionRequest, now: Date, ctx: GateContext = {}): Transition | Refusal {
   const { spec } = obj;
   const pos = positionOf(spec, obj.status, obj.metadata.creationTimestamp);
   if (req.from !== undefined && req.from !== pos.state) {
@@ -148,8 +164,28 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
   const soak: TransitionCause | undefined = left > 0
     ? { field: 'status.stateSince', reason: 'FieldValueForbidden', message: `Forbidden: ${JSON.stringify(pos.state)} needs ${formatSeconds(min)} of soak time (spec.minSoakSeconds) before promotion; ${formatSeconds(left)} left, try again after ${new Date(now.getTime() + left * 1000).toISOString()}` }
     : undefined;
-  const skipped = pos.index < 0 ? [] : spec.states.slice(pos.index + 1, toIndex).map((state) => ({ state, gates: gatesOfState(spec, state) })).filter((x) => x.gates.length > 0);
-  return { from: pos.state, to, direction: 'forward', protectedTarget: spec.protectedStates?.includes(to) ?? false, ...(soak ? { soak } : {}), skipped };
+  const skipped = pos.index < 0 ? [] : spec.states.slice(pos.index + 1, toIndex).map((state) => ({ state, gates: gatesOfState(spec, state, ctx) })).filter((x) => x.gates.length > 0);
+  const needed = spec.requiredApprovals?.[to] ?? 0;
+  const freezes = ctx.freezesOf?.(to) ?? [];
+  return {
+    from: pos.state,
+    to,
+    direction: 'forward',
+    protectedTarget: spec.protectedStates?.includes(to) ?? false,
+    ...(soak ? { soak } : {}),
+    skipped,
+    ...(needed > 0 ? { approvals: { needed, by: approversOf(obj, to, ctx.mover ?? '') } } : {}),
+    ...(freezes.length ? { freezes } : {}),
+  };
+}
+
+/** The 422 cause of one active freeze of the target. */
+export function freezeCause(to: string, f: FreezeRef): TransitionCause {
+  return {
+    field: 'freeze',
+    reason: 'FieldValueForbidden',
+    message: `Forbidden: ${JSON.stringify(to)} is frozen by Freeze ${f.namespace}/${f.name}${f.end ? ` until ${f.end}` : ''}: ${f.reason}; rollbacks pass, and --override breaks glass`,
+  };
 }
 
 /**
@@ -166,6 +202,11 @@ export function gateCauses(t: Transition, req: TransitionRequest): TransitionCau
     const what = t.skipped.map((s) => `${JSON.stringify(s.state)} (${s.gates.join(', ')})`).join(', ');
     causes.push({ field: 'state', reason: 'FieldValueForbidden', message: `Forbidden: moving to ${JSON.stringify(t.to)} skips ${what}; a jump may skip only states without gates of their own: move through them, or break glass with --override` });
   }
+  if (t.approvals) {
+    const c = approvalsCause(t.to, t.approvals.needed, t.approvals.by, req.mover ?? 'the mover');
+    if (c) causes.push(c);
+  }
+  for (const f of t.freezes ?? []) causes.push(freezeCause(t.to, f));
   if (t.protectedTarget && !hasReason) causes.push({ field: 'reason', reason: 'FieldValueRequired', message: `Required value: entering the protected state ${JSON.stringify(t.to)} needs a reason (--reason)` });
   return causes;
 }
@@ -175,6 +216,8 @@ export function overridden(t: Transition, enterHeld: boolean): string[] {
   const g: string[] = [];
   if (t.soak) g.push('soak');
   if (t.protectedTarget && !enterHeld) g.push('protection');
+  if (t.approvals && t.approvals.by.length < t.approvals.needed) g.push('approvals');
+  if (t.freezes?.length) g.push('freeze');
   if (t.skipped.length) g.push('skipped-states');
   return g;
 }

@@ -32,6 +32,7 @@ export const CUSTOMRESOURCES: ResourceDef = {
   subresources: [
     { name: 'state', kind: STATE_KIND, verbs: ['get', 'update'] },
     { name: 'promote', kind: STATE_KIND, verbs: ['create'] },
+    { name: 'approve', kind: STATE_KIND, verbs: ['create'] },
     { name: 'history', kind: HISTORY_DOCUMENT_KIND, verbs: ['get'] },
   ],
 };

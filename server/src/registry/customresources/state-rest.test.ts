@@ -331,8 +331,9 @@ describe('StateRest.describe', () => {
     const store = new FakeStore(object(10, { state: 'staging', stateSince: ago(60) }));
     const { r, authorizer } = rest(store, new FakeAuthorizer(new Set(['enter states/prod'])));
     const view = await r.describe(store.current!, ALICE);
-    expect(authorizer.asked.sort()).toEqual(['create customresources/promote/checkout', 'enter states/prod', 'update customresources/state/checkout']);
-    expect(view.allowed).toEqual({ promote: false, promoteVerb: true, setState: true, enterNextState: false });
+    expect(authorizer.asked.sort()).toEqual(['approve states/prod', 'create customresources/approve/checkout', 'create customresources/promote/checkout', 'enter states/prod', 'override states/prod', 'update customresources/state/checkout']);
+    expect(view.allowed).toEqual({ promote: false, promoteVerb: true, setState: true, enterNextState: false, approveNextState: true, overrideNextState: true });
+    expect(view.checks).toEqual([{ gate: 'protection', met: false, message: 'prod is protected: entering needs the "enter" permission and a reason (you do not have it)', sources: [{ kind: 'spec' }] }]);
     expect(view.gates.promoteBlockedBy).toEqual(['enter-permission']);
   });
 

@@ -5,7 +5,7 @@
 // changed meanwhile it is read again and the rules checked again, never a
 // stale decision retried. The rules are strategy.ts's and transitions.ts's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FINALIZER, GROUP, GROUP_RESOURCE, STATES_RESOURCE, VERSION, type StateVerb } from '../../../../api/src/names.ts';
+import { GROUP, GROUP_RESOURCE, STATES_RESOURCE, VERSION, type StateVerb } from '../../../../api/src/names.ts';
 import type { CustomResourceState, StoredObject } from '../../../../api/src/types.ts';
 import type { EventRecorder } from '../../../../client/src/event-recorder.ts';
 import type { Authorizer } from '../../auth/delegated-authz.ts';
@@ -20,14 +20,19 @@ import type { RequestInfo } from '../../request/request-info.ts';
 import { decideTransition, gateCauses, isRefusal, overridden, type TransitionRequest } from '../../state/transitions.ts';
 import { newConflict, newForbidden, newInvalid, newNotFound, newServiceUnavailable, StatusError } from '../../status/status-error.ts';
 import type { HistoryArchive } from '../../store/history-archive.ts';
-import { hasFinalizer, WriteConflict, type StatusStore } from '../../store/status-store.ts';
+import type { StatusStore } from '../../store/status-store.ts';
+import { SPEC_ONLY, type GateSources } from '../../state/gate-sources.ts';
+import { guardedWrite } from './guarded-write.ts';
 import type { SubresourceHandler } from './handlers.ts';
+import { toCustomResource } from './view.ts';
 import { describeState, dryRunOf, eventOf, KIND_REF, parseChangeBody, protectedNextState, statusAfter, type Change } from './strategy.ts';
 
 /** Attempts at a change whose object keeps changing under it before answering 409. */
 export const MAX_ATTEMPTS = 5;
 
 export interface StateRestDeps {
+  /** Policies and freezes; the object's own spec alone when absent. */
+  gates?: GateSources;
   store: StatusStore;
   archive: HistoryArchive;
   authorizer: Authorizer;
@@ -71,7 +76,7 @@ export class StateRest {
     }
   }
 
-  private read(ns: string, name: string): StoredObject {
+  read(ns: string, name: string): StoredObject {
     if (!this.d.store.synced) throw newServiceUnavailable('the cache of customresources.example.com is not synced yet; retry in a few seconds');
     const o = this.d.store.cached(ns, name);
     if (!o) throw newNotFound(GROUP_RESOURCE, name);
@@ -86,43 +91,39 @@ export class StateRest {
   /** The describe-state document for `user`: the strategy's, with what the authorizer says they may do. */
   async describe(obj: StoredObject, user: UserInfo): Promise<CustomResourceState> {
     const { name, namespace: ns } = obj.metadata;
-    const next = protectedNextState(obj, this.d.clock.now());
-    const [promote, setState, enterNext] = await Promise.all([
+    const now = this.d.clock.now();
+    const gates = this.d.gates ?? SPEC_ONLY;
+    const effective = gates.effective(obj);
+    const next = toCustomResource({ ...obj, spec: effective.spec }, now).status.nextState;
+    const protectedNext = protectedNextState(obj, now, effective.spec);
+    const onNext = (verb: StateVerb) => (next !== undefined ? this.may(user, ns, verb, STATES_RESOURCE, undefined, next) : Promise.resolve(false));
+    const [promote, setState, enterNext, approveVerb, approveNext, overrideNext] = await Promise.all([
       this.may(user, ns, 'create', 'customresources', 'promote', name),
       this.may(user, ns, 'update', 'customresources', 'state', name),
-      next !== undefined ? this.may(user, ns, 'enter', 'states', undefined, next) : Promise.resolve(true),
+      protectedNext !== undefined ? this.may(user, ns, 'enter', STATES_RESOURCE, undefined, protectedNext) : Promise.resolve(true),
+      this.may(user, ns, 'create', 'customresources', 'approve', name),
+      onNext('approve'),
+      onNext('override'),
     ]);
-    return describeState(obj, this.d.clock.now(), { promote, setState, enterNext });
+    const freezes = next !== undefined ? gates.freezes(obj, next, now) : [];
+    return describeState(obj, now, { promote, setState, enterNext, approveNext: approveVerb && approveNext, overrideNext }, { gates: effective, freezes, user: user.name });
   }
 
   /** Decides, authorizes and writes one transition; returns the object as written (or as it would be, for a dry run). */
   async transition(ns: string, name: string, user: UserInfo, request: TransitionRequest, dryRun: boolean): Promise<StoredObject> {
-    let obj = this.read(ns, name);
-    for (let attempt = 1; ; attempt++) {
-      const now = this.d.clock.now();
-      const change = await this.decide(obj, user, request, now);
-      const { status, archive } = statusAfter(obj, change, request.reason, user, now);
-      if (dryRun) return { ...obj, status };
-      try {
-        // The finalizer at the latest with the first change, so no deletion goes unarchived.
-        if (!hasFinalizer(obj, FINALIZER)) {
-          obj = (await this.d.store.setFinalizers(obj, [...(obj.metadata.finalizers ?? []), FINALIZER]))!;
-          continue;
-        }
-        // Segment first, then the window trimmed: a crash between the two loses nothing.
-        if (archive.length) await this.d.archive.write({ namespace: ns, name, uid: obj.metadata.uid! }, archive);
-        const written = await this.d.store.writeStatus(obj, status);
-        this.recorded(written, change, request, user);
-        return written;
-      } catch (err) {
-        if (!(err instanceof WriteConflict)) throw err;
-        if (attempt >= MAX_ATTEMPTS) throw newConflict(GROUP_RESOURCE, name, 'the object kept changing while this change was being made; retry');
-        // Someone else changed the object since it was read: read it fresh and decide again.
-        const fresh = await this.d.store.fetch(ns, name);
-        if (!fresh) throw newNotFound(GROUP_RESOURCE, name);
-        obj = fresh;
-      }
-    }
+    const { written, decision } = await guardedWrite(
+      this.d,
+      this.read(ns, name),
+      async (obj) => {
+        const now = this.d.clock.now();
+        const change = await this.decide(obj, user, request, now);
+        const { status, archive } = statusAfter(obj, change, request.reason, user, now);
+        return { status, archive, decision: change };
+      },
+      { dryRun, maxAttempts: MAX_ATTEMPTS },
+    );
+    if (!dryRun && decision) this.recorded(written, decision, request, user);
+    return written;
   }
 
   private forbidden(user: UserInfo, ns: string, name: string, verb: StateVerb, state: string, why: string): StatusError {
@@ -133,7 +134,8 @@ export class StateRest {
   private async decide(obj: StoredObject, user: UserInfo, request: TransitionRequest, now: Date): Promise<Change> {
     const { name, namespace: ns } = obj.metadata;
     if (obj.metadata.deletionTimestamp) throw newConflict(GROUP_RESOURCE, name, 'the object is being deleted; its history is being archived');
-    const t = decideTransition(obj, request, now);
+    const gates = this.d.gates ?? SPEC_ONLY;
+    const t = decideTransition({ ...obj, spec: gates.effective(obj).spec }, request, now, { mover: user.name, freezesOf: (s) => gates.freezes(obj, s, now) });
     if (isRefusal(t)) {
       if (t.kind === 'conflict') {
         const by = t.lastChange ? ` (moved there by ${t.lastChange.user} at ${t.lastChange.time})` : '';
@@ -156,9 +158,16 @@ export class StateRest {
         throw this.forbidden(user, ns, name, 'override', t.to, `move to ${JSON.stringify(t.to)} over ${t.skipped.map((x) => JSON.stringify(x.state)).join(', ')}: skipping states with gates of their own is an override`);
       }
     }
-    const causes = gateCauses(t, request);
+    const causes = gateCauses(t, { ...request, mover: user.name });
     if (causes.length) throw newInvalid(KIND_REF, name, causes);
-    return { t, action: request.override ? 'override' : request.action, ...(overrode ? { overrode } : {}) };
+    const broke = request.override ? t.freezes?.[0] : undefined;
+    return {
+      t,
+      action: request.override ? 'override' : request.action,
+      ...(overrode ? { overrode } : {}),
+      ...(t.approvals?.by.length ? { approvers: t.approvals.by } : {}),
+      ...(broke ? { freeze: `${broke.namespace}/${broke.name}` } : {}),
+    };
   }
 
   /** After a change: its Event (in the background, as client-go's recorder) and a log line. */

@@ -4,10 +4,12 @@
 // is, what describe-state says, and the status a change writes. Storage and
 // the REST objects assemble these; none of them decides anything itself.
 import { GROUP, GROUP_VERSION, KIND, STATE_KIND } from '../../../../api/src/names.ts';
-import type { CustomResource, CustomResourceState, HistoryAction, HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
+import type { CustomResource, CustomResourceState, FreezeRef, GateCheck, HistoryAction, HistoryEntry, Spec, Status, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import type { UserInfo } from '../../auth/user.ts';
 import { append } from '../../state/history.ts';
-import { positionOf, type Transition, type TransitionRequest } from '../../state/transitions.ts';
+import { approversOf, validApprovals } from '../../state/approvals.ts';
+import type { EffectiveSpec } from '../../state/gate-sources.ts';
+import { formatSeconds, positionOf, type Transition, type TransitionRequest } from '../../state/transitions.ts';
 import { newBadRequest, newInvalid } from '../../status/status-error.ts';
 import type { CacheEvent } from '../../store/crd-watch-cache.ts';
 import type { ListOptions } from './list-options.ts';
@@ -129,11 +131,15 @@ export interface Change {
   action: HistoryAction;
   /** For an override: the gates it passed. */
   overrode?: string[];
+  /** The approvers of the move, when its target required approvals. */
+  approvers?: string[];
+  /** For an override: the freeze it broke (namespace/name). */
+  freeze?: string;
 }
 
 /** The status after a change: the new state since `now`, the spec generation seen, the entry appended to the window, and what leaves the window. */
 export function statusAfter(obj: StoredObject, change: Change, reason: string | undefined, user: UserInfo, now: Date): { status: StoredStatus; archive: HistoryEntry[] } {
-  const { t, action, overrode } = change;
+  const { t, action, overrode, approvers, freeze } = change;
   const { window, archive } = append(obj.status?.history ?? [], {
     action,
     from: t.from,
@@ -141,9 +147,12 @@ export function statusAfter(obj: StoredObject, change: Change, reason: string | 
     user: user.name,
     time: now.toISOString(),
     ...(reason ? { reason } : {}),
+    ...(approvers?.length ? { approvers } : {}),
     ...(overrode ? { overrode } : {}),
+    ...(freeze ? { freeze } : {}),
   });
-  return { status: { ...obj.status, state: t.to, stateSince: now.toISOString(), observedGeneration: obj.metadata.generation ?? 0, history: window }, archive };
+  // A new state: the approvals given for moves out of the old one no longer count.
+  return { status: { ...obj.status, state: t.to, stateSince: now.toISOString(), observedGeneration: obj.metadata.generation ?? 0, approvals: [], history: window }, archive };
 }
 
 /** The Event a change raises: its type, reason and message. An override is a Warning. */
@@ -167,26 +176,68 @@ export interface Permissions {
   setState: boolean;
   /** enter on states/<next>; true when the next state is not protected. */
   enterNext: boolean;
+  /** create on customresources/approve and approve on states/<next>. */
+  approveNext?: boolean;
+  /** override on states/<next>. */
+  overrideNext?: boolean;
 }
 
-/** The next state when it is protected: describe-state asks whether the caller may enter it. */
-export function protectedNextState(obj: StoredObject, now: Date): string | undefined {
+/** What describe-state needs besides the object: its effective gates and the freezes of its next state. */
+export interface DescribeContext {
+  gates: EffectiveSpec;
+  /** Active freezes of the next state. */
+  freezes: FreezeRef[];
+  /** Who asks: their own approval would not count for their own move. */
+  user: string;
+}
+
+/** The next state when it is protected (by spec or policy): describe-state asks whether the caller may enter it. */
+export function protectedNextState(obj: StoredObject, now: Date, spec: Spec = obj.spec): string | undefined {
   const next = toCustomResource(obj, now).status.nextState;
-  return next !== undefined && obj.spec.protectedStates?.includes(next) ? next : undefined;
+  return next !== undefined && spec.protectedStates?.includes(next) ? next : undefined;
+}
+
+/** Every gate of the move into `next`, met or not, with its sources. */
+export function gateChecks(obj: StoredObject, st: Status, next: string, may: Permissions, ctx: DescribeContext): GateCheck[] {
+  const { spec, sources } = ctx.gates;
+  const src = (key: string) => sources.get(key) ?? [];
+  const checks: GateCheck[] = [];
+  const min = spec.minSoakSeconds?.[st.state] ?? 0;
+  if (min > 0) {
+    const left = st.soakRemainingSeconds ?? 0;
+    checks.push({ gate: 'soak', met: left === 0, message: `${formatSeconds(min)} in ${st.state} before moving on: ${left ? `${formatSeconds(left)} left` : 'served'}`, sources: src(`soak/${st.state}`), soakRemainingSeconds: left });
+  }
+  if (spec.protectedStates?.includes(next)) {
+    checks.push({ gate: 'protection', met: may.enterNext, message: `${next} is protected: entering needs the "enter" permission and a reason (${may.enterNext ? 'you have it' : 'you do not have it'})`, sources: src(`protected/${next}`) });
+  }
+  const needed = spec.requiredApprovals?.[next] ?? 0;
+  if (needed > 0) {
+    const by = approversOf({ ...obj, spec }, next, ctx.user);
+    const more = Math.max(0, needed - by.length);
+    checks.push({ gate: 'approvals', met: more === 0, message: `${needed} approval${needed === 1 ? '' : 's'} by others: ${by.length ? `given by ${by.join(', ')}` : 'none given yet'}${more ? `, ${more} more needed` : ''}`, sources: src(`approvals/${next}`), approvals: { needed, by } });
+  }
+  for (const f of ctx.freezes) {
+    checks.push({ gate: 'freeze', met: false, message: `frozen by ${f.namespace}/${f.name}${f.end ? ` until ${f.end}` : ''}: ${f.reason}`, sources: [], freezes: [f] });
+  }
+  return checks;
 }
 
 /** The describe-state document: where the object stands, its gates, what the caller may do, its history. */
-export function describeState(obj: StoredObject, now: Date, may: Permissions): CustomResourceState {
-  const { spec, status, metadata } = obj;
+export function describeState(obj: StoredObject, now: Date, may: Permissions, ctx?: DescribeContext): CustomResourceState {
+  const { status, metadata } = obj;
+  const spec = ctx?.gates.spec ?? obj.spec;
   // Where it stands: the same computed status the read side serves.
-  const st = toCustomResource(obj, now).status;
+  const st = toCustomResource({ ...obj, spec }, now).status;
   const next = st.nextState;
   const soakLeft = st.soakRemainingSeconds ?? 0;
-  const nextProtected = protectedNextState(obj, now) !== undefined;
+  const nextProtected = protectedNextState(obj, now, spec) !== undefined;
+  const checks = next !== undefined && ctx ? gateChecks(obj, st, next, may, ctx) : [];
   const blockedBy: string[] = [];
   if (!st.valid) blockedBy.push('invalid-state');
   else if (next === undefined) blockedBy.push('last-state');
   if (soakLeft > 0) blockedBy.push('soak');
+  if (checks.some((c) => c.gate === 'approvals' && !c.met)) blockedBy.push('approvals');
+  if (checks.some((c) => c.gate === 'freeze')) blockedBy.push('freeze');
   if (!may.promote) blockedBy.push('permission');
   if (nextProtected && !may.enterNext) blockedBy.push('enter-permission');
   return {
@@ -210,7 +261,15 @@ export function describeState(obj: StoredObject, now: Date, may: Permissions): C
       reasonRequired: nextProtected,
       promoteBlockedBy: blockedBy,
     },
-    allowed: { promote: may.promote && may.enterNext && blockedBy.length === 0, promoteVerb: may.promote, setState: may.setState, enterNextState: may.enterNext },
+    allowed: {
+      promote: may.promote && may.enterNext && blockedBy.length === 0,
+      promoteVerb: may.promote,
+      setState: may.setState,
+      enterNextState: may.enterNext,
+      ...(may.approveNext !== undefined ? { approveNextState: may.approveNext } : {}),
+      ...(may.overrideNext !== undefined ? { overrideNextState: may.overrideNext } : {}),
+    },
     history: status?.history ?? [],
+    ...(ctx ? { checks, approvals: validApprovals(obj) } : {}),
   };
 }
