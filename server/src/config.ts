@@ -25,6 +25,7 @@ import { HistoryFinalizer } from './controllers/history-finalizer.ts';
 import { AdmissionPolicyCheck } from './controllers/policy-check.ts';
 import { historyRest } from './registry/customresources/history-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
+import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
 
 /** The name Events and logs give the backend. */
 export const COMPONENT = 'kubectl-custom-backend';
@@ -40,6 +41,8 @@ export interface ServerConfig {
   authorizer: Authorizer;
   authnSettings: AuthenticationConfigWatcher;
   cache: CrdWatchCache;
+  /** The GatePolicies, watch-fed; readiness waits for their first list. */
+  policies: PolicySource;
   policyCheck: AdmissionPolicyCheck;
   resources: ResourceHandlerDeps;
   openapi: OpenApiDocs;
@@ -50,6 +53,7 @@ export interface ServerConfig {
 
 export interface CompletedConfig extends ServerConfig {
   client: RestClient;
+  policies: PolicyCache;
   historyFinalizer: HistoryFinalizer;
   clock: Clock;
   storage: CustomResourceStorage;
@@ -97,6 +101,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const authenticator = new Authenticator({ settings: () => authnSettings.settings, tokens });
   const authorizer = new DelegatingAuthorizer(client, { onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const cache = new CrdWatchCache({ client, log });
+  // The gate engine reads the policies from here (PolicySource).
+  const policies = new PolicyCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
@@ -111,6 +117,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     authorizer,
     authnSettings,
     cache,
+    policies,
     policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
     client,

@@ -26,6 +26,7 @@ async function main(): Promise<number> {
   const cfg = await complete(opts);
   cfg.authnSettings.start();
   cfg.cache.start();
+  cfg.policies.start();
   cfg.historyFinalizer.start();
   cfg.policyCheck.start();
   // As k8s.io/apiserver runs its request-header controller once before
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
   await running.shutdown();
   cfg.historyFinalizer.stop();
   cfg.policyCheck.stop();
-  await Promise.all([cfg.cache.stop(), cfg.authnSettings.stop()]);
+  await Promise.all([cfg.cache.stop(), cfg.policies.stop(), cfg.authnSettings.stop()]);
   cfg.client.close();
   return 0;
 }
