@@ -54,6 +54,10 @@ export const HISTORY_ANNOTATIONS = {
   name: 'custom.example.com/object-name',
 } as const;
 
+/** Central gate policies (example.com/v1), written by the platform team; those in SYSTEM_NAMESPACE apply to every namespace. */
+export const GATE_POLICY_KIND = 'GatePolicy';
+export const GATE_POLICY_RESOURCE = 'gatepolicies';
+
 /** The document GET …/customresources/NAME/history answers with. */
 export const HISTORY_DOCUMENT_KIND = 'CustomResourceHistory';
 

@@ -222,3 +222,29 @@ export interface LabelSelectorSpec {
   matchLabels?: Record<string, string>;
   matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
+
+/**
+ * One rule of a GatePolicy: the least gates of a move into each of `states`
+ * for the objects `selector` matches (absent or empty: every object).
+ * `minSoakSeconds` is the soak of the state before each named state in the
+ * object's own path; it gates nothing for a state first in the path.
+ */
+export interface GatePolicyRule {
+  states: string[];
+  selector?: LabelSelectorSpec;
+  protected?: boolean;
+  requiredApprovals?: number;
+  minSoakSeconds?: number;
+}
+
+/** A GatePolicy (example.com/v1): central gates written by the platform team; one in custom-system applies to every namespace. */
+export interface GatePolicy {
+  apiVersion: string;
+  kind: 'GatePolicy';
+  metadata: ObjectMeta;
+  spec: {
+    /** Why the policy exists, for people. */
+    description?: string;
+    rules: GatePolicyRule[];
+  };
+}

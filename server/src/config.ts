@@ -23,12 +23,14 @@ import { StateRest } from './registry/customresources/state-rest.ts';
 import { CustomResourceStorage } from './registry/customresources/storage.ts';
 import { realClock, type Clock } from './clock.ts';
 import { CrdStatusStore } from './store/status-store.ts';
+import { withPolicies } from './state/gate-sources.ts';
 import { CrdHistoryArchive } from './store/history-archive.ts';
 import { HistoryFinalizer } from './controllers/history-finalizer.ts';
 import { AdmissionPolicyCheck } from './controllers/policy-check.ts';
 import { historyRest } from './registry/customresources/history-rest.ts';
 import { approveRest } from './registry/customresources/approve-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
+import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
 
 /** The name Events and logs give the backend. */
 export const COMPONENT = 'kubectl-custom-backend';
@@ -49,6 +51,8 @@ export interface ServerConfig {
   cache: { readonly ready: boolean; readonly size: number; readonly resourceVersion: number; readonly subscriberCount: number; readonly freshenReads: number };
   /** What is missing from the installation, for the Warning header on discovery. */
   policyCheck: { readonly warnings: readonly string[] };
+  /** The GatePolicies, watch-fed; readiness waits for their first list. */
+  policies: PolicySource;
   resources: ResourceHandlerDeps;
   openapi: OpenApiDocs;
   version: { gitVersion: string };
@@ -65,6 +69,7 @@ export interface CompletedConfig extends ServerConfig {
   cache: CrdWatchCache;
   policyCheck: AdmissionPolicyCheck;
   client: RestClient;
+  policies: PolicyCache;
   historyFinalizer: HistoryFinalizer;
   clock: Clock;
   storage: CustomResourceStorage;
@@ -113,11 +118,14 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const authenticator = new Authenticator({ settings: () => authnSettings.settings, tokens });
   const authorizer = new DelegatingAuthorizer(client, { onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const cache = new CrdWatchCache({ client, log });
+  // The gate engine reads the policies from here (PolicySource).
+  const policies = new PolicyCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new ApiEventRecorder(client, log, COMPONENT);
-  const stateRest = new StateRest({ store, archive, authorizer, events, metrics, log, clock });
+  const gates = withPolicies(policies);
+  const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,
@@ -128,6 +136,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     authorizer,
     authnSettings,
     cache,
+    policies,
     policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
     client,

@@ -26,6 +26,7 @@ async function main(): Promise<number> {
   const cfg = await complete(opts);
   cfg.authnSettings.start();
   cfg.cache.start();
+  cfg.policies.start();
   cfg.historyFinalizer.start();
   cfg.policyCheck.start();
   cfg.servingCertificate.start();
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
   cfg.historyFinalizer.stop();
   cfg.policyCheck.stop();
   cfg.servingCertificate.stop();
-  await Promise.all([cfg.cache.stop(), cfg.authnSettings.stop()]);
+  await Promise.all([cfg.cache.stop(), cfg.policies.stop(), cfg.authnSettings.stop()]);
   cfg.client.close();
   return 0;
 }

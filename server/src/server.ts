@@ -43,6 +43,7 @@ export function newServer(cfg: ServerConfig) {
   const readiness = [
     { name: 'authentication-settings', ok: () => cfg.authnSettings.hasSynced },
     { name: 'informer-sync', ok: () => cfg.cache.ready },
+    { name: 'gate-policies', ok: () => cfg.policies.synced },
     { name: 'shutdown', ok: () => shutdown.accepting },
   ];
   const serveNonResource = newNonResourceRoutes({

@@ -48,8 +48,8 @@ describe('manifests', () => {
     const rendered = (await kubectl(['kustomize', join(ROOT, 'manifests/base')])).stdout;
     const objects = parseAllDocuments(rendered).map((d) => d.toJSON() as { kind: string; metadata: { name: string; namespace?: string } });
     expect(objects.map((o) => o.kind).sort()).toEqual([
-      'APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
-      'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'RoleBinding',
+      'APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
+      'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'RoleBinding',
       'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
     ]);
     for (const o of objects) {
@@ -142,6 +142,10 @@ describe("the backend's ServiceAccount", () => {
     expect(await can('update', 'customresources.example.com', 'default', 'status')).toBe('yes');
     expect(await can('patch', 'customresources.example.com', 'default', 'status')).toBe('no');
     expect(await can('watch', 'customresources.example.com')).toBe('yes');
+    // GatePolicies are the platform team's: the backend reads and watches them, never writes them.
+    expect(await can('watch', 'gatepolicies.example.com')).toBe('yes');
+    expect(await can('list', 'gatepolicies.example.com')).toBe('yes');
+    for (const verb of ['create', 'update', 'patch', 'delete']) expect(await can(verb, 'gatepolicies.example.com', 'custom-system'), verb).toBe('no');
     expect(await can('create', 'events', 'default')).toBe('yes');
     expect(await can('create', 'tokenreviews.authentication.k8s.io')).toBe('yes');
     expect(await can('create', 'subjectaccessreviews.authorization.k8s.io')).toBe('yes');

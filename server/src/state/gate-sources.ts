@@ -2,7 +2,8 @@
 // (which can only strengthen them) and active Freezes. The write path, the
 // read side and describe-state ask through this one interface; the backend
 // wires the watch-fed caches of both in config.ts.
-import type { FreezeRef, GateSource, Spec, StoredObject } from '../../../api/src/types.ts';
+import type { FreezeRef, GatePolicy, GateSource, Spec, StoredObject } from '../../../api/src/types.ts';
+import { effectiveGates, specWithGates } from './effective-gates.ts';
 
 export interface EffectiveSpec {
   /** The spec with every matching policy's gates added: the strongest of each. */
@@ -33,3 +34,18 @@ export const SPEC_ONLY: GateSources = {
   effective: (obj) => ({ spec: obj.spec, sources: specSources(obj.spec) }),
   freezes: () => [],
 };
+
+/** The gates of every matching GatePolicy added to the object's own. */
+export function withPolicies(policies: { policiesFor(namespace: string): readonly GatePolicy[] }, freezes: GateSources['freezes'] = SPEC_ONLY.freezes): GateSources {
+  return {
+    effective(obj) {
+      const g = effectiveGates(obj, policies.policiesFor(obj.metadata.namespace));
+      const sources = new Map<string, GateSource[]>();
+      for (const [state, src] of g.protected) sources.set(`protected/${state}`, src);
+      for (const [state, { sources: src }] of g.requiredApprovals) sources.set(`approvals/${state}`, src);
+      for (const [state, { sources: src }] of g.minSoakSeconds) sources.set(`soak/${state}`, src);
+      return { spec: specWithGates(obj.spec, g), sources };
+    },
+    freezes,
+  };
+}

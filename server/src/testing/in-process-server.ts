@@ -161,6 +161,7 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
     authnSettings: { hasSynced: true },
     cache,
     policyCheck: { warnings: o.warnings ?? [] },
+    policies: { synced: true, policiesFor: () => [] },
     resources: { storage, watch: { log, bookmarkIntervalMs: 60_000 }, subresources: o.subresources ?? {} },
     openapi: buildOpenApi(),
     version: { gitVersion: 'v0.0.0-test' },

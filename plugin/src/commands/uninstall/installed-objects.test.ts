@@ -47,6 +47,12 @@ describe('INSTALLED', () => {
     expect(deployment).toBeLessThan(firstRbac);
   });
 
+  it('deletes the GatePolicies\' CRD only once the backend that reads them is gone', () => {
+    const policies = indexOf((o) => o.name === 'gatepolicies.example.com');
+    const deployment = indexOf((o) => o.kind === 'Deployment');
+    expect(policies).toBeGreaterThan(deployment);
+  });
+
   it('--keep-history keeps the archive\'s CRD, the policy that keeps it immutable and its namespace, nothing else', () => {
     expect(INSTALLED.filter((o) => o.keptWithHistory).map(key)).toEqual([
       'apiextensions.k8s.io/v1 CustomResourceDefinition /statehistories.example.com',

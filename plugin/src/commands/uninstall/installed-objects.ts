@@ -11,7 +11,8 @@
 //    meanwhile (the CRD's deletion deletes it);
 //    then the admission policy guarding the objects' gates (with no objects
 //    left there is nothing to guard);
-// 3. the backend: Deployment, PodDisruptionBudget, Service;
+// 3. the backend: Deployment, PodDisruptionBudget, Service; then the
+//    GatePolicies' CRD (its policies with it), once no backend reads them;
 // 4. the archive's CRD and the policy that keeps its segments immutable
 //    (both kept by --keep-history);
 // 5. RBAC and the ServiceAccount;
@@ -61,12 +62,14 @@ export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'v1', kind: 'Service', name: BACKEND, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'gatepolicies.example.com' },
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'statehistories.example.com', keptWithHistory: true },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-history', keptWithHistory: true },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-history', keptWithHistory: true },
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-viewer' },
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-editor' },
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-admin' },
+  { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-policy-admin' },
   { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: BACKEND },
   { apiVersion: RBAC, kind: 'ClusterRole', name: BACKEND },
   { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: `${BACKEND}:system:auth-delegator` },

@@ -1,0 +1,122 @@
+// The GatePolicies of every namespace, kept up to date by a watch
+// (client/src/reflector.ts: list, watch, re-list after 410), for the gate
+// engine to read without a request to kube-apiserver per move. The backend
+// only reads policies: its RBAC has get/list/watch on them and nothing more.
+//
+// Until the first list has arrived the cache knows no policy, and a move
+// decided then would miss their gates: /readyz fails until `synced`
+// (server.ts), and the gate engine must not decide before it either.
+import { GATE_POLICY_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
+import type { GatePolicy } from '../../../api/src/types.ts';
+import { Reflector, type ReflectorStore } from '../../../client/src/reflector.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
+import type { Logger } from '../log/logger.ts';
+
+/** What the gate engine reads policies from. */
+export interface PolicySource {
+  /** The first list has arrived: policiesFor answers for the whole cluster. */
+  readonly synced: boolean;
+  /**
+   * The policies that apply to an object in `namespace`: those in that
+   * namespace and those in custom-system, in namespace/name order. Treat
+   * them as read-only: they are the cache's own.
+   */
+  policiesFor(namespace: string): readonly GatePolicy[];
+}
+
+/** The cache's contents, fed by the reflector (or a test): no I/O. */
+export class PolicyStore implements PolicySource, ReflectorStore<GatePolicy> {
+  private readonly byNamespace = new Map<string, Map<string, GatePolicy>>();
+  /** policiesFor's answers, until the next change. */
+  private readonly answers = new Map<string, readonly GatePolicy[]>();
+  private loaded = false;
+  private readonly log: Logger | undefined;
+
+  constructor(log?: Logger) {
+    this.log = log;
+  }
+
+  get synced(): boolean {
+    return this.loaded;
+  }
+
+  /** How many policies the cache holds. */
+  get size(): number {
+    let n = 0;
+    for (const m of this.byNamespace.values()) n += m.size;
+    return n;
+  }
+
+  replace(items: GatePolicy[], resourceVersion: string): void {
+    this.byNamespace.clear();
+    this.answers.clear();
+    for (const p of items) this.put(p);
+    this.loaded = true;
+    this.log?.info('gate policies listed', { count: items.length, resourceVersion });
+  }
+
+  apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', policy: GatePolicy): void {
+    const { namespace, name } = policy.metadata;
+    this.answers.clear();
+    if (type === 'DELETED') {
+      const m = this.byNamespace.get(namespace);
+      m?.delete(name);
+      if (m?.size === 0) this.byNamespace.delete(namespace);
+    } else {
+      this.put(policy);
+    }
+    // Policies change rarely and each change moves gates: worth a line each.
+    this.log?.info(`gate policy ${type.toLowerCase()}`, { policy: `${namespace}/${name}`, resourceVersion: policy.metadata.resourceVersion });
+  }
+
+  policiesFor(namespace: string): readonly GatePolicy[] {
+    let answer = this.answers.get(namespace);
+    if (!answer) {
+      const namespaces = [...new Set([SYSTEM_NAMESPACE, namespace])].sort();
+      answer = namespaces.flatMap((ns) => [...(this.byNamespace.get(ns)?.values() ?? [])].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)));
+      this.answers.set(namespace, answer);
+    }
+    return answer;
+  }
+
+  private put(policy: GatePolicy): void {
+    delete policy.metadata['managedFields'];
+    const { namespace, name } = policy.metadata;
+    let m = this.byNamespace.get(namespace);
+    if (!m) this.byNamespace.set(namespace, (m = new Map()));
+    m.set(name, policy);
+  }
+}
+
+/** The store, fed by a reflector over gatepolicies.example.com in all namespaces. */
+export class PolicyCache implements PolicySource {
+  readonly store: PolicyStore;
+  private readonly reflector: Reflector<GatePolicy>;
+
+  constructor(opts: { client: RestClient; log: Logger }) {
+    this.store = new PolicyStore(opts.log);
+    this.reflector = new Reflector<GatePolicy>({
+      client: opts.client,
+      path: `${STORAGE_PATH}/${GATE_POLICY_RESOURCE}`,
+      description: 'gatepolicies.example.com',
+      log: opts.log,
+      store: this.store,
+    });
+  }
+
+  get synced(): boolean {
+    return this.store.synced;
+  }
+
+  policiesFor(namespace: string): readonly GatePolicy[] {
+    return this.store.policiesFor(namespace);
+  }
+
+  start(): void {
+    this.reflector.start();
+  }
+
+  stop(): Promise<void> {
+    return this.reflector.stop();
+  }
+}
