@@ -180,6 +180,7 @@ describe('discovery, OpenAPI and operations', () => {
     expect(res.subresources).toEqual([
       { subresource: 'state', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['get', 'update'] },
       { subresource: 'promote', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['create'] },
+      { subresource: 'approve', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['create'] },
       { subresource: 'history', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceHistory' }, verbs: ['get'] },
     ]);
     const again = await proxied({ ...admin, path: '/apis', headers: { Accept: accept, 'If-None-Match': String(r.headers['etag']) } });

@@ -65,12 +65,23 @@ function fakeCluster(o: ClusterOptions = {}) {
       return {};
     };
   }
+  // A deleted CRD is still there once (its objects are being cleaned up), then gone.
+  const deletedCrds = new Map<string, number>();
   for (const i of INSTALLED) {
     routes[`DELETE ${objectUrl(i)}`] = () => {
       if (o.gone?.(i)) throw apiError(404, 'NotFound', `${i.name} not found`, objectUrl(i), { name: i.name });
       if (o.refused?.(i)) throw apiError(403, 'Forbidden', `${i.name} is forbidden: User "bob" cannot delete it`, objectUrl(i));
+      deletedCrds.set(objectUrl(i), 0);
       return {};
     };
+    if (i.kind === 'CustomResourceDefinition') {
+      routes[`GET ${objectUrl(i)}`] = () => {
+        const seen = deletedCrds.get(objectUrl(i)) ?? 0;
+        deletedCrds.set(objectUrl(i), seen + 1);
+        if (seen >= 1) throw apiError(404, 'NotFound', `${i.name} not found`, objectUrl(i), { name: i.name });
+        return { metadata: { name: i.name, deletionTimestamp: NOW.toISOString() } };
+      };
+    }
   }
   const client = fakeClient(routes);
   const deletes = () => client.calls.filter((c) => c.method === 'DELETE').map((c) => c.path);
@@ -110,6 +121,10 @@ describe('uninstall: everything', () => {
     const deletes = cluster.deletes();
     expect(deletes.slice(0, 3).sort()).toEqual(SHOP.map((x) => objectPath(x.namespace, x.name)).sort());
     expect(installedDeletes(deletes)).toEqual(INSTALLED.map(objectUrl));
+    // Each CRD is waited for until it is gone, as kubectl delete waits.
+    for (const crd of INSTALLED.filter((i) => i.kind === 'CustomResourceDefinition')) {
+      expect(cluster.client.calls.filter((c) => c.method === 'GET' && c.path === objectUrl(crd))).toHaveLength(2);
+    }
     expect(cluster.client.calls.filter((c) => c.method === 'DELETE').every((c) => (c.opts?.body as { propagationPolicy?: string }).propagationPolicy === 'Background')).toBe(true);
     await expect(r.out).toMatchFileSnapshot('./testdata/uninstall.golden.txt');
     await expect(r.err).toMatchFileSnapshot('./testdata/uninstall-progress.golden.txt');

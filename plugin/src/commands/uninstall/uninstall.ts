@@ -115,6 +115,20 @@ const nameOf = (o: ObjectMeta) => escapeTerminal(`${o.namespace}/${o.name}`);
  * (b): deletes every object, and waits until the backend has archived and
  * released them all. Objects that appear meanwhile are deleted too.
  */
+/** Waits until GET of `path` is 404, or the timeout. */
+async function waitGone(client: RestClient, path: string, timeoutMs: number, sleeper: Sleeper, now: () => number): Promise<void> {
+  const deadline = now() + timeoutMs;
+  while (now() < deadline) {
+    try {
+      await client.json('GET', path);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return;
+      throw e;
+    }
+    await sleeper.sleep(POLL_MS);
+  }
+}
+
 async function archiveAllObjects(ctx: CommandContext, client: RestClient, timeoutMs: number, sleeper: Sleeper): Promise<void> {
   const { out, err } = ctx.deps.streams;
   const clock = ctx.deps.clock;
@@ -198,6 +212,8 @@ export async function runUninstall(ctx: CommandContext, opts: UninstallOptions, 
     }
     // The namespace is not waited for: its deletion finishes in the background.
     if (await deleteAt(client, objectUrl(o))) {
+      // As kubectl delete waits: a CRD goes only once its objects are cleaned up.
+      if (o.kind === 'CustomResourceDefinition') await waitGone(client, objectUrl(o), timeoutMs, sleeper, () => ctx.deps.clock.now().getTime());
       streams.out.write(deletedLine(o) + '\n');
       deleted++;
     }
