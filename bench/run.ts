@@ -293,8 +293,10 @@ async function scenarioMemoryUnderLoad(stack: Stack, c: BenchClient, objects: nu
     for (let i = 0; !stop; i++) {
       const name = `obj-${i % 500}`;
       const v = JSON.parse((await c.call('GET', `${CUSTOM}/namespaces/bench-list/customresources/${name}/state`)).text) as { state: string; nextState?: string; path: string[] };
-      const to = v.state === v.path[0] ? v.path[1]! : v.path[0]!;
-      if ((await c.call('PUT', `${CUSTOM}/namespaces/bench-list/customresources/${name}/state`, { state: to, from: v.state, reason: `churn ${i}`, override: true })).status === 200) changes++;
+      const forward = v.state === v.path[0];
+      const to = forward ? v.path[1]! : v.path[0]!;
+      // Forward past a gate needs the override (the bench is cluster admin); back is a rollback.
+      if ((await c.call('PUT', `${CUSTOM}/namespaces/bench-list/customresources/${name}/state`, { state: to, from: v.state, reason: `churn ${i}`, ...(forward ? { override: true } : {}) })).status === 200) changes++;
     }
   })();
   const t0 = performance.now();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../../api/src/history-chain.ts';
 import type { HistoryEntry } from '../../../api/src/types.ts';
-import { append, normalize } from './history.ts';
+import { append, HISTORY_KEEP, HISTORY_WINDOW, normalize } from './history.ts';
 
 const entry = (i: number): Omit<HistoryEntry, 'seq' | 'hash'> => ({ action: 'promote', from: 'a', to: 'b', user: `u${i}`, time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() });
 
@@ -42,11 +42,11 @@ describe('append', () => {
   });
 
   it('archives the same segment whoever appends to the same window', () => {
-    const { window } = trail(20);
-    const a = append(window, { ...entry(21), user: 'alice' });
-    const b = append(window, { ...entry(21), user: 'bob', action: 'set-state' });
+    const { window } = trail(HISTORY_WINDOW, HISTORY_WINDOW, HISTORY_KEEP);
+    const a = append(window, { ...entry(HISTORY_WINDOW + 1), user: 'alice' });
+    const b = append(window, { ...entry(HISTORY_WINDOW + 1), user: 'bob', action: 'set-state' });
     expect(a.archive).toEqual(b.archive);
-    expect(a.archive.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(a.archive.map((e) => e.seq)).toEqual(Array.from({ length: HISTORY_WINDOW + 1 - HISTORY_KEEP }, (_, i) => i + 1));
   });
 });
 

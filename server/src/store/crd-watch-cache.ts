@@ -297,6 +297,42 @@ export class CrdWatchCache extends EventEmitter {
 }
 
 /** managedFields are the storage object's business and most of its bytes. */
+/**
+ * Shares the strings that repeat across objects and entries (namespaces,
+ * state names, actions, users): JSON.parse makes a new string for every
+ * value, and every object holds its window of history. Bounded: past the
+ * limit new strings are kept as they come.
+ */
+const INTERNED_MAX = 100_000;
+const interned = new Map<string, string>();
+function intern(s: string): string;
+function intern(s: string | undefined): string | undefined;
+function intern(s: string | undefined): string | undefined {
+  if (s === undefined) return s;
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size < INTERNED_MAX) interned.set(s, s);
+  return s;
+}
+
+/** What the cache keeps of an object: no managedFields (the writers' business and most of its bytes), repeated strings shared. */
 function strip(obj: StoredObject): void {
   delete obj.metadata['managedFields'];
+  obj.metadata.namespace = intern(obj.metadata.namespace);
+  if (obj.spec.states) obj.spec.states = obj.spec.states.map((x) => intern(x));
+  if (obj.spec.protectedStates) obj.spec.protectedStates = obj.spec.protectedStates.map((x) => intern(x));
+  const st = obj.status;
+  if (!st) return;
+  if (st.state) st.state = intern(st.state);
+  for (const e of st.history ?? []) {
+    e.action = intern(e.action) as typeof e.action;
+    e.from = intern(e.from);
+    e.to = intern(e.to);
+    e.user = intern(e.user);
+  }
+  for (const a of st.approvals ?? []) {
+    a.to = intern(a.to);
+    a.from = intern(a.from);
+    a.user = intern(a.user);
+  }
 }

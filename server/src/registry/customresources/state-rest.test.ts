@@ -13,6 +13,7 @@ import { newServiceUnavailable, StatusError } from '../../status/status-error.ts
 import { WriteConflict, type StatusStore } from '../../store/status-store.ts';
 import type { TransitionRequest } from '../../state/transitions.ts';
 import { MAX_ATTEMPTS, StateRest } from './state-rest.ts';
+import { HISTORY_KEEP, HISTORY_WINDOW } from '../../state/history.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
@@ -361,12 +362,13 @@ describe('StateRest.transition: the trail', () => {
   });
 
   it('archives the entries that leave the window before writing the trimmed window', async () => {
-    const history: HistoryEntry[] = Array.from({ length: 20 }, (_, i) => ({ action: i % 2 ? 'set-state' : 'promote', from: 'dev', to: 'staging', user: 'bob', time: ago(1000 - i) }));
+    const history: HistoryEntry[] = Array.from({ length: HISTORY_WINDOW }, (_, i) => ({ action: i % 2 ? 'set-state' : 'promote', from: 'dev', to: 'staging', user: 'bob', time: ago(1000 - i) }));
     const store = new FakeStore(object(10, { state: 'dev', stateSince: ago(100), history }));
     const { r, archive } = rest(store);
     const written = await r.transition('shop', 'checkout', ALICE, promote('dev'), false);
+    const leaving = HISTORY_WINDOW + 1 - HISTORY_KEEP;
     expect(archive.written).toHaveLength(1);
-    expect(archive.written[0]!.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(written.status?.history?.map((e) => e.seq)).toEqual([12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+    expect(archive.written[0]!.map((e) => e.seq)).toEqual(Array.from({ length: leaving }, (_, i) => i + 1));
+    expect(written.status?.history?.map((e) => e.seq)).toEqual(Array.from({ length: HISTORY_KEEP }, (_, i) => leaving + i + 1));
   });
 });
