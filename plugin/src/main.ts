@@ -48,6 +48,7 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
     import('./commands/history/history.ts'),
     import('./commands/set-state/set-state.ts'),
     import('./commands/promote/promote.ts'),
+    import('./commands/approve/approve.ts'),
     import('./commands/version/version.ts'),
     import('./commands/completion/completion.ts'),
     import('./output/color.ts'),

@@ -1,5 +1,6 @@
 // Every verb of kubectl custom, in the order help lists them.
 import type { CommandSpec } from './command-spec.ts';
+import { approveCommand } from './approve/flags.ts';
 import { completionCommand } from './completion/flags.ts';
 import { describeStateCommand } from './describe-state/flags.ts';
 import { historyCommand } from './history/flags.ts';
@@ -10,4 +11,4 @@ import { setStateCommand } from './set-state/flags.ts';
 import { uninstallCommand } from './uninstall/flags.ts';
 import { versionCommand } from './version/flags.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, versionCommand, installCertsCommand, uninstallCommand, completionCommand];
+export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, versionCommand, installCertsCommand, uninstallCommand, completionCommand];

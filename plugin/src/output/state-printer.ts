@@ -5,7 +5,7 @@
 // escaped for the terminal.
 import type { ChalkInstance } from 'chalk';
 import { humanDuration } from '../../../api/src/human-duration.ts';
-import type { CustomResourceState } from '../../../api/src/types.ts';
+import type { CustomResourceState, GateSource } from '../../../api/src/types.ts';
 import { statePalette } from './color.ts';
 import { escapeTerminal } from './escape.ts';
 import { entriesText, historyRows } from './history-printer.ts';
@@ -26,7 +26,22 @@ const BLOCKERS: Record<string, string> = {
   soak: 'soak time not served',
   permission: 'no permission to promote',
   'enter-permission': 'no permission to enter the next state',
+  approvals: 'approvals missing',
+  freeze: 'the next state is frozen',
 };
+
+const sourceText = (s: GateSource) => (s.kind === 'spec' ? 'spec' : `GatePolicy ${s.namespace ?? ''}/${s.name ?? ''}`);
+
+/** One line per gate of the move into the next state: met or not, what it says, where it comes from. */
+function checkLines(v: CustomResourceState, c: ChalkInstance): string[] {
+  const rows = (v.checks ?? []).map((k) => [
+    k.met ? c.green('✓') : c.red('✗'),
+    k.gate,
+    escapeTerminal(k.message),
+    k.sources.length ? `(${k.sources.map((s) => escapeTerminal(sourceText(s))).join(', ')})` : '',
+  ]);
+  return rows.length ? layout(rows).trimEnd().split('\n').map((l) => `  ${l}`) : [];
+}
 
 /** `dev → [staging] → prod*`: the current state in brackets, protected states starred. */
 export function renderPath(v: Pick<CustomResourceState, 'path' | 'state' | 'protectedStates' | 'valid'>, c: ChalkInstance): string {
@@ -57,11 +72,19 @@ export function renderStateView(v: CustomResourceState, o: RenderOptions): strin
     gates.push(v.gates.soakRemainingSeconds > 0 ? c.yellow(`soak: ${humanDuration(v.gates.soakRemainingSeconds * 1000)} left of ${need}`) : `soak: ${need} served`);
   }
   if (v.gates.reasonRequired) gates.push('reason required');
-  lines.push(['Gates:', gates.length ? gates.join(', ') : '<none>']);
+  const checks = checkLines(v, c);
+  if (v.checks) lines.push(['Gates:', checks.length ? `of the move to ${escapeTerminal(v.nextState ?? '')}` : '<none>']);
+  else lines.push(['Gates:', gates.length ? gates.join(', ') : '<none>']);
   const blocked = v.gates.promoteBlockedBy.map((b) => BLOCKERS[b] ?? escapeTerminal(b));
-  lines.push(['You May:', `promote: ${yesNo(c, v.allowed.promote)}${blocked.length ? ` (${blocked.join('; ')})` : ''}, set-state: ${yesNo(c, v.allowed.setState)}`]);
-  const width = Math.max(...lines.map(([k]) => k.length)) + 2;
+  const may = [`promote: ${yesNo(c, v.allowed.promote)}${blocked.length ? ` (${blocked.join('; ')})` : ''}`, `set-state: ${yesNo(c, v.allowed.setState)}`];
+  if (v.allowed.approveNextState !== undefined) may.push(`approve: ${yesNo(c, v.allowed.approveNextState)}`);
+  if (v.allowed.overrideNextState !== undefined) may.push(`override: ${yesNo(c, v.allowed.overrideNextState)}`);
+  const approvals = (v.approvals ?? []).map((a) => `${escapeTerminal(a.user)} → ${escapeTerminal(a.to)} (${humanDuration(o.now.getTime() - Date.parse(a.time))} ago)`);
+  const width = Math.max(...lines.map(([k]) => k.length), 'Approvals:'.length, 'You May:'.length) + 2;
   let out = lines.map(([k, val]) => `${k.padEnd(width)}${val}`).join('\n') + '\n';
+  if (checks.length) out += checks.join('\n') + '\n';
+  if (v.approvals) out += `${'Approvals:'.padEnd(width)}${approvals.length ? approvals.join(', ') : '<none>'}\n`;
+  out += `${'You May:'.padEnd(width)}${may.join(', ')}\n`;
   out += 'History:';
   if (v.history.length === 0) return out + ' <none>\n';
   const rows = historyRows([...v.history].reverse(), { chalk: c, now: o.now, path: v.path, protectedStates: v.protectedStates });

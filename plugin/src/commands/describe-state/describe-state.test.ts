@@ -55,6 +55,23 @@ function windowed(): CustomResourceState {
   };
 }
 
+/** Waiting for a second approval of the move into prod, which a policy protects and a freeze holds. */
+function gated(): CustomResourceState {
+  const v = soaking();
+  return {
+    ...v,
+    gates: { minSoakSeconds: 2 * HOUR, soakRemainingSeconds: 0, nextStateProtected: true, reasonRequired: true, promoteBlockedBy: ['approvals', 'freeze'] },
+    allowed: { promote: false, promoteVerb: true, setState: true, enterNextState: true, approveNextState: true, overrideNextState: false },
+    checks: [
+      { gate: 'soak', met: true, message: '2h in staging before moving on: served', sources: [{ kind: 'spec' }], soakRemainingSeconds: 0 },
+      { gate: 'protection', met: true, message: 'prod is protected: entering needs the "enter" permission and a reason (you have it)', sources: [{ kind: 'spec' }, { kind: 'GatePolicy', namespace: 'custom-system', name: 'prod-gates' }] },
+      { gate: 'approvals', met: false, message: '2 approvals by others: given by bob, 1 more needed', sources: [{ kind: 'GatePolicy', namespace: 'custom-system', name: 'prod-gates' }], approvals: { needed: 2, by: ['bob'] } },
+      { gate: 'freeze', met: false, message: 'frozen by custom-system/holiday until 2025-06-02T00:00:00Z: holiday freeze', sources: [], freezes: [{ namespace: 'custom-system', name: 'holiday', reason: 'holiday freeze', end: '2025-06-02T00:00:00Z' }] },
+    ],
+    approvals: [{ to: 'prod', from: 'staging', user: 'bob', time: ago(20 * MIN), generation: 1 }],
+  };
+}
+
 /** As view() answers when spec.states no longer lists the current state. */
 function invalid(): CustomResourceState {
   return {
@@ -182,6 +199,17 @@ describe('renderStateView lines', () => {
     const lines = renderStateView(soaking(), { chalk: plain, now: NOW }).split('\n');
     const starts = new Set(lines.filter((l) => /^[A-Z][A-Za-z ]*: /.test(l) && !l.startsWith('History:')).map((l) => l.search(/(?<=: +)\S/)));
     expect([...starts]).toEqual(['Display Name:'.length + 2]);
+  });
+});
+
+describe('describe-state with gates from policies, approvals and a freeze', () => {
+  it('lists every gate of the next move with its source, the approvals given, and what the caller may do', async () => {
+    const text = renderStateView(gated(), { chalk: plain, now: NOW });
+    expect(text).toContain('Gates:         of the move to prod\n  ✓   soak ');
+    expect(text).toMatch(/✗ +approvals +2 approvals by others: given by bob, 1 more needed +\(GatePolicy custom-system\/prod-gates\)/);
+    expect(text).toContain('Approvals:     bob → prod (20m ago)\n');
+    expect(text).toContain('You May:       promote: no (approvals missing; the next state is frozen), set-state: yes, approve: yes, override: no\n');
+    await expect(text).toMatchFileSnapshot('./testdata/describe-state-gated.golden.txt');
   });
 });
 
