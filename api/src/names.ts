@@ -54,6 +54,13 @@ export const HISTORY_ANNOTATIONS = {
   name: 'custom.example.com/object-name',
 } as const;
 
+/**
+ * Change freezes (example.com/v1, namespaced), written by people allowed to
+ * freeze; one in SYSTEM_NAMESPACE applies to every namespace.
+ */
+export const FREEZE_KIND = 'Freeze';
+export const FREEZE_RESOURCE = 'freezes';
+
 /** The document GET …/customresources/NAME/history answers with. */
 export const HISTORY_DOCUMENT_KIND = 'CustomResourceHistory';
 
