@@ -8,7 +8,8 @@
 // gone, see uninstall.ts):
 // 1. the APIService, so kube-aggregator sends nobody's request to the backend;
 // 2. the objects' CRD, while the backend still runs to release one created
-//    meanwhile (the CRD's deletion deletes it);
+//    meanwhile (the CRD's deletion deletes it), and the Freezes' CRD (with
+//    every Freeze);
 //    then the admission policy guarding the objects' gates (with no objects
 //    left there is nothing to guard);
 // 3. the backend: Deployment, PodDisruptionBudget, Service;
@@ -56,6 +57,7 @@ const BACKEND = 'kubectl-custom-backend';
 export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: APISERVICE },
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'customresources.example.com' },
+  { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'freezes.example.com' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-gates' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-gates' },
   { apiVersion: 'apps/v1', kind: 'Deployment', name: BACKEND, namespace: SYSTEM_NAMESPACE },

@@ -153,8 +153,8 @@ async function archiveAllObjects(ctx: CommandContext, client: RestClient, timeou
 
 function question(server: string, keepHistory: boolean): string {
   const what = keepHistory
-    ? 'then the backend, its APIService, the customresources.example.com CRD and the RBAC; the archived history (CRD statehistories.example.com, its segments and namespace custom-system) is kept.'
-    : 'then the backend, its APIService, both CRDs, the RBAC and namespace custom-system with the archived history.';
+    ? 'then the backend, its APIService, the CRDs customresources.example.com and freezes.example.com (with every Freeze) and the RBAC; the archived history (CRD statehistories.example.com, its segments and namespace custom-system) is kept.'
+    : 'then the backend, its APIService, its CRDs (with every Freeze), the RBAC and namespace custom-system with the archived history.';
   return `This uninstalls kubectl-custom from the cluster at ${escapeTerminal(server)}: it deletes every customresources.example.com object in all namespaces (the backend archives each one's history first), ${what}\nContinue?`;
 }
 
