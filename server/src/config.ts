@@ -25,6 +25,8 @@ import { HistoryFinalizer } from './controllers/history-finalizer.ts';
 import { AdmissionPolicyCheck } from './controllers/policy-check.ts';
 import { historyRest } from './registry/customresources/history-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
+import { FreezeCache } from './store/freeze-cache.ts';
+import { FreezeStatusController } from './controllers/freeze-status.ts';
 
 /** The name Events and logs give the backend. */
 export const COMPONENT = 'kubectl-custom-backend';
@@ -40,6 +42,8 @@ export interface ServerConfig {
   authorizer: Authorizer;
   authnSettings: AuthenticationConfigWatcher;
   cache: CrdWatchCache;
+  /** The Freezes, for the gate engine (FreezeSource) and readiness. */
+  freezes: FreezeCache;
   policyCheck: AdmissionPolicyCheck;
   resources: ResourceHandlerDeps;
   openapi: OpenApiDocs;
@@ -51,6 +55,7 @@ export interface ServerConfig {
 export interface CompletedConfig extends ServerConfig {
   client: RestClient;
   historyFinalizer: HistoryFinalizer;
+  freezeStatus: FreezeStatusController;
   clock: Clock;
   storage: CustomResourceStorage;
 }
@@ -97,6 +102,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const authenticator = new Authenticator({ settings: () => authnSettings.settings, tokens });
   const authorizer = new DelegatingAuthorizer(client, { onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
   const cache = new CrdWatchCache({ client, log });
+  const freezes = new FreezeCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
@@ -111,6 +117,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     authorizer,
     authnSettings,
     cache,
+    freezes,
+    freezeStatus: new FreezeStatusController({ cache: freezes, client, log, clock }),
     policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
     client,

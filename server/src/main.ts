@@ -26,7 +26,9 @@ async function main(): Promise<number> {
   const cfg = await complete(opts);
   cfg.authnSettings.start();
   cfg.cache.start();
+  cfg.freezes.start();
   cfg.historyFinalizer.start();
+  cfg.freezeStatus.start();
   cfg.policyCheck.start();
   // As k8s.io/apiserver runs its request-header controller once before
   // serving: a request served before the settings are known would be
@@ -43,8 +45,9 @@ async function main(): Promise<number> {
   });
   await running.shutdown();
   cfg.historyFinalizer.stop();
+  cfg.freezeStatus.stop();
   cfg.policyCheck.stop();
-  await Promise.all([cfg.cache.stop(), cfg.authnSettings.stop()]);
+  await Promise.all([cfg.cache.stop(), cfg.freezes.stop(), cfg.authnSettings.stop()]);
   cfg.client.close();
   return 0;
 }

@@ -40,6 +40,7 @@ export function newServer(cfg: ServerConfig) {
   const readiness = [
     { name: 'authentication-settings', ok: () => cfg.authnSettings.hasSynced },
     { name: 'informer-sync', ok: () => cfg.cache.ready },
+    { name: 'freezes-sync', ok: () => cfg.freezes.synced },
     { name: 'shutdown', ok: () => shutdown.accepting },
   ];
   const serveNonResource = newNonResourceRoutes({
