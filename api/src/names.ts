@@ -76,3 +76,9 @@ export function collectionPath(namespace: string | undefined, groupPath = GROUP_
 export function objectPath(namespace: string, name: string, subresource?: string, groupPath = GROUP_PATH): string {
   return `${collectionPath(namespace, groupPath)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
 }
+
+/** `/apis/example.com/v1/namespaces/NS/freezes[/NAME[/SUBRESOURCE]]`. */
+export function freezePath(namespace: string, name?: string, subresource?: string): string {
+  const collection = `${STORAGE_PATH}/namespaces/${encodeURIComponent(namespace)}/${FREEZE_RESOURCE}`;
+  return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
+}

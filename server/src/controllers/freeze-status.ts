@@ -8,7 +8,7 @@
 // replica's write wins and the others, seeing it, have nothing to write.
 import { canonicalJson } from '../../../api/src/history-chain.ts';
 import type { FreezeEvaluation } from '../../../api/src/freeze-schedule.ts';
-import { FREEZE_RESOURCE, STORAGE_PATH } from '../../../api/src/names.ts';
+import { freezePath } from '../../../api/src/names.ts';
 import type { Condition, Freeze, FreezeStatus } from '../../../api/src/types.ts';
 import { ApiError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
@@ -126,7 +126,7 @@ export class FreezeStatusController {
     if (sameStatus(status, freeze.status)) return;
     const { namespace, name } = freeze.metadata;
     try {
-      await this.d.client.json('PUT', `${STORAGE_PATH}/namespaces/${encodeURIComponent(namespace)}/${FREEZE_RESOURCE}/${encodeURIComponent(name)}/status`, { body: { ...freeze, status } });
+      await this.d.client.json('PUT', freezePath(namespace, name, 'status'), { body: { ...freeze, status } });
       this.retries.delete(k);
       this.d.log.info('freeze status written', { freeze: k, active: status.active, ...(status.conditions?.[0]?.status === 'False' ? { problem: status.conditions[0].reason } : {}) });
     } catch (err) {

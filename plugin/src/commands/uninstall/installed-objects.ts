@@ -18,7 +18,6 @@
 // 5. RBAC and the ServiceAccount;
 // 6. the namespace, last and not waited for (kept by --keep-history).
 import { APISERVICE, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
-import { escapeTerminal } from '../../output/escape.ts';
 
 /** The plural resource of each kind we install, for its REST path. */
 const RESOURCES = {
@@ -84,15 +83,4 @@ export function objectUrl(o: Pick<InstalledObject, 'apiVersion' | 'kind' | 'name
   const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   const ns = o.namespace ? `/namespaces/${encodeURIComponent(o.namespace)}` : '';
   return `${base}${ns}/${RESOURCES[o.kind]}/${encodeURIComponent(o.name)}`;
-}
-
-/** kubectl's name for a kind: `customresourcedefinition.apiextensions.k8s.io`, `serviceaccount` (the core group has none). */
-export function kindName(apiVersion: string, kind: string): string {
-  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
-  return group ? `${kind.toLowerCase()}.${group}` : kind.toLowerCase();
-}
-
-/** What kubectl delete prints for an object (`… deleted`, `… kept (--keep-history)`), names escaped for the terminal. */
-export function deletedLine(o: { apiVersion: string; kind: string; name: string; namespace?: string | undefined }, what = 'deleted'): string {
-  return `${kindName(o.apiVersion, o.kind)} "${escapeTerminal(o.name)}" ${what}${o.namespace ? ` from ${escapeTerminal(o.namespace)} namespace` : ''}`;
 }

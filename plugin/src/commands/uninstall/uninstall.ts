@@ -19,7 +19,8 @@ import { UsageError } from '../../errors/errors.ts';
 import { escapeTerminal } from '../../output/escape.ts';
 import type { CommandContext } from '../context.ts';
 import { confirm } from '../shared/confirm.ts';
-import { deletedLine, INSTALLED, objectUrl } from './installed-objects.ts';
+import { deletedLine } from '../../output/object-lines.ts';
+import { INSTALLED, objectUrl } from './installed-objects.ts';
 
 export interface UninstallOptions {
   yes: boolean;
