@@ -46,7 +46,8 @@ export function describeFreeze(spec: FreezeSpec, namespace: string, selector: st
 
 export async function runFreeze(ctx: CommandContext, opts: FreezeOptions): Promise<void> {
   if (opts.allNamespaces && ctx.flags.namespace !== undefined) throw new UsageError('-A freezes every namespace (the Freeze goes in custom-system): leave out -n');
-  const now = ctx.deps.clock.now();
+  // To the second, as the window's start is written.
+  const now = new Date(Math.floor(ctx.deps.clock.now().getTime() / 1000) * 1000);
   // Checked before connecting: a mistake is named without a round trip.
   const spec = freezeSpec(opts, now);
   const client = await ctx.client();
