@@ -109,15 +109,25 @@ function setup(freezes: Freeze[], answer?: (p: Put) => unknown) {
   return { cache, client, log, controller };
 }
 
+/** One pass of a started controller over `freezes`, the PUTs answered with `answer`. */
+async function onePass(freezes: Freeze[], answer?: (p: Put) => unknown) {
+  const s = setup(freezes, answer);
+  s.controller.start();
+  await s.controller.whenIdle();
+  s.controller.stop();
+  return s;
+}
+
+const failing = (code: number, reason: string, message: string) => (p: Put) => {
+  throw new ApiError(code, { code, reason: reason as never, message }, '', p.path);
+};
+
 describe('FreezeStatusController', () => {
   it('writes the status of each Freeze whose stored status differs, through freezes/status with its resourceVersion', async () => {
     const current = freeze('current', window('2026-06-10T00:00:00Z', '2026-06-11T00:00:00Z'));
     const upToDate = freeze('up-to-date', window('2026-07-01T00:00:00Z', '2026-07-02T00:00:00Z'));
     upToDate.status = desiredStatus(upToDate, evaluateFreeze(upToDate.spec, NOW), NOW);
-    const { client, controller } = setup([current, upToDate]);
-    controller.start();
-    await controller.whenIdle();
-    controller.stop();
+    const { client } = await onePass([current, upToDate]);
     expect(client.puts.map((p) => p.path)).toEqual(['/apis/example.com/v1/namespaces/shop/freezes/current/status']);
     expect(client.puts[0]!.body.metadata.resourceVersion).toBe('42');
     expect(client.puts[0]!.body.status).toMatchObject({ active: true, currentWindow: { end: '2026-06-11T00:00:00Z' } });
@@ -136,41 +146,25 @@ describe('FreezeStatusController', () => {
   });
 
   it('leaves a conflict (another replica wrote first) to the event that follows, without retrying', async () => {
-    const { client, controller, log } = setup([freeze('f', window('2026-06-10T00:00:00Z', '2026-06-11T00:00:00Z'))], (p) => {
-      throw new ApiError(409, { code: 409, reason: 'Conflict', message: 'the object has been modified' }, '', p.path);
-    });
-    controller.start();
-    await controller.whenIdle();
-    controller.stop();
+    const { client, log } = await onePass([freeze('f', window('2026-06-10T00:00:00Z', '2026-06-11T00:00:00Z'))], failing(409, 'Conflict', 'the object has been modified'));
     expect(client.puts).toHaveLength(1);
     expect(log.lines.filter((l) => l['level'] === 'warn')).toEqual([]);
   });
 
   it('logs and retries other failures', async () => {
-    const { client, controller, log } = setup([freeze('f', window('2026-06-10T00:00:00Z', '2026-06-11T00:00:00Z'))], (p) => {
-      throw new ApiError(500, { code: 500, reason: 'InternalError', message: 'etcd is away' }, '', p.path);
-    });
-    controller.start();
-    await controller.whenIdle();
-    controller.stop();
+    const { client, log } = await onePass([freeze('f', window('2026-06-10T00:00:00Z', '2026-06-11T00:00:00Z'))], failing(500, 'InternalError', 'etcd is away'));
     expect(client.puts).toHaveLength(1);
     expect(log.lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'could not write a freeze status; retrying', freeze: 'shop/f', attempt: 1, error: 'etcd is away' }));
   });
 
   it('wakes at the earliest window boundary of any Freeze, and at least hourly', async () => {
-    const { controller } = setup([
+    const { controller } = await onePass([
       freeze('ends-tonight', window('2026-06-10T00:00:00Z', '2026-06-11T00:00:00Z')),
       freeze('starts-at-one', window('2026-06-10T13:00:00Z', '2026-06-10T14:00:00Z')),
       freeze('next-month', window('2026-07-01T00:00:00Z', '2026-07-02T00:00:00Z')),
     ]);
-    controller.start();
-    await controller.whenIdle();
     expect(controller.nextWake).toBe(Date.parse('2026-06-10T13:00:00Z'));
-    controller.stop();
-    const quiet = setup([freeze('next-month', window('2026-07-01T00:00:00Z', '2026-07-02T00:00:00Z'))]);
-    quiet.controller.start();
-    await quiet.controller.whenIdle();
+    const quiet = await onePass([freeze('next-month', window('2026-07-01T00:00:00Z', '2026-07-02T00:00:00Z'))]);
     expect(quiet.controller.nextWake).toBe(NOW.getTime() + 3_600_000);
-    quiet.controller.stop();
   });
 });
