@@ -103,7 +103,7 @@ export function wallResolverForDay(zone: string, dayLocal: number): (wall: numbe
   const after = offsetMinutesAt(zone, dayLocal + 2 * DAY_MS);
   const middle = offsetMinutesAt(zone, dayLocal + DAY_MS / 2);
   if (before === after && middle === before) return (wall) => wall - before * MINUTE_MS;
-  if (middle !== before && middle !== after) throw new Error(`time zone ${zone} changes its offset twice around ${new Date(dayLocal).toISOString().slice(0, 10)}`);
+  if (middle !== before && middle !== after) return (wall) => slowInstantOfWall(zone, wall, [before, middle, after]);
   // The first second with the new offset.
   let lo = Math.floor((dayLocal - DAY_MS) / 1000);
   let hi = Math.floor((dayLocal + 2 * DAY_MS) / 1000);
@@ -123,6 +123,16 @@ export function wallResolverForDay(zone: string, dayLocal: number): (wall: numbe
     // Valid before the change, or in the gap: read with the offset from before it.
     return early;
   };
+}
+
+/**
+ * For a day with more than one change of offset (rare, historical): each
+ * offset in force that maps the wall time back to itself; the earliest, or
+ * in a gap the reading with the first offset.
+ */
+function slowInstantOfWall(zone: string, wall: number, offsets: number[]): number {
+  const valid = offsets.map((o) => wall - o * MINUTE_MS).filter((t, i) => offsetMinutesAt(zone, t) === offsets[i]);
+  return valid.length ? Math.min(...valid) : wall - offsets[0]! * MINUTE_MS;
 }
 
 /** The instant of a wall time in `zone` (in its arithmetic form, wallUtc). */
