@@ -41,7 +41,7 @@ export interface BackendInfo {
  */
 export function installBase(cluster: ClusterInfo): void {
   execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'manifests/overlays/local')], { stdio: 'pipe' });
-  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com', 'crd/statehistories.example.com', 'crd/gatepolicies.example.com'], { stdio: 'pipe' });
+  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com', 'crd/statehistories.example.com', 'crd/gatepolicies.example.com', 'crd/freezes.example.com'], { stdio: 'pipe' });
 }
 
 export function adminKubeConfig(cluster: ClusterInfo): KubeConfig {

@@ -57,6 +57,12 @@ export const HISTORY_ANNOTATIONS = {
 /** Central gate policies (example.com/v1), written by the platform team; those in SYSTEM_NAMESPACE apply to every namespace. */
 export const GATE_POLICY_KIND = 'GatePolicy';
 export const GATE_POLICY_RESOURCE = 'gatepolicies';
+/**
+ * Change freezes (example.com/v1, namespaced), written by people allowed to
+ * freeze; one in SYSTEM_NAMESPACE applies to every namespace.
+ */
+export const FREEZE_KIND = 'Freeze';
+export const FREEZE_RESOURCE = 'freezes';
 
 /** The document GET …/customresources/NAME/history answers with. */
 export const HISTORY_DOCUMENT_KIND = 'CustomResourceHistory';
@@ -72,4 +78,10 @@ export function collectionPath(namespace: string | undefined, groupPath = GROUP_
 /** `…/namespaces/NS/customresources/NAME[/SUBRESOURCE]`. */
 export function objectPath(namespace: string, name: string, subresource?: string, groupPath = GROUP_PATH): string {
   return `${collectionPath(namespace, groupPath)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
+}
+
+/** `/apis/example.com/v1/namespaces/NS/freezes[/NAME[/SUBRESOURCE]]`. */
+export function freezePath(namespace: string, name?: string, subresource?: string): string {
+  const collection = `${STORAGE_PATH}/namespaces/${encodeURIComponent(namespace)}/${FREEZE_RESOURCE}`;
+  return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
 }

@@ -248,3 +248,59 @@ export interface GatePolicy {
     rules: GatePolicyRule[];
   };
 }
+
+/** metav1.Condition. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+/** When a freeze holds (RFC 3339); a bound is absent when it cannot be known or is more than a year away. */
+export interface FreezeWindow {
+  start?: string;
+  end?: string;
+}
+
+/**
+ * A change freeze (example.com/v1 Freeze): forward moves into `states` (all
+ * when empty) of the objects `selector` picks (all when empty) are refused
+ * during a one-off window (`start`, `end`) or a recurring one (`schedule`,
+ * `duration`, `timeZone`).
+ */
+export interface FreezeSpec {
+  states?: string[];
+  selector?: LabelSelectorSpec;
+  start?: string;
+  end?: string;
+  /** Cron, 5 fields (api/src/cron.ts). */
+  schedule?: string;
+  /** Go duration: 2h, 90m, 1h30m. */
+  duration?: string;
+  /** IANA name; UTC when absent. */
+  timeZone?: string;
+  reason: string;
+}
+
+/** Written by the backend only. */
+export interface FreezeStatus {
+  active?: boolean;
+  /** While active: the window it is in. */
+  currentWindow?: FreezeWindow;
+  /** While inactive: the next window, if there is one. */
+  nextWindow?: FreezeWindow;
+  observedGeneration?: number;
+  /** Ready: False when the spec cannot be evaluated (then the freeze counts as active) or its schedule never fires. */
+  conditions?: Condition[];
+}
+
+export interface Freeze {
+  apiVersion: string;
+  kind: 'Freeze';
+  metadata: ObjectMeta;
+  spec: FreezeSpec;
+  status?: FreezeStatus;
+}

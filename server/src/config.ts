@@ -31,6 +31,8 @@ import { historyRest } from './registry/customresources/history-rest.ts';
 import { approveRest } from './registry/customresources/approve-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
 import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
+import { FreezeCache, type FreezeSource } from './store/freeze-cache.ts';
+import { FreezeStatusController } from './controllers/freeze-status.ts';
 
 /** The name Events and logs give the backend. */
 export const COMPONENT = 'kubectl-custom-backend';
@@ -53,6 +55,8 @@ export interface ServerConfig {
   policyCheck: { readonly warnings: readonly string[] };
   /** The GatePolicies, watch-fed; readiness waits for their first list. */
   policies: PolicySource;
+  /** The Freezes, for the gate engine (FreezeSource) and readiness. */
+  freezes: FreezeSource;
   resources: ResourceHandlerDeps;
   openapi: OpenApiDocs;
   version: { gitVersion: string };
@@ -65,12 +69,14 @@ export interface ServerConfig {
 }
 
 export interface CompletedConfig extends ServerConfig {
+  freezes: FreezeCache;
   authnSettings: AuthenticationConfigWatcher;
   cache: CrdWatchCache;
   policyCheck: AdmissionPolicyCheck;
   client: RestClient;
   policies: PolicyCache;
   historyFinalizer: HistoryFinalizer;
+  freezeStatus: FreezeStatusController;
   clock: Clock;
   storage: CustomResourceStorage;
 }
@@ -120,11 +126,12 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const cache = new CrdWatchCache({ client, log });
   // The gate engine reads the policies from here (PolicySource).
   const policies = new PolicyCache({ client, log });
+  const freezes = new FreezeCache({ client, log });
   const storage = new CustomResourceStorage(cache, clock);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new ApiEventRecorder(client, log, COMPONENT);
-  const gates = withPolicies(policies);
+  const gates = withPolicies(policies, (obj, state, now) => freezes.activeFor(obj.metadata.namespace, obj.metadata.labels, state, now));
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
@@ -137,6 +144,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     authnSettings,
     cache,
     policies,
+    freezes,
+    freezeStatus: new FreezeStatusController({ cache: freezes, client, log, clock }),
     policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
     client,

@@ -27,7 +27,9 @@ async function main(): Promise<number> {
   cfg.authnSettings.start();
   cfg.cache.start();
   cfg.policies.start();
+  cfg.freezes.start();
   cfg.historyFinalizer.start();
+  cfg.freezeStatus.start();
   cfg.policyCheck.start();
   cfg.servingCertificate.start();
   // As k8s.io/apiserver runs its request-header controller once before
@@ -45,9 +47,10 @@ async function main(): Promise<number> {
   });
   await running.shutdown();
   cfg.historyFinalizer.stop();
+  cfg.freezeStatus.stop();
   cfg.policyCheck.stop();
   cfg.servingCertificate.stop();
-  await Promise.all([cfg.cache.stop(), cfg.policies.stop(), cfg.authnSettings.stop()]);
+  await Promise.all([cfg.cache.stop(), cfg.policies.stop(), cfg.freezes.stop(), cfg.authnSettings.stop()]);
   cfg.client.close();
   return 0;
 }

@@ -44,6 +44,7 @@ export function newServer(cfg: ServerConfig) {
     { name: 'authentication-settings', ok: () => cfg.authnSettings.hasSynced },
     { name: 'informer-sync', ok: () => cfg.cache.ready },
     { name: 'gate-policies', ok: () => cfg.policies.synced },
+    { name: 'freezes-sync', ok: () => cfg.freezes.synced },
     { name: 'shutdown', ok: () => shutdown.accepting },
   ];
   const serveNonResource = newNonResourceRoutes({

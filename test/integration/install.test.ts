@@ -49,7 +49,7 @@ describe('manifests', () => {
     const objects = parseAllDocuments(rendered).map((d) => d.toJSON() as { kind: string; metadata: { name: string; namespace?: string } });
     expect(objects.map((o) => o.kind).sort()).toEqual([
       'APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
-      'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'RoleBinding',
+      'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'RoleBinding',
       'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
     ]);
     for (const o of objects) {
@@ -146,6 +146,15 @@ describe("the backend's ServiceAccount", () => {
     expect(await can('watch', 'gatepolicies.example.com')).toBe('yes');
     expect(await can('list', 'gatepolicies.example.com')).toBe('yes');
     for (const verb of ['create', 'update', 'patch', 'delete']) expect(await can(verb, 'gatepolicies.example.com', 'custom-system'), verb).toBe('no');
+    // Freezes: read and watched, their status written, never their spec.
+    expect(await can('watch', 'freezes.example.com')).toBe('yes');
+    expect(await can('list', 'freezes.example.com')).toBe('yes');
+    expect(await can('get', 'freezes.example.com', 'custom-system')).toBe('yes');
+    expect(await can('update', 'freezes.example.com', 'default', 'status')).toBe('yes');
+    expect(await can('patch', 'freezes.example.com', 'default', 'status')).toBe('no');
+    expect(await can('create', 'freezes.example.com', 'default')).toBe('no');
+    expect(await can('update', 'freezes.example.com', 'default')).toBe('no');
+    expect(await can('delete', 'freezes.example.com', 'custom-system')).toBe('no');
     expect(await can('create', 'events', 'default')).toBe('yes');
     expect(await can('create', 'tokenreviews.authentication.k8s.io')).toBe('yes');
     expect(await can('create', 'subjectaccessreviews.authorization.k8s.io')).toBe('yes');

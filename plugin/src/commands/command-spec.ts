@@ -3,8 +3,8 @@
 // from these tables, so a flag exists in one place or nowhere.
 import type { CommandContext } from './context.ts';
 
-/** What completion offers for a value: fixed values, or names looked up in the cluster. */
-export type Completion = { values: readonly string[] } | { lookup: 'namespaces' | 'names' | 'states' };
+/** What completion offers for a value: fixed values, names looked up in the cluster (freezes: in custom-system with -A), or the IANA time zones this runtime knows. */
+export type Completion = { values: readonly string[] } | { lookup: 'namespaces' | 'names' | 'states' | 'freezes' | 'timeZones' };
 
 export interface FlagSpec {
   /** The long name, without dashes. */

@@ -162,6 +162,7 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
     cache,
     policyCheck: { warnings: o.warnings ?? [] },
     policies: { synced: true, policiesFor: () => [] },
+    freezes: { synced: true, activeFor: () => [] },
     resources: { storage, watch: { log, bookmarkIntervalMs: 60_000 }, subresources: o.subresources ?? {} },
     openapi: buildOpenApi(),
     version: { gitVersion: 'v0.0.0-test' },

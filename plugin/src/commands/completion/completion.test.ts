@@ -110,6 +110,23 @@ describe('complete, offline', () => {
     expect(await complete(ctx, ['promote', '-n', 'shop', ''])).toBe(answer('cart', 'search'));
   });
 
+  it('offers the time zones this runtime knows for --time-zone, without the cluster', async () => {
+    const ctx = offlineCtx();
+    expect(await complete(ctx, ['freeze', '--time-zone', 'Europe/Be'])).toBe(answer('Europe/Belgrade', 'Europe/Berlin'));
+    expect(await complete(ctx, ['freeze', '--time-zone', 'UT'])).toBe(answer('UTC'));
+    expect(ctx.client).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    { name: 'in the namespace', words: ['unfreeze', '-n', 'shop', ''], path: '/apis/example.com/v1/namespaces/shop/freezes' },
+    { name: 'cluster-wide with -A', words: ['unfreeze', '-A', ''], path: '/apis/example.com/v1/namespaces/custom-system/freezes' },
+  ])('offers freeze names for unfreeze $name', async ({ words, path }) => {
+    const ctx = offlineCtx();
+    const client = fakeClient({ [`GET ${path}`]: { items: [{ metadata: { name: 'holidays' } }, { metadata: { name: 'incident' } }] } });
+    ctx.client.mockResolvedValue(client);
+    expect(await complete(ctx, words)).toBe(answer('holidays', 'incident'));
+  });
+
   it('passes -n, --context and --kubeconfig of the words on to the connection', async () => {
     const ctx = offlineCtx();
     await complete(ctx, ['--kubeconfig', '/k', '--context=c', 'promote', '-n', 'shop', '']);

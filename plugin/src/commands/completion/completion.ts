@@ -2,7 +2,7 @@
 // which answers in cobra's format (one candidate per line, then
 // `:<directive>`), so kubectl's own plugin completion can use it too through
 // the `kubectl_complete-custom` helper next to the executable.
-import { collectionPath, objectPath } from '../../../../api/src/names.ts';
+import { collectionPath, freezePath, objectPath, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
 import { hasUnsafeCharacters } from '../../output/escape.ts';
 import { flagWords, type Completion, type FlagSpec } from '../command-spec.ts';
 import type { CommandContext } from '../context.ts';
@@ -83,9 +83,11 @@ function parseWords(words: string[]): Parsed {
 }
 
 /** What to look up in the cluster for a value, and how. */
-async function candidates(ctx: CommandContext, how: Completion | undefined, positionals: string[]): Promise<string[]> {
+async function candidates(ctx: CommandContext, how: Completion | undefined, p: Parsed): Promise<string[]> {
   if (!how) return [];
   if ('values' in how) return [...how.values];
+  if (how.lookup === 'timeZones') return ['UTC', ...Intl.supportedValuesOf('timeZone')];
+  const { positionals } = p;
   const client = await ctx.client();
   switch (how.lookup) {
     case 'namespaces': {
@@ -100,6 +102,11 @@ async function candidates(ctx: CommandContext, how: Completion | undefined, posi
       // The states of the object named before, but the one it is in.
       const body = await client.json<{ spec: { states: string[] }; status: { state: string } }>('GET', objectPath(client.config.namespace, positionals[1]!));
       return body.spec.states.filter((s) => s !== body.status.state);
+    }
+    case 'freezes': {
+      const all = p.flags['-A'] === 'true' || p.flags['--all-namespaces'] === 'true';
+      const body = await client.json<{ items: { metadata: { name: string } }[] }>('GET', freezePath(all ? SYSTEM_NAMESPACE : client.config.namespace));
+      return body.items.map((i) => i.metadata.name);
     }
   }
 }
@@ -119,12 +126,12 @@ export async function complete(ctx: CommandContext, words: string[]): Promise<st
     ...(p.flags['--kubeconfig'] ? { kubeconfig: p.flags['--kubeconfig'] } : {}),
   });
   try {
-    if (p.valueFor) return done(await candidates(ctx, p.valueFor.complete, p.positionals));
+    if (p.valueFor) return done(await candidates(ctx, p.valueFor.complete, p));
     const verb = p.positionals[0];
     if (cur.startsWith('-')) return done([...flagsOf(verb).flatMap(flagWords), HELP]);
     if (verb === undefined) return done(VERBS);
     const positional = byVerb.get(verb)?.positionals[p.positionals.length - 1];
-    return done(await candidates(ctx, positional?.complete, p.positionals));
+    return done(await candidates(ctx, positional?.complete, p));
   } catch {
     // Completion must never print errors into the user's command line.
     return done([]);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { deletedLine, INSTALLED, kindName, objectUrl, type InstalledObject } from './installed-objects.ts';
+import { deletedLine, kindName } from '../../output/object-lines.ts';
+import { INSTALLED, objectUrl, type InstalledObject } from './installed-objects.ts';
 
 const BASE = new URL('../../../../manifests/base/', import.meta.url);
 

@@ -8,7 +8,8 @@
 // gone, see uninstall.ts):
 // 1. the APIService, so kube-aggregator sends nobody's request to the backend;
 // 2. the objects' CRD, while the backend still runs to release one created
-//    meanwhile (the CRD's deletion deletes it);
+//    meanwhile (the CRD's deletion deletes it), and the Freezes' CRD (with
+//    every Freeze);
 //    then the admission policy guarding the objects' gates (with no objects
 //    left there is nothing to guard);
 // 3. the backend: Deployment, PodDisruptionBudget, Service; then the
@@ -18,7 +19,6 @@
 // 5. RBAC and the ServiceAccount;
 // 6. the namespace, last and not waited for (kept by --keep-history).
 import { APISERVICE, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
-import { escapeTerminal } from '../../output/escape.ts';
 
 /** The plural resource of each kind we install, for its REST path. */
 const RESOURCES = {
@@ -57,6 +57,7 @@ const BACKEND = 'kubectl-custom-backend';
 export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: APISERVICE },
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'customresources.example.com' },
+  { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'freezes.example.com' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-gates' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-gates' },
   { apiVersion: 'apps/v1', kind: 'Deployment', name: BACKEND, namespace: SYSTEM_NAMESPACE },
@@ -85,15 +86,4 @@ export function objectUrl(o: Pick<InstalledObject, 'apiVersion' | 'kind' | 'name
   const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   const ns = o.namespace ? `/namespaces/${encodeURIComponent(o.namespace)}` : '';
   return `${base}${ns}/${RESOURCES[o.kind]}/${encodeURIComponent(o.name)}`;
-}
-
-/** kubectl's name for a kind: `customresourcedefinition.apiextensions.k8s.io`, `serviceaccount` (the core group has none). */
-export function kindName(apiVersion: string, kind: string): string {
-  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
-  return group ? `${kind.toLowerCase()}.${group}` : kind.toLowerCase();
-}
-
-/** What kubectl delete prints for an object (`… deleted`, `… kept (--keep-history)`), names escaped for the terminal. */
-export function deletedLine(o: { apiVersion: string; kind: string; name: string; namespace?: string | undefined }, what = 'deleted'): string {
-  return `${kindName(o.apiVersion, o.kind)} "${escapeTerminal(o.name)}" ${what}${o.namespace ? ` from ${escapeTerminal(o.namespace)} namespace` : ''}`;
 }

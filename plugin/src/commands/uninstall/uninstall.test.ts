@@ -273,7 +273,7 @@ describe('uninstall: asking first', () => {
     const r = await uninstall(cluster, {}, input);
     expect(r.error).toBeUndefined();
     expect(r.err).toBe(
-      'This uninstalls kubectl-custom from the cluster at https://k.example: it deletes every customresources.example.com object in all namespaces (the backend archives each one\'s history first), then the backend, its APIService, its CRDs (every GatePolicy with them), the RBAC and namespace custom-system with the archived history.\n'
+      'This uninstalls kubectl-custom from the cluster at https://k.example: it deletes every customresources.example.com object in all namespaces (the backend archives each one\'s history first), then the backend, its APIService, its CRDs (every GatePolicy and Freeze with them), the RBAC and namespace custom-system with the archived history.\n'
       + 'Continue? (y/N): uninstall cancelled: nothing was deleted\n',
     );
     expect(cluster.client.calls).toEqual([]);

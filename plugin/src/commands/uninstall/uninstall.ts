@@ -19,7 +19,8 @@ import { UsageError } from '../../errors/errors.ts';
 import { escapeTerminal } from '../../output/escape.ts';
 import type { CommandContext } from '../context.ts';
 import { confirm } from '../shared/confirm.ts';
-import { deletedLine, INSTALLED, objectUrl } from './installed-objects.ts';
+import { deletedLine } from '../../output/object-lines.ts';
+import { INSTALLED, objectUrl } from './installed-objects.ts';
 
 export interface UninstallOptions {
   yes: boolean;
@@ -167,8 +168,8 @@ async function archiveAllObjects(ctx: CommandContext, client: RestClient, timeou
 
 function question(server: string, keepHistory: boolean): string {
   const what = keepHistory
-    ? 'then the backend, its APIService, the customresources.example.com and gatepolicies.example.com CRDs (every GatePolicy with them) and the RBAC; the archived history (CRD statehistories.example.com, its segments and namespace custom-system) is kept.'
-    : 'then the backend, its APIService, its CRDs (every GatePolicy with them), the RBAC and namespace custom-system with the archived history.';
+    ? 'then the backend, its APIService, the CRDs customresources.example.com, gatepolicies.example.com and freezes.example.com (every GatePolicy and Freeze with them) and the RBAC; the archived history (CRD statehistories.example.com, its segments and namespace custom-system) is kept.'
+    : 'then the backend, its APIService, its CRDs (every GatePolicy and Freeze with them), the RBAC and namespace custom-system with the archived history.';
   return `This uninstalls kubectl-custom from the cluster at ${escapeTerminal(server)}: it deletes every customresources.example.com object in all namespaces (the backend archives each one's history first), ${what}\nContinue?`;
 }
 
