@@ -99,6 +99,13 @@ export interface Status extends StoredStatus {
   valid: boolean;
   /** Why the object is invalid, when it is. */
   message?: string;
+  /** The gates of the move into nextState as they stand now, from the spec and GatePolicies, and the Freezes holding it. */
+  nextGates?: {
+    protected?: boolean;
+    approvals?: { needed: number; given: number };
+    /** Active freezes of the next state (namespace/name). */
+    frozenBy?: string[];
+  };
 }
 
 export interface CustomResource {

@@ -127,11 +127,11 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   // The gate engine reads the policies from here (PolicySource).
   const policies = new PolicyCache({ client, log });
   const freezes = new FreezeCache({ client, log });
-  const storage = new CustomResourceStorage(cache, clock);
+  const gates = withPolicies(policies, (obj, state, now) => freezes.activeFor(obj.metadata.namespace, obj.metadata.labels, state, now));
+  const storage = new CustomResourceStorage(cache, clock, gates);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new ApiEventRecorder(client, log, COMPONENT);
-  const gates = withPolicies(policies, (obj, state, now) => freezes.activeFor(obj.metadata.namespace, obj.metadata.labels, state, now));
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),

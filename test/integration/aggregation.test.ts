@@ -34,7 +34,7 @@ describe('aggregation', () => {
     expect(all.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+DISPLAY NAME\s+STATE\s+NEXT/);
     expect(all.stdout).toMatch(new RegExp(`\\n${ns()}\\s+checkout\\s+Checkout service\\s+dev`));
     const wide = await kubectl('admin', ['get', 'customresources.custom.example.com', '-n', ns(), '-o', 'wide']);
-    expect(wide.stdout.split('\n')[0]).toMatch(/AGE\s+PATH\s+SOAK LEFT\s+PROTECTED$/);
+    expect(wide.stdout.split('\n')[0]).toMatch(/AGE\s+PATH\s+SOAK LEFT\s+PROTECTED\s+APPROVALS\s+FROZEN BY$/);
     expect(wide.stdout.split('\n')[1]).toContain('[dev] → staging → prod');
   });
 

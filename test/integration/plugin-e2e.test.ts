@@ -75,7 +75,7 @@ describe('list', () => {
 
   it('-o wide adds the path and gates', async () => {
     const r = await kubectlCustom('admin', ['list', '-n', ns(), '-o', 'wide']);
-    expect(r.stdout.split('\n')[0]).toMatch(/AGE\s+PATH\s+SOAK LEFT\s+PROTECTED$/);
+    expect(r.stdout.split('\n')[0]).toMatch(/AGE\s+PATH\s+SOAK LEFT\s+PROTECTED\s+APPROVALS\s+FROZEN BY$/);
     expect(r.stdout).toMatch(/cart .*\[dev\] → staging → prod\s+\d+m\s+prod/);
   });
 

@@ -78,7 +78,11 @@ function colour(row: TableRow, columns: TableColumn[], texts: string[], opts: Pr
       if (m?.[2]) return opts.chalk.red(t);
       return m ? palette.state(m[1]!, path, prot) : t;
     }
-    if (col.name === 'Next' && t !== '<none>') return palette.state(t, path, prot);
+    if (col.name === 'Next' && t !== '<none>') {
+      const m = /^(\S+)( \(frozen\))?$/.exec(t);
+      if (!m) return t;
+      return palette.state(m[1]!, path, prot) + (m[2] ? opts.chalk.cyan(m[2]) : '');
+    }
     if (col.name === 'Name' && col.format === 'name') return opts.chalk.bold(t);
     return t;
   });

@@ -10,7 +10,7 @@ import { parseListOutput } from './list.ts';
  * The backend's Tables for a set of objects (api/testdata/tables.json, which
  * the server's table-columns test keeps true), as the plugin receives them.
  */
-type TableSet = 'shop' | 'all-namespaces';
+type TableSet = 'shop' | 'all-namespaces' | 'gates';
 const CONTRACT = JSON.parse(readFileSync(new URL('../../../../api/testdata/tables.json', import.meta.url), 'utf8')) as { sets: Record<TableSet, { table: ServerTable }> };
 const serverTable = (set: TableSet): ServerTable => structuredClone(CONTRACT.sets[set].table);
 
@@ -38,7 +38,7 @@ describe('list output (server columns, plugin layout)', () => {
     await expect(text).toMatchFileSnapshot('./testdata/list.golden.txt');
   });
 
-  it('-o wide adds Path, Soak Left and Protected', async () => {
+  it('-o wide adds Path, Soak Left, Protected, Approvals and Frozen By', async () => {
     const text = print({ wide: true });
     checkLayout(text);
     // The current state is bracketed in Path; an invalid state is not on it.
@@ -54,6 +54,23 @@ describe('list output (server columns, plugin layout)', () => {
     checkLayout(text);
     expect(text.split('\n')[0]).toMatch(/^NAMESPACE {3}NAME /);
     await expect(text).toMatchFileSnapshot('./testdata/list-all-namespaces.golden.txt');
+  });
+
+  it('gates: a frozen next state is marked; -o wide counts approvals and names the freezes', async () => {
+    const text = print({}, 'gates');
+    checkLayout(text);
+    expect(text).toMatch(/^payments +Payments +staging +prod \(frozen\) +30m /m);
+    expect(text).toMatch(/^search +Search +draft +ga +7d3h /m);
+    await expect(text).toMatchFileSnapshot('./testdata/list-gates.golden.txt');
+    const wide = print({ wide: true }, 'gates');
+    checkLayout(wide);
+    expect(wide.split('\n')[0]).toMatch(/ {3}APPROVALS {3}FROZEN BY$/);
+    expect(wide).toMatch(/ {3}1\/2 +custom-system\/holiday$/m);
+    await expect(wide).toMatchFileSnapshot('./testdata/list-gates-wide.golden.txt');
+    // In colour, "(frozen)" stands apart from the state's own colour, and the layout is the same.
+    const colour = print({ chalk: newChalk(true) }, 'gates');
+    expect(stripVTControlCharacters(colour)).toBe(text);
+    expect(colour).toContain('\x1b[36m (frozen)\x1b[39m');
   });
 
   it('--no-headers drops the header row only', () => {

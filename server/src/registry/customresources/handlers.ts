@@ -13,7 +13,6 @@ import { parseListOptions, SUPPORTED_FIELDS, type ListOptions } from './list-opt
 import { escapeFieldValue, parseFieldSelector } from '../../selectors/field-selector.ts';
 import type { CustomResourceStorage } from './storage.ts';
 import { COLUMNS, table, tableRow, type IncludeObject } from './table-columns.ts';
-import { toCustomResource } from './view.ts';
 import { writeStreamedList } from '../../http/stream-list.ts';
 import { serveWatch, type WatchDeps } from './watch-handler.ts';
 
@@ -68,7 +67,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const target = negotiate(req.headers.accept, OBJECT_TARGETS);
     const opts = byName(parseListOptions(url.searchParams), info.name);
     const list = await storage.list(info.namespace || undefined, opts);
-    return writeList(res, target, url, list.objects, now, list.metadata);
+    return writeList(res, target, url, list.objects, now, list.metadata, storage.view);
   }
   if (info.verb === 'watch') {
     const target = negotiate(req.headers.accept, new Set(['json', 'table']));
@@ -92,9 +91,9 @@ function writeOne(res: ServerResponse, target: Target, url: URL, obj: CustomReso
 }
 
 /** A list as the client asked for it, converted and written one object at a time (YAML, rarely asked for, whole). */
-async function writeList(res: ServerResponse, target: Target, url: URL, objects: StoredObject[], now: Date, metadata: ListMeta): Promise<void> {
+async function writeList(res: ServerResponse, target: Target, url: URL, objects: StoredObject[], now: Date, metadata: ListMeta, view: (o: StoredObject, now: Date) => CustomResource): Promise<void> {
   const views = function* () {
-    for (const o of objects) yield toCustomResource(o, now);
+    for (const o of objects) yield view(o, now);
   };
   if (target.kind === 'table') {
     const include = includeObjectOf(url);

@@ -5,6 +5,7 @@
 import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
 import type { CustomResource, ListMeta, StoredObject } from '../../../../api/src/types.ts';
 import type { Clock } from '../../clock.ts';
+import type { GateSources } from '../../state/gate-sources.ts';
 import type { CrdWatchCache, Subscriber } from '../../store/crd-watch-cache.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
 import { encodeContinue, type ListOptions } from './list-options.ts';
@@ -17,11 +18,17 @@ const TOO_LARGE_RV_WAIT_MS = 3_000;
 export class CustomResourceStorage {
   private readonly cache: CrdWatchCache;
   readonly clock: Clock;
+  private readonly gates: GateSources | undefined;
 
-  constructor(cache: CrdWatchCache, clock: Clock) {
+  /** With `gates`, what is served counts GatePolicies and Freezes (the next move's gates, the soak left). */
+  constructor(cache: CrdWatchCache, clock: Clock, gates?: GateSources) {
     this.cache = cache;
     this.clock = clock;
+    this.gates = gates;
   }
+
+  /** A stored object as custom.example.com serves it at `now`. */
+  readonly view = (o: StoredObject, now: Date): CustomResource => toCustomResource(o, now, this.gates);
 
   private requireSynced(): void {
     if (!this.cache.hasSynced) throw newServiceUnavailable('the cache of customresources.example.com is not synced yet; retry in a few seconds');
@@ -52,7 +59,7 @@ export class CustomResourceStorage {
     this.requireSynced();
     const o = this.cache.get(namespace, name);
     if (!o) throw newNotFound(GROUP_RESOURCE, name);
-    return toCustomResource(o, this.clock.now());
+    return this.view(o, this.clock.now());
   }
 
   /**

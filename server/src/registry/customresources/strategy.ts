@@ -43,15 +43,21 @@ export type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Custo
  * entering the selection is ADDED, one leaving it is DELETED, as the
  * apiserver's cacher reports it.
  */
-export function filterEvent(ev: CacheEvent, namespace: string | undefined, opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>, now: Date): WatchEvent | undefined {
+export function filterEvent(
+  ev: CacheEvent,
+  namespace: string | undefined,
+  opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>,
+  now: Date,
+  view: (o: StoredObject, now: Date) => CustomResource = toCustomResource,
+): WatchEvent | undefined {
   const cur = ev.type !== 'DELETED' && matches(ev.object, namespace, opts);
   const before = ev.prev !== undefined && matches(ev.prev, namespace, opts);
-  if (ev.type === 'DELETED') return before || matches(ev.object, namespace, opts) ? { type: 'DELETED', object: toCustomResource(ev.object, now), rv: ev.rv } : undefined;
-  if (cur && (ev.type === 'ADDED' || !before)) return { type: 'ADDED', object: toCustomResource(ev.object, now), rv: ev.rv };
-  if (cur && before) return { type: 'MODIFIED', object: toCustomResource(ev.object, now), rv: ev.rv };
+  if (ev.type === 'DELETED') return before || matches(ev.object, namespace, opts) ? { type: 'DELETED', object: view(ev.object, now), rv: ev.rv } : undefined;
+  if (cur && (ev.type === 'ADDED' || !before)) return { type: 'ADDED', object: view(ev.object, now), rv: ev.rv };
+  if (cur && before) return { type: 'MODIFIED', object: view(ev.object, now), rv: ev.rv };
   // Leaving the selection: the object as the watcher last saw it (it matched), at this event's resourceVersion, as the cacher sends it.
   if (!cur && before) {
-    const last = toCustomResource(ev.prev!, now);
+    const last = view(ev.prev!, now);
     return { type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: String(ev.rv) } }, rv: ev.rv };
   }
   return undefined;

@@ -16,13 +16,15 @@ export const COLUMNS: ColumnDefinition[] = [
   { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
   { name: 'Display Name', type: 'string', format: '', description: 'spec.name: the display name.', priority: 0 },
   { name: 'State', type: 'string', format: '', description: 'The current state; "(invalid)" is appended when spec.states no longer lists it.', priority: 0 },
-  { name: 'Next', type: 'string', format: '', description: 'The state `promote` moves to; <none> at the last state.', priority: 0 },
+  { name: 'Next', type: 'string', format: '', description: 'The state `promote` moves to; <none> at the last state; "(frozen)" while a Freeze holds it.', priority: 0 },
   { name: 'In State', type: 'string', format: '', description: 'Time since the object entered its current state.', priority: 0 },
   { name: 'Last Changed By', type: 'string', format: '', description: 'The user who made the latest state change.', priority: 0 },
   { name: 'Age', type: 'string', format: '', description: 'Time since the object was created.', priority: 0 },
   { name: 'Path', type: 'string', format: '', description: 'spec.states in order, the current state in brackets.', priority: 1 },
   { name: 'Soak Left', type: 'string', format: '', description: 'Time left before promote is allowed by minSoakSeconds.', priority: 1 },
   { name: 'Protected', type: 'string', format: '', description: 'spec.protectedStates.', priority: 1 },
+  { name: 'Approvals', type: 'string', format: '', description: 'Approvals of the move into the next state: given/needed (spec and GatePolicies).', priority: 1 },
+  { name: 'Frozen By', type: 'string', format: '', description: 'The Freezes holding the next state.', priority: 1 },
 ];
 
 const NONE = '<none>';
@@ -36,13 +38,15 @@ export function rowCells(o: CustomResource, now: Date): (string | number)[] {
     o.metadata.name,
     o.spec.name,
     st.valid ? st.state : `${st.state} (invalid)`,
-    st.nextState ?? NONE,
+    st.nextState ? `${st.nextState}${st.nextGates?.frozenBy?.length ? ' (frozen)' : ''}` : NONE,
     st.secondsInState === undefined ? '<unknown>' : humanDuration(st.secondsInState * 1000),
     last?.user ?? NONE,
     Number.isNaN(created) ? '<unknown>' : humanDuration(now.getTime() - created),
     path,
     st.soakRemainingSeconds ? humanDuration(st.soakRemainingSeconds * 1000) : st.nextState ? '0s' : NONE,
     o.spec.protectedStates?.length ? o.spec.protectedStates.join(',') : NONE,
+    st.nextGates?.approvals ? `${st.nextGates.approvals.given}/${st.nextGates.approvals.needed}` : NONE,
+    st.nextGates?.frozenBy?.length ? st.nextGates.frozenBy.join(',') : NONE,
   ];
 }
 

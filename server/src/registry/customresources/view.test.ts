@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry, Spec, Status, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import { toCustomResource } from './view.ts';
+import type { GateSources } from '../../state/gate-sources.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const CREATED = '2025-06-01T10:00:00Z';
@@ -28,7 +29,7 @@ describe('toCustomResource: status', () => {
     {
       name: 'middle of the path with soak left; stored fields kept',
       status: { state: 'staging', stateSince: ago(3600), observedGeneration: 2, history: HISTORY },
-      want: { state: 'staging', stateSince: ago(3600), observedGeneration: 2, history: HISTORY, nextState: 'prod', secondsInState: 3600, soakRemainingSeconds: 3600, valid: true },
+      want: { state: 'staging', stateSince: ago(3600), observedGeneration: 2, history: HISTORY, nextState: 'prod', secondsInState: 3600, soakRemainingSeconds: 3600, valid: true, nextGates: { protected: true } },
     },
     {
       name: 'last state: no next state',
@@ -89,5 +90,20 @@ describe('toCustomResource: object', () => {
     const obj = stored();
     delete obj.metadata.creationTimestamp;
     expect(toCustomResource(obj, NOW).status).toEqual({ state: 'dev', nextState: 'staging', soakRemainingSeconds: 600, valid: true });
+  });
+});
+
+describe('toCustomResource: the next move\'s gates from policies and freezes', () => {
+  it('counts a GatePolicy\'s gates and the freezes holding the next state; serves the spec as written', () => {
+    const obj = stored({ state: 'staging', stateSince: ago(60), approvals: [{ to: 'prod', from: 'staging', user: 'bob', time: ago(30), generation: 1 }] });
+    obj.metadata.generation = 1;
+    const gates: GateSources = {
+      effective: (o) => ({ spec: { ...o.spec, requiredApprovals: { prod: 2 }, minSoakSeconds: { staging: 120 } }, sources: new Map() }),
+      freezes: (_o, state) => (state === 'prod' ? [{ namespace: 'custom-system', name: 'holiday', reason: 'holiday' }] : []),
+    };
+    const cr = toCustomResource(obj, NOW, gates);
+    expect(cr.spec).toEqual(obj.spec);
+    expect(cr.status.soakRemainingSeconds).toBe(60);
+    expect(cr.status.nextGates).toEqual({ protected: true, approvals: { needed: 2, given: 1 }, frozenBy: ['custom-system/holiday'] });
   });
 });

@@ -1,25 +1,45 @@
 // How a stored CRD object is served on custom.example.com: same metadata,
 // spec, stored status, plus computed status fields.
 import { GROUP_VERSION, KIND } from '../../../../api/src/names.ts';
-import type { CustomResource, StoredObject } from '../../../../api/src/types.ts';
+import type { CustomResource, FreezeRef, Spec, Status, StoredObject } from '../../../../api/src/types.ts';
+import { approversOf } from '../../state/approvals.ts';
+import type { GateSources } from '../../state/gate-sources.ts';
 import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds } from '../../state/transitions.ts';
 
 /** Metadata the backend never serves: it belongs to the storage object's writers. */
 const HIDDEN_METADATA = ['managedFields', 'selfLink'];
 
-export function toCustomResource(obj: StoredObject, now: Date): CustomResource {
-  const { metadata, spec, status } = obj;
+/** The gates of the move into `next`, for the computed status (only what applies). */
+function nextGatesOf(obj: StoredObject, spec: Spec, next: string, frozen: FreezeRef[]): Status['nextGates'] {
+  const needed = spec.requiredApprovals?.[next] ?? 0;
+  const g: NonNullable<Status['nextGates']> = {
+    ...(spec.protectedStates?.includes(next) ? { protected: true } : {}),
+    ...(needed > 0 ? { approvals: { needed, given: approversOf({ ...obj, spec }, next, '').length } } : {}),
+    ...(frozen.length ? { frozenBy: frozen.map((f) => `${f.namespace}/${f.name}`) } : {}),
+  };
+  return Object.keys(g).length ? g : undefined;
+}
+
+/**
+ * The object as custom.example.com serves it. With `gates`, the computed
+ * fields count GatePolicies (soak, the next move's gates) and Freezes; the
+ * spec is served as its authors wrote it.
+ */
+export function toCustomResource(obj: StoredObject, now: Date, gates?: GateSources): CustomResource {
+  const { metadata, status } = obj;
+  const spec = gates ? gates.effective(obj).spec : obj.spec;
   const meta = { ...metadata };
   for (const k of HIDDEN_METADATA) delete meta[k];
   const pos = positionOf(spec, status, metadata.creationTimestamp);
   const valid = pos.index >= 0;
   const next = nextStateOf(spec, pos);
   const inState = secondsInState(pos, now);
+  const nextGates = next ? nextGatesOf(obj, spec, next, gates?.freezes(obj, next, now) ?? []) : undefined;
   return {
     apiVersion: GROUP_VERSION,
     kind: KIND,
     metadata: meta,
-    spec,
+    spec: obj.spec,
     status: {
       ...status,
       state: pos.state,
@@ -29,6 +49,7 @@ export function toCustomResource(obj: StoredObject, now: Date): CustomResource {
       soakRemainingSeconds: valid ? soakRemainingSeconds(spec, pos, now) : 0,
       valid,
       ...(valid ? {} : { message: `state "${pos.state}" is not listed in spec.states; use set-state to move to one of: ${spec.states.join(', ')}` }),
+      ...(nextGates ? { nextGates } : {}),
     },
   };
 }

@@ -13,7 +13,6 @@ import type { CustomResourceStorage } from './storage.ts';
 import { filterEvent, matches } from './strategy.ts';
 import type { IncludeObject } from './table-columns.ts';
 import { WatchEncoder } from './watch-encoder.ts';
-import { toCustomResource } from './view.ts';
 import { watchTimeoutMs } from './watch-timeout.ts';
 
 export interface WatchDeps {
@@ -125,7 +124,7 @@ export async function serveWatch(
   // The objects now (references into the cache, taken with the subscription below in one step), encoded as they are written.
   const snapshot = sendInitial ? storage.snapshot(namespace) : [];
   const initial = function* () {
-    for (const o of snapshot) if (matches(o, namespace, opts)) yield enc.object('ADDED', toCustomResource(o, now), now);
+    for (const o of snapshot) if (matches(o, namespace, opts)) yield enc.object('ADDED', storage.view(o, now), now);
     if (sendInitial && opts.allowWatchBookmarks) yield enc.bookmark(startRv, true);
   };
   const startRv = storage.resourceVersion;
@@ -136,7 +135,7 @@ export async function serveWatch(
       {
         onEvent: (ev) => {
           const t = storage.clock.now();
-          const e = filterEvent(ev, namespace, opts, t);
+          const e = filterEvent(ev, namespace, opts, t, storage.view);
           if (ev.rv > lastRv) lastRv = ev.rv;
           if (e) out.send(enc.object(e.type, e.object, t));
         },
