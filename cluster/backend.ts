@@ -8,6 +8,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { FINALIZER, FINALIZER_POLICY, SYSTEM_NAMESPACE } from '../api/src/names.ts';
 import { issueCertificate, newCertificateAuthority } from '../client/src/certificates.ts';
 import { apiServiceAvailability, registerLocalApiService } from './aggregation.ts';
 import type { ClusterInfo } from './control-plane.ts';
@@ -42,6 +43,29 @@ export interface BackendInfo {
 export function installBase(cluster: ClusterInfo): void {
   execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'manifests/overlays/local')], { stdio: 'pipe' });
   execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com', 'crd/statehistories.example.com', 'crd/gatepolicies.example.com', 'crd/freezes.example.com'], { stdio: 'pipe' });
+  waitFinalizerPolicy(cluster);
+}
+
+/**
+ * Waits until kube-apiserver applies the MutatingAdmissionPolicy that gives
+ * new objects the backend's finalizer (policies take effect a moment after
+ * they are created): a server-side dry-run create shows it.
+ */
+function waitFinalizerPolicy(cluster: ClusterInfo): void {
+  const probe = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'finalizer-probe', namespace: SYSTEM_NAMESPACE }, spec: { name: 'probe', states: ['a'] } });
+  const deadline = Date.now() + 30_000;
+  for (let last = '';;) {
+    try {
+      const out = execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'create', '--dry-run=server', '-f', '-', '-o', 'jsonpath={.metadata.finalizers}'], { input: probe, encoding: 'utf8', stdio: 'pipe' });
+      if (out.includes(FINALIZER)) return;
+      last = `finalizers: ${out || '[]'}`;
+    } catch (err) {
+      // The CRD's REST endpoint may not be served yet right after it is Established.
+      last = String((err as { stderr?: string }).stderr ?? err).trim();
+    }
+    if (Date.now() > deadline) throw new Error(`kube-apiserver does not apply the MutatingAdmissionPolicy ${FINALIZER_POLICY} 30 s after it was created (${last})`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
 }
 
 export function adminKubeConfig(cluster: ClusterInfo): KubeConfig {

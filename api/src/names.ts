@@ -69,6 +69,8 @@ export const HISTORY_DOCUMENT_KIND = 'CustomResourceHistory';
 
 /** The ValidatingAdmissionPolicies (and bindings, of the same names) in manifests/base that guard the gates and the trail. */
 export const ADMISSION_POLICIES = ['kubectl-custom-gates', 'kubectl-custom-history'] as const;
+/** The MutatingAdmissionPolicy (and binding) that gives every object the backend's finalizer at creation. */
+export const FINALIZER_POLICY = 'kubectl-custom-history-finalizer';
 
 /** `…/customresources`, cluster-wide when `namespace` is undefined. */
 export function collectionPath(namespace: string | undefined, groupPath = GROUP_PATH): string {

@@ -34,6 +34,7 @@ afterAll(async () => {
 
 const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => apiOn<T>(stack.cluster, 'admin', method, path, body);
 const stored = (name: string) => `${STORAGE}/namespaces/${NS}/customresources/${name}`;
+const backendLog = () => readFileSync(stack.backend.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string });
 
 async function create(name: string, changes: number): Promise<string> {
   const r = await api<{ metadata: { uid: string } }>('POST', `${STORAGE}/namespaces/${NS}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name }, spec: { name, states: ['a', 'b'] } });
@@ -77,19 +78,45 @@ async function withoutBackendPatch(fn: () => Promise<void>): Promise<void> {
   }
 }
 
+let noFin = '';
+
 describe('the backend finalizer', () => {
-  it('nobody else may add it, cluster admins included', async () => {
-    await withoutBackendPatch(async () => {
-      const r = await api('POST', `${STORAGE}/namespaces/${NS}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'no-fin' }, spec: { name: 'n', states: ['a'] } });
-      expect(r.status, r.text).toBe(201);
-      const o = await api<{ metadata: { resourceVersion: string; finalizers?: string[] } }>('GET', stored('no-fin'));
-      expect(o.body.metadata.finalizers ?? []).toEqual([]);
-      const add = await apiOn<{ message: string }>(stack.cluster, 'admin', 'PATCH', stored('no-fin'), { metadata: { finalizers: [FINALIZER] } }, { 'Content-Type': 'application/merge-patch+json' });
-      expect(add.status, add.text).toBe(403);
-      expect(add.body.message).toContain("ValidatingAdmissionPolicy 'kubectl-custom-gates'");
-      expect(add.body.message).toContain('only the backend may add it');
-    });
-    await eventually('the backend adds it once it may', async () => ((await api<{ metadata: { finalizers?: string[] } }>('GET', stored('no-fin'))).body.metadata.finalizers ?? []).includes(FINALIZER), 60_000);
+  it('every object is created with it, whoever creates it (the MutatingAdmissionPolicy)', async () => {
+    const r = await api<{ metadata: { finalizers?: string[] } }>('POST', `${STORAGE}/namespaces/${NS}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'born', finalizers: ['example.com/other'] }, spec: { name: 'n', states: ['a'] } });
+    expect(r.status, r.text).toBe(201);
+    expect(r.body.metadata.finalizers).toEqual(['example.com/other', FINALIZER]);
+    // Nobody here releases example.com/other: drop it, keeping the backend's (which a cluster admin may keep).
+    const kept = await apiOn<{ metadata: { finalizers?: string[] } }>(stack.cluster, 'admin', 'PATCH', stored('born'), { metadata: { finalizers: [FINALIZER] } }, { 'Content-Type': 'application/merge-patch+json' });
+    expect(kept.body.metadata.finalizers, JSON.stringify(kept.body)).toEqual([FINALIZER]);
+  });
+
+  // An object from before the MutatingAdmissionPolicy was installed (an upgrade), or from a cluster without it.
+  it('an object created without it: nobody else may add it, cluster admins included, and the backend adds it in the background; the backend warns of the missing policy', async () => {
+    const binding = '/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/kubectl-custom-history-finalizer';
+    const saved = await api<{ metadata: Record<string, unknown> }>('GET', binding);
+    expect(saved.status).toBe(200);
+    expect((await api('DELETE', binding)).status).toBe(200);
+    try {
+      await withoutBackendPatch(async () => {
+        // Policy bindings take effect a moment after they change.
+        await eventually('objects are created without the finalizer', async () => {
+          const name = `no-fin-${Date.now()}`;
+          const r = await api<{ metadata: { finalizers?: string[] } }>('POST', `${STORAGE}/namespaces/${NS}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name }, spec: { name: 'n', states: ['a'] } });
+          expect(r.status, r.text).toBe(201);
+          if ((r.body.metadata.finalizers ?? []).length > 0) return false;
+          noFin = name;
+          return true;
+        });
+        const add = await apiOn<{ message: string }>(stack.cluster, 'admin', 'PATCH', stored(noFin), { metadata: { finalizers: [FINALIZER] } }, { 'Content-Type': 'application/merge-patch+json' });
+        expect(add.status, add.text).toBe(403);
+        expect(add.body.message).toContain("ValidatingAdmissionPolicy 'kubectl-custom-gates'");
+        expect(add.body.message).toContain('only the backend may add it to an existing object');
+        await eventually('the backend warns of the missing binding', async () => backendLog().some((l) => l.level === 'warn' && l.msg.startsWith('the MutatingAdmissionPolicyBinding kubectl-custom-history-finalizer is missing')), 15_000);
+      });
+      await eventually('the backend adds it once it may', async () => ((await api<{ metadata: { finalizers?: string[] } }>('GET', stored(noFin))).body.metadata.finalizers ?? []).includes(FINALIZER), 60_000);
+    } finally {
+      expect((await api('POST', '/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings', { ...saved.body, metadata: { ...saved.body.metadata, resourceVersion: undefined, uid: undefined, creationTimestamp: undefined, managedFields: undefined, generation: undefined } })).status).toBe(201);
+    }
   }, 120_000);
 });
 
@@ -159,7 +186,6 @@ describe('a missing admission policy', () => {
     const v = await version();
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^Client Version: v\S+\nServer Version: v\S+ \(custom.example.com\/v1\)\nKubernetes Version: v1\.\d+/);
-    const log = readFileSync(stack.backend.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string });
-    expect(log.some((l) => l.level === 'warn' && l.msg.startsWith('the ValidatingAdmissionPolicyBinding kubectl-custom-gates is missing'))).toBe(true);
+    expect(backendLog().some((l) => l.level === 'warn' && l.msg.startsWith('the ValidatingAdmissionPolicyBinding kubectl-custom-gates is missing'))).toBe(true);
   });
 });

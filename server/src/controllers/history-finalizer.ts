@@ -1,6 +1,8 @@
-// Keeps the trail through deletions, as a controller: every object gets the
-// backend's finalizer (in the background, rate-limited; a change adds it at
-// the latest), and an object being deleted has its window archived with a
+// Keeps the trail through deletions, as a controller: every object carries
+// the backend's finalizer (kube-apiserver adds it at creation through the
+// MutatingAdmissionPolicy of manifests/base/finalizer-policy.yaml; objects
+// from before it get it here, in the background, rate-limited, and a change
+// adds it at the latest), and an object being deleted has its window archived with a
 // `deleted` entry before the finalizer is released. Every replica runs it;
 // each step is idempotent (deterministic segments, guarded patches), so two
 // replicas archive each deletion once. Objects deleted while the backend was

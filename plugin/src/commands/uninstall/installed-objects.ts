@@ -10,15 +10,15 @@
 // 2. the objects' CRD, while the backend still runs to release one created
 //    meanwhile (the CRD's deletion deletes it), and the Freezes' CRD (with
 //    every Freeze);
-//    then the admission policy guarding the objects' gates (with no objects
-//    left there is nothing to guard);
+//    then the admission policies guarding the objects' gates and giving
+//    them the finalizer (with no objects left there is nothing to guard);
 // 3. the backend: Deployment, PodDisruptionBudget, Service; then the
 //    GatePolicies' CRD (its policies with it), once no backend reads them;
 // 4. the archive's CRD and the policy that keeps its segments immutable
 //    (both kept by --keep-history);
 // 5. RBAC and the ServiceAccount;
 // 6. the namespace, last and not waited for (kept by --keep-history).
-import { APISERVICE, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
+import { APISERVICE, FINALIZER_POLICY, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
 
 /** The plural resource of each kind we install, for its REST path. */
 const RESOURCES = {
@@ -33,6 +33,8 @@ const RESOURCES = {
   RoleBinding: 'rolebindings',
   Service: 'services',
   ServiceAccount: 'serviceaccounts',
+  MutatingAdmissionPolicy: 'mutatingadmissionpolicies',
+  MutatingAdmissionPolicyBinding: 'mutatingadmissionpolicybindings',
   ValidatingAdmissionPolicy: 'validatingadmissionpolicies',
   ValidatingAdmissionPolicyBinding: 'validatingadmissionpolicybindings',
 } as const;
@@ -60,6 +62,8 @@ export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'freezes.example.com' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-gates' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-gates' },
+  { apiVersion: ADMISSION, kind: 'MutatingAdmissionPolicyBinding', name: FINALIZER_POLICY },
+  { apiVersion: ADMISSION, kind: 'MutatingAdmissionPolicy', name: FINALIZER_POLICY },
   { apiVersion: 'apps/v1', kind: 'Deployment', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'v1', kind: 'Service', name: BACKEND, namespace: SYSTEM_NAMESPACE },
