@@ -54,7 +54,8 @@ export function installBase(cluster: ClusterInfo): void {
 function waitFinalizerPolicy(cluster: ClusterInfo): void {
   const probe = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'finalizer-probe', namespace: SYSTEM_NAMESPACE }, spec: { name: 'probe', states: ['a'] } });
   const deadline = Date.now() + 30_000;
-  for (let last = '';;) {
+  let last: string;
+  for (;;) {
     try {
       const out = execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'create', '--dry-run=server', '-f', '-', '-o', 'jsonpath={.metadata.finalizers}'], { input: probe, encoding: 'utf8', stdio: 'pipe' });
       if (out.includes(FINALIZER)) return;

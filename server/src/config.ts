@@ -131,7 +131,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const storage = new CustomResourceStorage(cache, clock, gates);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
-  const events = new ApiEventRecorder(client, log, COMPONENT);
+  const events = new ApiEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),

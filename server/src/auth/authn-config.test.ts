@@ -11,7 +11,7 @@ beforeAll(async () => {
   caB = (await newCertificateAuthority('ca-b')).cert;
 });
 
-const subjects = (cs: X509Certificate[]) => cs.map((c) => c.subject);
+const subjects = (cs: readonly X509Certificate[]) => cs.map((c) => c.subject);
 
 describe('parsePemBundle', () => {
   it.each<{ name: string; pem: () => string | undefined; want: string[] }>([

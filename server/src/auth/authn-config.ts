@@ -12,9 +12,9 @@ export const AUTHN_CONFIGMAP = { namespace: 'kube-system', name: 'extension-apis
 
 export interface AuthenticationSettings extends RequestHeaderNames {
   /** Verifies users' client certificates. */
-  clientCAs: X509Certificate[];
+  clientCAs: readonly X509Certificate[];
   /** Verifies the front proxy's client certificate. */
-  requestHeaderCAs: X509Certificate[];
+  requestHeaderCAs: readonly X509Certificate[];
   /** CNs the front proxy's certificate may carry; empty means any. */
   allowedNames: string[];
   /** Bumped on every change; caches keyed on verification results include it. */

@@ -241,3 +241,41 @@ describe('verifyClientChain: what Go x509.Verify refuses besides', () => {
     expect(verifyClientChain(c, [node(mid.cert)], [node(r0.cert)])).toEqual({ ok: false, reason: 'unhandled critical extension 1.3.6.1.4.1.55555.1' });
   });
 });
+
+describe('verifyClientChain: verified chains are remembered', () => {
+  it('the same connection\'s leaf against the same CA pool: the remembered result, without checking signatures again', () => {
+    const pool = [rootCert];
+    const first = verifyClientChain(leaf, [], pool);
+    expect(first.ok).toBe(true);
+    // The very object comes back: nothing was verified again.
+    expect(verifyClientChain(leaf, [], pool)).toBe(first);
+  });
+
+  it('a new CA pool (the ConfigMap changed) is asked again: a rotated CA no longer trusts the leaf', () => {
+    const pool = [rootCert];
+    expect(verifyClientChain(leaf, [], pool).ok).toBe(true);
+    const rotated = [node(lookalikeRoot.cert)];
+    expect(verifyClientChain(leaf, [], rotated)).toMatchObject({ ok: false, reason: 'certificate signed by unknown authority' });
+  });
+
+  it('other intermediates are asked again', () => {
+    const pool = [rootCert];
+    const ok = verifyClientChain(leaf, [], pool);
+    expect(verifyClientChain(leaf, [rootCert], pool)).not.toBe(ok);
+  });
+
+  it('a remembered chain expires with its certificates', () => {
+    const pool = [rootCert];
+    const end = new Date(Date.parse(leaf.validTo));
+    expect(verifyClientChain(leaf, [], pool, end).ok).toBe(true);
+    expect(verifyClientChain(leaf, [], pool, new Date(end.getTime() + 1000)).ok).toBe(false);
+    expect(verifyClientChain(leaf, [], pool, new Date(Date.parse(leaf.validFrom) - 1000)).ok).toBe(false);
+  });
+
+  it('failures are not remembered: the CA pool it was missing from is asked again', () => {
+    const pool = [node(otherRoot.cert)];
+    expect(verifyClientChain(leaf, [], pool).ok).toBe(false);
+    pool.push(rootCert);
+    expect(verifyClientChain(leaf, [], pool).ok).toBe(true);
+  });
+});

@@ -42,21 +42,53 @@ function constraintsViolation(c: X509Certificate, below: number): string | undef
   return undefined;
 }
 
+/** A verified chain, for as long as every certificate in it is valid. */
+interface Verified {
+  intermediates: readonly X509Certificate[];
+  result: ChainResult & { ok: true };
+  from: number;
+  to: number;
+}
+
+/**
+ * Verified chains by leaf (one X509Certificate object per TLS connection,
+ * see peer-chain.ts) and by CA pool (a new array whenever the pool changes):
+ * kube-aggregator sends many requests over one connection, and checking the
+ * signatures again for each costs more than the rest of authentication.
+ * Only successes are kept; they hold until a certificate of the chain
+ * expires.
+ */
+const verified = new WeakMap<X509Certificate, WeakMap<readonly X509Certificate[], Verified>>();
+
+const sameList = (a: readonly X509Certificate[], b: readonly X509Certificate[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
 /**
  * Verifies `leaf` up to one of `roots`, through `intermediates` the client
  * presented. Roots are trusted as given (their own validity is checked too).
  */
-export function verifyClientChain(leaf: X509Certificate, intermediates: X509Certificate[], roots: X509Certificate[], now: Date = new Date()): ChainResult {
+export function verifyClientChain(leaf: X509Certificate, intermediates: X509Certificate[], roots: readonly X509Certificate[], now: Date = new Date()): ChainResult {
+  const t = now.getTime();
+  const memo = verified.get(leaf)?.get(roots);
+  if (memo && t >= memo.from && t <= memo.to && sameList(memo.intermediates, intermediates)) return memo.result;
+  let result: ChainResult;
   try {
-    return verify(leaf, intermediates, roots, now);
+    result = verify(leaf, intermediates, roots, now);
   } catch (err) {
     // A certificate Go could not parse never completes its handshake there.
     if (err instanceof DerError) return { ok: false, reason: `certificate cannot be parsed: ${err.message}` };
     throw err;
   }
+  if (result.ok) {
+    const from = Math.max(...result.chain.map((c) => Date.parse(c.validFrom)));
+    const to = Math.min(...result.chain.map((c) => Date.parse(c.validTo)));
+    let byRoots = verified.get(leaf);
+    if (!byRoots) verified.set(leaf, (byRoots = new WeakMap()));
+    byRoots.set(roots, { intermediates: [...intermediates], result, from, to });
+  }
+  return result;
 }
 
-function verify(leaf: X509Certificate, intermediates: X509Certificate[], roots: X509Certificate[], now: Date): ChainResult {
+function verify(leaf: X509Certificate, intermediates: X509Certificate[], roots: readonly X509Certificate[], now: Date): ChainResult {
   if (roots.length === 0) return { ok: false, reason: 'no CA is configured' };
   if (!validAt(leaf, now)) return { ok: false, reason: `certificate has expired or is not yet valid (valid ${leaf.validFrom} to ${leaf.validTo})` };
   if (!allowsClientAuth(leaf)) return { ok: false, reason: 'certificate is not allowed for client authentication' };

@@ -6,6 +6,7 @@ export interface Metrics {
   requests: Counter<'verb' | 'resource' | 'subresource' | 'code'>;
   latency: Histogram<'verb' | 'resource' | 'subresource'>;
   authzCache: Counter<'result'>;
+  eventsDropped: Counter;
   authnCache: Counter<'result'>;
   watchers: Gauge;
   cacheObjects: Gauge;
@@ -29,6 +30,7 @@ export function newMetrics(): Metrics {
       registers: [registry],
     }),
     authzCache: new Counter({ name: 'custom_authorization_cache_total', help: 'SubjectAccessReview cache lookups by result (hit, miss).', labelNames: ['result'], registers: [registry] }),
+    eventsDropped: new Counter({ name: 'custom_events_dropped_total', help: 'Events dropped because the queue of Events to write was full (as client-go drops them).', registers: [registry] }),
     authnCache: new Counter({ name: 'custom_token_review_cache_total', help: 'TokenReview cache lookups by result (hit, miss).', labelNames: ['result'], registers: [registry] }),
     watchers: new Gauge({ name: 'apiserver_registered_watchers', help: 'Open watches on customresources.', registers: [registry] }),
     cacheObjects: new Gauge({ name: 'custom_cache_objects', help: 'Objects in the watch cache of customresources.example.com.', registers: [registry] }),
