@@ -3,7 +3,8 @@
 // travel with the first event only (later ones have null), as kube-apiserver
 // sends them. Bookmarks carry only a resourceVersion.
 import { GROUP_VERSION, KIND } from '../../../../api/src/names.ts';
-import type { CustomResource } from '../../../../api/src/types.ts';
+import type { CustomResource, StoredObject } from '../../../../api/src/types.ts';
+import type { CacheEvent } from '../../store/crd-watch-cache.ts';
 import type { Target } from '../../http/negotiate.ts';
 import { COLUMNS, tableRow, type IncludeObject } from './table-columns.ts';
 
@@ -36,6 +37,16 @@ export class WatchEncoder {
     return this.frame(type, this.asTable ? this.table(o.metadata.resourceVersion, tableRow(o, now, this.include, this.tableVersion)) : o);
   }
 
+  /**
+   * The frame of one watch event of a change, encoded once for every watcher
+   * that encodes it alike (the first frame of a Table watch carries the
+   * columns, so it is its own).
+   */
+  shared(change: SharedChange, type: string, o: CustomResource): Buffer {
+    if (this.asTable && this.firstTable) return Buffer.from(this.object(type, o, change.now));
+    return change.frame(`${type}|${this.asTable ? `table/${this.tableVersion}/${this.include}` : 'json'}`, () => this.object(type, o, change.now));
+  }
+
   bookmark(rv: number, initialEnd = false): string {
     const metadata = { resourceVersion: String(rv), ...(initialEnd ? { annotations: { [INITIAL_EVENTS_END]: 'true' } } : {}) };
     if (!this.asTable) return this.frame('BOOKMARK', { kind: KIND, apiVersion: GROUP_VERSION, metadata });
@@ -46,4 +57,46 @@ export class WatchEncoder {
   error(status: unknown): string {
     return this.frame('ERROR', status);
   }
+}
+
+/**
+ * What every watcher of one change shares, as kube-apiserver's cacher
+ * encodes an event once per format: the objects as served, computed once
+ * (at the instant the first watcher asks), and the encoded frames, written
+ * as the same bytes to each watcher. Within one change a watch event type
+ * names one object (ADDED and MODIFIED the new one, DELETED the deleted one,
+ * or the old one leaving a watcher's selection), so type and encoding key a
+ * frame.
+ */
+export class SharedChange {
+  readonly now: Date;
+  private readonly toView: (o: StoredObject, now: Date) => CustomResource;
+  private readonly views = new Map<StoredObject, CustomResource>();
+  private readonly frames = new Map<string, Buffer>();
+
+  constructor(now: Date, view: (o: StoredObject, now: Date) => CustomResource) {
+    this.now = now;
+    this.toView = view;
+  }
+
+  readonly view = (o: StoredObject): CustomResource => {
+    let v = this.views.get(o);
+    if (!v) this.views.set(o, (v = this.toView(o, this.now)));
+    return v;
+  };
+
+  frame(key: string, encode: () => string): Buffer {
+    let f = this.frames.get(key);
+    if (!f) this.frames.set(key, (f = Buffer.from(encode())));
+    return f;
+  }
+}
+
+const changes = new WeakMap<CacheEvent, SharedChange>();
+
+/** The shared part of a change, made by the first watcher that sees it. */
+export function sharedChange(ev: CacheEvent, now: () => Date, view: (o: StoredObject, now: Date) => CustomResource): SharedChange {
+  let c = changes.get(ev);
+  if (!c) changes.set(ev, (c = new SharedChange(now(), view)));
+  return c;
 }

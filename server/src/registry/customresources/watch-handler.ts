@@ -12,7 +12,7 @@ import type { ListOptions } from './list-options.ts';
 import type { CustomResourceStorage } from './storage.ts';
 import { filterEvent, matches } from './strategy.ts';
 import type { IncludeObject } from './table-columns.ts';
-import { WatchEncoder } from './watch-encoder.ts';
+import { sharedChange, WatchEncoder } from './watch-encoder.ts';
 import { watchTimeoutMs } from './watch-timeout.ts';
 
 export interface WatchDeps {
@@ -42,7 +42,7 @@ class WatchWriter {
   private readonly res: ServerResponse;
   private readonly log: Logger;
   private readonly maxBuffered: number;
-  private pending: string[] | undefined = [];
+  private pending: (string | Buffer)[] | undefined = [];
   private pendingBytes = 0;
   closed = false;
   onClose: () => void = () => {};
@@ -53,7 +53,7 @@ class WatchWriter {
     this.maxBuffered = maxBuffered;
   }
 
-  send(chunk: string): void {
+  send(chunk: string | Buffer): void {
     if (this.closed) return;
     if (this.pending) {
       this.pending.push(chunk);
@@ -134,10 +134,10 @@ export async function serveWatch(
     unsubscribe = storage.subscribe(
       {
         onEvent: (ev) => {
-          const t = storage.clock.now();
-          const e = filterEvent(ev, namespace, opts, t, storage.view);
+          const change = sharedChange(ev, () => storage.clock.now(), storage.view);
+          const e = filterEvent(ev, namespace, opts, change.now, change.view);
           if (ev.rv > lastRv) lastRv = ev.rv;
-          if (e) out.send(enc.object(e.type, e.object, t));
+          if (e) out.send(enc.shared(change, e.type, e.object));
         },
         onProgress: (rv) => {
           if (rv > lastRv) lastRv = rv;
