@@ -139,8 +139,9 @@ describe("the backend's ServiceAccount", () => {
     expect(await can('create', 'statehistories.example.com', 'default')).toBe('no');
     expect(await can('update', 'statehistories.example.com', 'custom-system')).toBe('no');
     expect(await can('delete', 'statehistories.example.com', 'custom-system')).toBe('no');
-    expect(await can('update', 'customresources.example.com', 'default', 'status')).toBe('yes');
-    expect(await can('patch', 'customresources.example.com', 'default', 'status')).toBe('no');
+    // The status is written as a guarded merge patch of what changed.
+    expect(await can('patch', 'customresources.example.com', 'default', 'status')).toBe('yes');
+    expect(await can('update', 'customresources.example.com', 'default', 'status')).toBe('no');
     expect(await can('watch', 'customresources.example.com')).toBe('yes');
     // GatePolicies are the platform team's: the backend reads and watches them, never writes them.
     expect(await can('watch', 'gatepolicies.example.com')).toBe('yes');
@@ -155,7 +156,10 @@ describe("the backend's ServiceAccount", () => {
     expect(await can('create', 'freezes.example.com', 'default')).toBe('no');
     expect(await can('update', 'freezes.example.com', 'default')).toBe('no');
     expect(await can('delete', 'freezes.example.com', 'custom-system')).toBe('no');
+    // Events are created, and counted again by a patch (as client-go's recorder); never deleted.
     expect(await can('create', 'events', 'default')).toBe('yes');
+    expect(await can('patch', 'events', 'default')).toBe('yes');
+    expect(await can('delete', 'events', 'default')).toBe('no');
     expect(await can('create', 'tokenreviews.authentication.k8s.io')).toBe('yes');
     expect(await can('create', 'subjectaccessreviews.authorization.k8s.io')).toBe('yes');
     expect(await can('get', 'configmaps/extension-apiserver-authentication', 'kube-system')).toBe('yes');

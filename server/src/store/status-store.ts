@@ -1,8 +1,10 @@
 // The storage CRD's status, read from the watch cache and written to
 // kube-apiserver with the read resourceVersion as precondition (a guarded
-// update, as registry.Store does it). Errors come back in the terms the
+// update, as registry.Store does it): a merge patch of the status fields
+// that changed, carrying that resourceVersion. Errors come back in the terms the
 // write path acts on: a lost precondition is a WriteConflict (re-read and
 // decide again); the rest are StatusErrors about our own resource.
+import { isDeepStrictEqual } from 'node:util';
 import { GROUP_RESOURCE, objectPath, STORAGE_PATH } from '../../../api/src/names.ts';
 import type { StoredObject, StoredStatus } from '../../../api/src/types.ts';
 import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
@@ -38,6 +40,23 @@ export interface StatusStore {
   setFinalizers(obj: StoredObject, finalizers: string[]): Promise<StoredObject | undefined>;
 }
 
+/**
+ * The JSON merge patch (RFC 7386) of `status` from `before` to `after`: the
+ * top-level fields that changed (lists and objects whole, as merge patches
+ * replace them), null for those that went.
+ */
+export function statusPatch(before: StoredStatus | undefined, after: StoredStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  const old = (before ?? {}) as Record<string, unknown>;
+  const now = after as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(old), ...Object.keys(now)])) {
+    if (now[k] === undefined) {
+      if (old[k] !== undefined) patch[k] = null;
+    } else if (!isDeepStrictEqual(old[k], now[k])) patch[k] = now[k];
+  }
+  return patch;
+}
+
 /** How long a write waits for the cache to show it, so a read right after sees it. */
 const READ_YOUR_WRITE_MS = 5_000;
 
@@ -70,11 +89,13 @@ export class CrdStatusStore implements StatusStore {
   }
 
   async writeStatus(obj: StoredObject, status: StoredStatus): Promise<StoredObject> {
-    const { name, namespace, uid, resourceVersion } = obj.metadata;
+    const { name, namespace, resourceVersion } = obj.metadata;
     let written: StoredObject;
     try {
-      written = await this.client.json<StoredObject>('PUT', objectPath(namespace, name, 'status', STORAGE_PATH), {
-        body: { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace, uid, resourceVersion }, spec: obj.spec, status },
+      // The resourceVersion makes it a guarded update: 409 if the object changed (or was made anew) since it was read.
+      written = await this.client.json<StoredObject>('PATCH', objectPath(namespace, name, 'status', STORAGE_PATH), {
+        body: { metadata: { resourceVersion }, status: statusPatch(obj.status, status) },
+        contentType: 'application/merge-patch+json',
         timeoutMs: 15_000,
       });
     } catch (err) {
