@@ -127,6 +127,17 @@ describe('complete, offline', () => {
     expect(await complete(ctx, words)).toBe(answer('holidays', 'incident'));
   });
 
+  it('offers object names for approve, and for --to the states of the object named, but the one it is in', async () => {
+    const ctx = offlineCtx();
+    const client = fakeClient({
+      'GET /apis/custom.example.com/v1/namespaces/shop/customresources': { items: [{ metadata: { name: 'cart' } }, { metadata: { name: 'checkout' } }] },
+      'GET /apis/custom.example.com/v1/namespaces/shop/customresources/cart': { spec: { states: ['dev', 'staging', 'prod'] }, status: { state: 'dev' } },
+    });
+    ctx.client.mockResolvedValue(client);
+    expect(await complete(ctx, ['approve', '-n', 'shop', 'c'])).toBe(answer('cart', 'checkout'));
+    expect(await complete(ctx, ['approve', '-n', 'shop', 'cart', '--to', ''])).toBe(answer('staging', 'prod'));
+  });
+
   it('passes -n, --context and --kubeconfig of the words on to the connection', async () => {
     const ctx = offlineCtx();
     await complete(ctx, ['--kubeconfig', '/k', '--context=c', 'promote', '-n', 'shop', '']);
