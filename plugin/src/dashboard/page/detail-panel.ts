@@ -58,7 +58,7 @@ export function renderTrail(t: CustomResourceHistory, now: number): HTMLElement 
   return h(
     'div',
     { class: 'trail' },
-    t.lives.map((life, i) => historyTable(life.entries, `${life.live ? 'Current life' : `Earlier life ${i}`} (uid ${life.uid}): ${life.entries.length} entries, oldest first`, now)),
+    t.lives.map((life, i) => historyTable(life.entries, `${life.live ? 'Current life' : `Earlier life ${i}`} (uid ${life.uid}): ${life.entries.length} ${life.entries.length === 1 ? 'entry' : 'entries'}, oldest first`, now)),
   );
 }
 

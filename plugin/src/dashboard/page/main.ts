@@ -17,6 +17,8 @@ let feed: FeedState = emptyFeedState();
 const filter: Filter = { namespace: '', state: '' };
 let selected: string | undefined;
 let detail: { doc: CustomResourceState; view: DetailView } | undefined;
+/** What the last action in the open panel said; kept when the panel is drawn again for the change it caused. */
+let result: { key: string; text: string; failed: boolean } | undefined;
 let dialog: ActionDialog | undefined;
 
 const objectsEl = byId('objects');
@@ -69,11 +71,11 @@ function renderList(): void {
   renderStatus();
 }
 
-function showResult(text: string, failed: boolean): void {
+function showResult(): void {
   const el = document.getElementById('action-result');
-  if (!el) return;
-  el.className = failed ? 'result error' : 'result';
-  el.textContent = text;
+  if (!el || !detail || !result || result.key !== `${detail.doc.metadata.namespace}/${detail.doc.metadata.name}`) return;
+  el.className = result.failed ? 'result error' : 'result';
+  el.textContent = result.text;
 }
 
 function renderDetailPanel(): void {
@@ -91,6 +93,7 @@ function renderDetailPanel(): void {
       close: () => closeDetail(key),
     }),
   ]);
+  showResult();
 }
 
 async function loadDetail(key: string, focus: boolean): Promise<void> {
@@ -156,8 +159,10 @@ async function send(r: ActionRequest): Promise<string> {
 function openAction(kind: ActionKind): void {
   if (!detail) return;
   dialog ??= new ActionDialog();
-  dialog.open(kind, detail.view, detail.doc.metadata.name, send, (message) => {
-    showResult(message, false);
+  const { namespace, name } = detail.doc.metadata;
+  dialog.open(kind, detail.view, name, send, (message) => {
+    result = { key: `${namespace}/${name}`, text: message, failed: false };
+    showResult();
     document.getElementById('detail-title')?.focus();
   });
 }
