@@ -28,6 +28,8 @@ interface Running {
   port: number;
   stop(): void;
   err(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
 }
 
 const running: Running[] = [];
@@ -55,7 +57,8 @@ async function dashboard(user: 'alice' | 'bob'): Promise<Running> {
     return url !== '';
   });
   const u = new URL(url);
-  const r = { url, origin: u.origin, port: Number(u.port), stop: () => p.kill(), err: p.err };
+  const exited = new Promise<number | null>((resolve) => (p.child.exitCode !== null ? resolve(p.child.exitCode) : p.child.once('exit', (code) => resolve(code))));
+  const r = { url, origin: u.origin, port: Number(u.port), stop: () => p.kill(), err: p.err, exited };
   running.push(r);
   return r;
 }
@@ -314,5 +317,15 @@ describe('kubectl custom dashboard in a browser', () => {
     console.log(`[dashboard] the page with its assets: ${(bytes / 1024).toFixed(1)} KiB (uncompressed), from ${join('dist', 'kubectl-custom')}`);
     expect(bytes).toBeLessThan(100 * 1024);
     expect(alice.err()).toBe('');
+  });
+
+  it('stops on SIGTERM (as on Ctrl+C) with its page still open: exit code 0, the port closed', async () => {
+    const page = await newPage();
+    await page.goto(bob.url);
+    await poll(() => page.locator('#feed-status').textContent()).toMatch(/^● live/);
+    bob.stop();
+    expect(await bob.exited).toBe(0);
+    await expect(raw(bob, '/')).rejects.toThrow(/ECONNREFUSED/);
+    await poll(() => page.locator('#feed-status').textContent()).toMatch(/^○ reconnecting…/);
   });
 });

@@ -47,7 +47,7 @@ export interface DashboardConfig {
   heartbeatMs?: number;
   /** Largest request body accepted (a reason is at most 1024 characters). */
   maxBodyBytes?: number;
-  /** Milliseconds a forwarded call may take. */
+  /** Milliseconds a forwarded call may take when --request-timeout does not say. */
   forwardTimeoutMs?: number;
 }
 
@@ -98,7 +98,7 @@ export async function startDashboard(cfg: DashboardConfig): Promise<Dashboard> {
   const assetNames = new Set(Object.keys(cfg.assets).filter((n) => n !== 'index.html'));
   const heartbeatMs = cfg.heartbeatMs ?? 15_000;
   const maxBody = cfg.maxBodyBytes ?? 16 * 1024;
-  const forwardTimeoutMs = cfg.forwardTimeoutMs ?? 60_000;
+  const forwardTimeoutMs = cfg.client.config.timeoutMs || (cfg.forwardTimeoutMs ?? 60_000);
   const feeds = new Set<{ feed: Feed; res: ServerResponse }>();
   let bound: BoundAddress = { address: cfg.address, port: cfg.port };
 
