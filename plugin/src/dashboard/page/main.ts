@@ -58,6 +58,9 @@ function renderStatus(): void {
   }
 }
 
+/** What the list showed last: it is drawn again only when something in it changed, so a screen reader's place is not lost every tick. */
+let drawn = '';
+
 function renderList(): void {
   const now = Date.now();
   const views = [...feed.objects.values()].map((f) => objectView(f, now));
@@ -67,7 +70,12 @@ function renderList(): void {
   filter.namespace = nsSelect.value;
   filter.state = stateSelect.value;
   const empty = feed.objects.size ? 'No object matches the filters.' : feed.live ? 'No objects here yet.' : 'Loading…';
-  replaceKeepingFocus(objectsEl, renderGroups(groupByNamespace(views, filter), selected, feed.changed, empty));
+  const groups = groupByNamespace(views, filter);
+  const signature = JSON.stringify([groups, selected, [...feed.changed], empty]);
+  if (signature !== drawn) {
+    drawn = signature;
+    replaceKeepingFocus(objectsEl, renderGroups(groups, selected, feed.changed, empty));
+  }
   renderStatus();
 }
 
@@ -191,12 +199,16 @@ async function start(): Promise<void> {
       renderStatus();
     },
   });
-  client.open(labelsInput.value.trim());
+  let selector = labelsInput.value.trim();
+  client.open(selector);
   byId('filters').addEventListener('submit', (e) => {
     e.preventDefault();
+    // Enter and leaving the field both ask; a stopped feed (a selector the API refused) is retried.
+    if (labelsInput.value.trim() === selector && !feed.stopped) return;
+    selector = labelsInput.value.trim();
     feed = emptyFeedState();
     renderList();
-    client.open(labelsInput.value.trim());
+    client.open(selector);
   });
   labelsInput.addEventListener('change', () => byId<HTMLFormElement>('filters').requestSubmit());
   nsSelect.addEventListener('change', renderList);
