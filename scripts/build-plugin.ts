@@ -11,6 +11,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, s
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { buildPage } from '../plugin/src/dashboard/build-page.ts';
 
 /**
  * string-width (used by yargs' help layout and cli-table3) makes an
@@ -30,6 +31,23 @@ const lazySegmenter: Plugin = {
   },
 };
 
+/**
+ * The dashboard's page is built first and defined into the bundle
+ * (plugin/src/dashboard/page-assets.ts), so the executable serves it with
+ * no file beside it; the module that builds it from source (with esbuild)
+ * becomes a stub, so esbuild is not bundled.
+ */
+const noPageBuilder: Plugin = {
+  name: 'no-page-builder',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]build-page\.ts$/ }, (args) => ({ path: args.path, namespace: 'page-builder-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'page-builder-stub' }, () => ({
+      contents: 'export async function buildPage() { throw new Error("the dashboard page is built into this executable"); }',
+      loader: 'js',
+    }));
+  },
+};
+
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 
@@ -46,6 +64,7 @@ export async function bundle(): Promise<string> {
   // Not in dist/ itself: kubectl would take any kubectl-* file on PATH for a plugin.
   mkdirSync(join(DIST, 'build'), { recursive: true });
   const out = join(DIST, 'build', 'plugin.cjs');
+  const page = await buildPage();
   await build({
     entryPoints: [join(ROOT, 'plugin/src/main.ts')],
     outfile: out,
@@ -55,9 +74,9 @@ export async function bundle(): Promise<string> {
     target: 'node24',
     minify: true,
     legalComments: 'none',
-    plugins: [lazySegmenter],
+    plugins: [lazySegmenter, noPageBuilder],
     // yargs (ESM) reads import.meta.url; CJS has none.
-    define: { 'import.meta.url': '__kc_import_meta_url' },
+    define: { 'import.meta.url': '__kc_import_meta_url', __KC_DASHBOARD_ASSETS__: JSON.stringify(JSON.stringify(page)) },
     // A V8 snapshot build runs the bundle without __filename.
     banner: { js: 'const __kc_import_meta_url = typeof __filename === "string" ? require("node:url").pathToFileURL(__filename).href : "file:///kubectl-custom";' },
     logLevel: 'warning',
@@ -104,7 +123,8 @@ export function upToDate(): boolean {
   const built = statSync(exe).mtimeMs;
   const inputs = [join(ROOT, 'package-lock.json'), join(ROOT, 'scripts/build-plugin.ts')];
   const walk = (dir: string) => {
-    for (const e of execFileSync('find', [dir, '-name', '*.ts', '-newer', exe], { encoding: 'utf8' }).split('\n').filter(Boolean)) inputs.push(e);
+    // The dashboard's page (.html, .css) is built into the executable too.
+    for (const e of execFileSync('find', [dir, '(', '-name', '*.ts', '-o', '-name', '*.css', '-o', '-name', '*.html', ')', '-newer', exe], { encoding: 'utf8' }).split('\n').filter(Boolean)) inputs.push(e);
   };
   walk(join(ROOT, 'plugin/src'));
   walk(join(ROOT, 'api/src'));

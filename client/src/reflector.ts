@@ -33,6 +33,8 @@ export interface ReflectorOptions<T> {
   store: ReflectorStore<T>;
   log: ClientLogger;
   fieldSelector?: string;
+  /** Only objects with these labels (a selector in kubectl's syntax), as the server matches them. */
+  labelSelector?: string;
   /** Page size of LIST; 0 lists in one page. */
   pageSize?: number;
 }
@@ -139,7 +141,7 @@ export class Reflector<T extends ObjectWithVersion> {
    * bookmark asked for afterwards is at least this recent.
    */
   async latestResourceVersion(): Promise<string> {
-    const page = await this.o.client.json<ListPage<T>>('GET', this.o.path, { query: { limit: '1', fieldSelector: this.o.fieldSelector } });
+    const page = await this.o.client.json<ListPage<T>>('GET', this.o.path, { query: { limit: '1', fieldSelector: this.o.fieldSelector, labelSelector: this.o.labelSelector } });
     return page.metadata.resourceVersion;
   }
 
@@ -149,7 +151,7 @@ export class Reflector<T extends ObjectWithVersion> {
     let rv: string;
     do {
       const page = await this.o.client.json<ListPage<T>>('GET', this.o.path, {
-        query: { limit: this.o.pageSize ? String(this.o.pageSize) : undefined, continue: cont, fieldSelector: this.o.fieldSelector },
+        query: { limit: this.o.pageSize ? String(this.o.pageSize) : undefined, continue: cont, fieldSelector: this.o.fieldSelector, labelSelector: this.o.labelSelector },
       });
       items.push(...page.items);
       rv = page.metadata.resourceVersion;
@@ -167,7 +169,7 @@ export class Reflector<T extends ObjectWithVersion> {
     // A random timeout, as the reflector's, spreads the re-watches of many replicas.
     const timeoutSeconds = short ? BOOKMARK_WATCH_SECONDS : 300 + Math.floor(Math.random() * 300);
     const res = await this.o.client.stream(this.o.path, {
-      query: { watch: 'true', resourceVersion: this.rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds), fieldSelector: this.o.fieldSelector },
+      query: { watch: 'true', resourceVersion: this.rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds), fieldSelector: this.o.fieldSelector, labelSelector: this.o.labelSelector },
       signal: this.abort.signal,
     });
     this.o.store.setLive?.(true);

@@ -11,11 +11,14 @@ import type { ClusterInfo } from '../../cluster/control-plane.ts';
 import { isAlive } from '../../cluster/processes.ts';
 import { startStack } from '../../cluster/stack.ts';
 import { buildExecutable, upToDate } from '../../scripts/build-plugin.ts';
+import { ensureChromium } from './chromium.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     cluster: ClusterInfo;
     backend: BackendInfo;
+    /** The browser the dashboard's tests drive, or why there is none (a test that needs it fails with that line). */
+    chromium: { path: string } | { error: string };
   }
 }
 
@@ -38,6 +41,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   // The plugin's end-to-end tests run the built executable through kubectl.
   if (!upToDate()) await buildExecutable({ log: (l) => process.stderr.write(`[build] ${l}\n`) });
+  // Installed (once per machine) while the control plane starts; only the
+  // dashboard's tests need it, so its absence fails them and no others.
+  const chromium = ensureChromium((l) => process.stderr.write(`[chromium] ${l}\n`)).then(
+    (path) => ({ path }),
+    (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }),
+  );
   const stack = await startStack({
     dir,
     // Bookmarks every second so watch tests need not wait a minute for one;
@@ -48,6 +57,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.stderr.write(`[cluster] control plane and backend ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   project.provide('cluster', stack.cluster);
   project.provide('backend', stack.backend);
+  project.provide('chromium', await chromium);
   return async () => {
     await stack.stop();
     if (process.env['KEEP_CLUSTER_DIR']) process.stderr.write(`[cluster] kept ${dir}\n`);

@@ -2,6 +2,7 @@
 import type { CommandSpec } from './command-spec.ts';
 import { approveCommand } from './approve/flags.ts';
 import { completionCommand } from './completion/flags.ts';
+import { dashboardCommand } from './dashboard/flags.ts';
 import { describeStateCommand } from './describe-state/flags.ts';
 import { freezeCommand } from './freeze/flags.ts';
 import { historyCommand } from './history/flags.ts';
@@ -13,4 +14,4 @@ import { unfreezeCommand } from './unfreeze/flags.ts';
 import { uninstallCommand } from './uninstall/flags.ts';
 import { versionCommand } from './version/flags.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, freezeCommand, unfreezeCommand, versionCommand, installCertsCommand, uninstallCommand, completionCommand];
+export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, freezeCommand, unfreezeCommand, dashboardCommand, versionCommand, installCertsCommand, uninstallCommand, completionCommand];

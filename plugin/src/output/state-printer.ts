@@ -5,7 +5,8 @@
 // escaped for the terminal.
 import type { ChalkInstance } from 'chalk';
 import { humanDuration } from '../../../api/src/human-duration.ts';
-import type { CustomResourceState, GateSource } from '../../../api/src/types.ts';
+import type { CustomResourceState } from '../../../api/src/types.ts';
+import { blockerText, gateSourceText } from './gate-words.ts';
 import { statePalette } from './color.ts';
 import { escapeTerminal } from './escape.ts';
 import { entriesText, historyRows } from './history-printer.ts';
@@ -20,25 +21,13 @@ function yesNo(c: ChalkInstance, v: boolean): string {
   return v ? c.green('yes') : c.red('no');
 }
 
-const BLOCKERS: Record<string, string> = {
-  'invalid-state': 'the current state is not in the path',
-  'last-state': 'already at the last state',
-  soak: 'soak time not served',
-  permission: 'no permission to promote',
-  'enter-permission': 'no permission to enter the next state',
-  approvals: 'approvals missing',
-  freeze: 'the next state is frozen',
-};
-
-const sourceText = (s: GateSource) => (s.kind === 'spec' ? 'spec' : `GatePolicy ${s.namespace ?? ''}/${s.name ?? ''}`);
-
 /** One line per gate of the move into the next state: met or not, what it says, where it comes from. */
 function checkLines(v: CustomResourceState, c: ChalkInstance): string[] {
   const rows = (v.checks ?? []).map((k) => [
     k.met ? c.green('✓') : c.red('✗'),
     k.gate,
     escapeTerminal(k.message),
-    k.sources.length ? `(${k.sources.map((s) => escapeTerminal(sourceText(s))).join(', ')})` : '',
+    k.sources.length ? `(${k.sources.map((s) => escapeTerminal(gateSourceText(s))).join(', ')})` : '',
   ]);
   return rows.length ? layout(rows).trimEnd().split('\n').map((l) => `  ${l}`) : [];
 }
@@ -75,7 +64,7 @@ export function renderStateView(v: CustomResourceState, o: RenderOptions): strin
   const checks = checkLines(v, c);
   if (v.checks) lines.push(['Gates:', checks.length ? `of the move to ${escapeTerminal(v.nextState ?? '')}` : '<none>']);
   else lines.push(['Gates:', gates.length ? gates.join(', ') : '<none>']);
-  const blocked = v.gates.promoteBlockedBy.map((b) => BLOCKERS[b] ?? escapeTerminal(b));
+  const blocked = v.gates.promoteBlockedBy.map((b) => escapeTerminal(blockerText(b)));
   const may = [`promote: ${yesNo(c, v.allowed.promote)}${blocked.length ? ` (${blocked.join('; ')})` : ''}`, `set-state: ${yesNo(c, v.allowed.setState)}`];
   if (v.allowed.approveNextState !== undefined) may.push(`approve: ${yesNo(c, v.allowed.approveNextState)}`);
   if (v.allowed.overrideNextState !== undefined) may.push(`override: ${yesNo(c, v.allowed.overrideNextState)}`);

@@ -2,6 +2,7 @@
 // output, a fixed clock, and a fake of our own RestClient interface that
 // answers scripted requests and records them (no cluster; what the server
 // does is tested against a real one in test/integration/).
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ConnectionFlags, ResolvedConfig } from '../../../client/src/kubeconfig.ts';
 import type { RequestOpts, RestClient } from '../../../client/src/rest-client.ts';
@@ -82,11 +83,30 @@ export function fakeClient(routes: Record<string, unknown>, config: ResolvedConf
       const route = routes[key];
       return structuredClone(typeof route === 'function' ? await (route as FakeRoute)(call) : route) as T;
     },
-    send(): never {
-      throw new Error('send is not faked');
+    /** The same routes, answered as a raw response: a thrown ApiError becomes its status and Status body. */
+    async send(method: string, path: string, opts?: RequestOpts): Promise<IncomingMessage> {
+      let code = 200;
+      let body: unknown;
+      try {
+        body = await client.json(method, path, opts);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        code = e.code;
+        body = e.status ?? e.text;
+      }
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      return Object.assign(Readable.from([Buffer.from(text)]), { statusCode: code, headers: {} }) as unknown as IncomingMessage;
     },
-    stream(): never {
-      throw new Error('stream is not faked');
+    /** A watch: the route `WATCH /path` returns the stream the test writes events to (or throws). */
+    async stream(path: string, opts?: RequestOpts): Promise<IncomingMessage> {
+      const call = { method: 'WATCH', path, opts };
+      calls.push(call);
+      const route = routes[`WATCH ${path}`];
+      if (typeof route !== 'function') throw new Error(`unexpected watch: ${path}`);
+      const res = (await (route as FakeRoute)(call)) as IncomingMessage;
+      // As the real client does: aborting the request ends the stream.
+      opts?.signal?.addEventListener('abort', () => res.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+      return res;
     },
     close() {
       client.closed++;

@@ -1,0 +1,24 @@
+// Gates in words, for describe-state's printer and the dashboard's detail
+// panel alike: why promote is refused now (describe-state's
+// gates.promoteBlockedBy; a value a newer server sends and this list lacks
+// is shown as it is), and where a gate comes from.
+import type { GateSource } from '../../../api/src/types.ts';
+
+const BLOCKERS: Readonly<Record<string, string>> = {
+  'invalid-state': 'the current state is not in the path',
+  'last-state': 'already at the last state',
+  soak: 'soak time not served',
+  permission: 'no permission to promote',
+  'enter-permission': 'no permission to enter the next state',
+  approvals: 'approvals missing',
+  freeze: 'the next state is frozen',
+};
+
+export function blockerText(blocker: string): string {
+  return Object.hasOwn(BLOCKERS, blocker) ? BLOCKERS[blocker]! : blocker;
+}
+
+/** `spec`, or `GatePolicy NAMESPACE/NAME`. */
+export function gateSourceText(s: GateSource): string {
+  return s.kind === 'spec' ? 'spec' : `GatePolicy ${s.namespace ?? ''}/${s.name ?? ''}`;
+}
