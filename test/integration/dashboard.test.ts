@@ -8,6 +8,8 @@
 // the token or with a foreign Host are refused by the dashboard.
 import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -19,7 +21,9 @@ import { api, createObject, CUSTOM, eventually, kubeConfig, STORAGE, useNamespac
 import { kubectlCustomSpawn } from './plugin-cli.ts';
 
 const ns = useNamespace(import.meta.filename);
-const SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+// The README's picture: written to docs/ with UPDATE_SCREENSHOT=1 (the namespace is random, so every run would
+// change it); otherwise to a temporary file, still taken and checked.
+const SCREENSHOT = process.env['UPDATE_SCREENSHOT'] === '1' ? fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url)) : join(tmpdir(), `kubectl-custom-dashboard-${process.pid}.png`);
 const obj = (name: string, sub?: string) => `${CUSTOM}/namespaces/${ns()}/customresources/${name}${sub ? `/${sub}` : ''}`;
 
 interface Running {
@@ -197,6 +201,7 @@ describe('kubectl custom dashboard in a browser', () => {
       '✗ approvals 0/2: 0 of 2 approvals of the move into prod given',
     ]);
     await page.screenshot({ path: SCREENSHOT });
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
     // The whole trail, on request.
     await page.locator('#show-trail').click();
     await poll(() => page.locator('#trail caption').first().textContent()).toMatch(/^Current life \(uid [0-9a-f-]+\): 1 entry, oldest first$/);

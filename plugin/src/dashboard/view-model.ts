@@ -5,16 +5,11 @@
 // may do and why not. Every badge and step carries its meaning in text, not
 // only in colour.
 import { humanDuration } from '../../../api/src/human-duration.ts';
-import type { CustomResource, CustomResourceState, HistoryEntry } from '../../../api/src/types.ts';
+import type { CustomResource, CustomResourceState, HistoryEntry, Status } from '../../../api/src/types.ts';
 import { blockerText, gateSourceText } from '../output/gate-words.ts';
 
 /** The gates of the next move in the list's objects (status.nextGates; older servers send none, and the badges say what the spec says). */
-export interface NextGates {
-  protected?: boolean;
-  approvals?: { needed: number; given: number };
-  /** Active freezes of the next state (namespace/name). */
-  frozenBy?: string[];
-}
+export type NextGates = NonNullable<Status['nextGates']>;
 
 /** An object as the feed carries it, with when it arrived (soak left counts down from then). */
 export interface FeedObject {
@@ -69,7 +64,7 @@ export function soakLeftSeconds(f: FeedObject, now: number): number {
 }
 
 function nextGatesOf(o: CustomResource): NextGates | undefined {
-  return (o.status as { nextGates?: NextGates }).nextGates;
+  return o.status.nextGates;
 }
 
 export function objectView(f: FeedObject, now: number): ObjectView {
