@@ -1,0 +1,103 @@
+// The story `npm run demo` tells once the stack runs and manifests/samples
+// are applied: every gate, met by the people manifests/samples/people.yaml
+// names, through the plugin as kubectl runs it, each person with a
+// kubeconfig of their own. The steps run once per cluster (they move the
+// samples); later runs show where everything stands.
+import { spawnSync } from 'node:child_process';
+import { delimiter } from 'node:path';
+import { styleText } from 'node:util';
+import type { ClusterInfo } from './control-plane.ts';
+import type { UserName } from './pki.ts';
+
+export interface DemoOptions {
+  cluster: Pick<ClusterInfo, 'kubeconfigs' | 'binaries'>;
+  /** Folders to put first on PATH: where kubectl-custom is. */
+  path: string[];
+}
+
+const out = (s = '') => process.stdout.write(s + '\n');
+const heading = (s: string) => out('\n' + styleText('bold', s));
+const note = (s: string) => out(styleText('dim', s));
+const shellWord = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+export class Demo {
+  private readonly o: DemoOptions;
+
+  constructor(o: DemoOptions) {
+    this.o = o;
+  }
+
+  private run(user: UserName, args: string[], show: boolean) {
+    const env = { ...process.env, PATH: [...this.o.path, process.env['PATH'] ?? ''].join(delimiter), KUBECONFIG: this.o.cluster.kubeconfigs[user] };
+    const io = show ? 'inherit' : 'pipe';
+    return spawnSync(this.o.cluster.binaries.kubectl, args, { env, encoding: 'utf8', stdio: ['ignore', io, io] });
+  }
+
+  /** `kubectl custom ARGS` as `user`, quietly; its stdout, or undefined when it failed. */
+  query(user: UserName, args: string[]): string | undefined {
+    const r = this.run(user, ['custom', ...args], false);
+    return r.status === 0 ? r.stdout : undefined;
+  }
+
+  /** `kubectl ARGS` as `user`, quietly; throws with its stderr when it fails. */
+  kubectl(user: UserName, args: string[]): string {
+    const r = this.run(user, args, false);
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed:\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  /**
+   * Shows `$ kubectl custom ARGS   # as USER: why` and what the plugin prints.
+   * `refused`: the step shows a gate at work, so the plugin must fail.
+   */
+  step(user: UserName, args: string[], why = '', expect: 'ok' | 'refused' = 'ok'): void {
+    out(`$ kubectl custom ${args.map(shellWord).join(' ')}   ${styleText('dim', `# as ${user}${why ? `: ${why}` : ''}`)}`);
+    const r = this.run(user, ['custom', ...args], true);
+    if (expect === 'ok' && r.status !== 0) throw new Error(`the demo expected \`kubectl custom ${args.join(' ')}\` as ${user} to succeed`);
+    if (expect === 'refused' && r.status === 0) throw new Error(`the demo expected \`kubectl custom ${args.join(' ')}\` as ${user} to be refused`);
+  }
+
+  /** Polls `ok` (every 100 ms, up to `seconds`). */
+  waitUntil(what: string, ok: () => boolean, seconds = 20): void {
+    for (let i = 0; i < seconds * 10; i++) {
+      if (ok()) return;
+      spawnSync('sleep', ['0.1']);
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  }
+
+  /** Has the story run on this cluster already? (It moves cart out of dev.) */
+  ran(): boolean {
+    return this.kubectl('admin', ['get', 'customresources.example.com', '-n', 'shop', 'cart', '-o', 'jsonpath={.status.history}']) !== '';
+  }
+
+  story(): void {
+    // The backend serves the samples once its caches have them.
+    this.waitUntil('the backend serves the samples', () => this.query('admin', ['describe-state', 'cluster-eu-1', '-n', 'platform']) !== undefined);
+
+    heading('1. A soak: checkout spends an hour in staging before prod');
+    note('(its spec says so, and so does the cluster\'s GatePolicy for team=payments: manifests/samples)');
+    this.step('alice', ['promote', 'checkout', '-n', 'shop', '--reason', 'integration tests green']);
+    this.step('alice', ['promote', 'checkout', '-n', 'shop', '--reason', 'ship it', '--dry-run'], 'what would stop it? (every gate at once)', 'refused');
+
+    heading('2. A protected state with four eyes: cart into prod needs `enter` and two approvals');
+    note('(alice is a release manager: she may enter prod and approve; bob and carol may only approve)');
+    this.step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'unit tests green']);
+    this.step('bob', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4'], 'bob may not enter prod', 'refused');
+    this.step('alice', ['approve', 'cart', '-n', 'shop', '--reason', 'release 2.4 reviewed'], 'her own approval will not count for her own promote');
+    this.step('bob', ['approve', 'cart', '-n', 'shop', '--reason', 'release notes checked']);
+    this.step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4'], 'only bob\'s approval counts: 1 of 2', 'refused');
+    this.step('carol', ['approve', 'cart', '-n', 'shop', '--reason', 'load test passed']);
+    this.step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4']);
+    this.step('alice', ['history', 'cart', '-n', 'shop'], 'the trail names the approvers');
+
+    heading('3. A freeze: nothing moves into draining in namespace platform for two hours');
+    this.step('admin', ['freeze', '-n', 'platform', '--states', 'draining', '--for', '2h', '--name', 'eu-peak', '--reason', 'EU peak season: every cluster keeps serving']);
+    // The backend enforces what its watch of Freezes has seen: wait for it.
+    this.waitUntil('the backend sees the freeze', () => /"promoteBlockedBy":\s*\[[^\]]*"freeze"/.test(this.query('admin', ['describe-state', 'cluster-eu-1', '-n', 'platform', '-o', 'json']) ?? ''));
+    this.step('admin', ['list', '-n', 'platform']);
+    this.step('admin', ['promote', 'cluster-eu-1', '-n', 'platform', '--reason', 'moving workloads to eu-2'], 'a freeze holds cluster admins too', 'refused');
+    note('The freeze stays active: it ends by itself in two hours. Rollbacks pass it, `promote --override` breaks it on the record,');
+    note('and `kubectl custom unfreeze eu-peak -n platform` lifts it now.');
+  }
+}
