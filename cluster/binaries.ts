@@ -159,7 +159,7 @@ async function goBuild(outDir: string, b: BuildLog): Promise<void> {
   let packages = 0;
   await runGo(['list', '-deps', ...MAIN_PACKAGES], b, (line) => {
     const m = /^go: downloading (\S+ \S+)/.exec(line);
-    if (m) b.progress.update(`downloading Go modules: ${++modules} (${m[1]}), ${elapsed()}`);
+    if (m) b.progress.update(`downloading Go modules: ${++modules} (${m[1]}), ${elapsed()}`, 'download');
   }, () => packages++);
   let compiled = 0;
   // -buildvcs=false: the binaries carry the Kubernetes version (ldflags), not this repository's commit.
@@ -168,6 +168,7 @@ async function goBuild(outDir: string, b: BuildLog): Promise<void> {
     if (!line || line.startsWith('go: ') || line.startsWith('#')) return;
     compiled++;
     const pct = Math.min(99, Math.floor((100 * compiled) / Math.max(packages, 1)));
-    b.progress.update(`compiling: ${compiled} of ~${packages} packages (${pct}%), ${elapsed()}: ${line.trim()}`);
+    // Off a terminal, a line for each tenth of the packages.
+    b.progress.update(`compiling: ${compiled} of ~${packages} packages (${pct}%), ${elapsed()}: ${line.trim()}`, `compile ${Math.floor(pct / 10)}`);
   });
 }

@@ -29,7 +29,28 @@ describe('ProgressLine', () => {
     expect(s.drawn()).toBe(`\r\x1b[K${'x'.repeat(78)}…`);
   });
 
-  it('elsewhere: a line a minute through log, none at the start, nothing to clear', () => {
+  it('elsewhere, with milestones: a line when the milestone changes, at once, whatever the time', () => {
+    const s = setup(false);
+    s.p.update('downloading 1', 'download');
+    s.p.update('downloading 2', 'download');
+    s.p.update('compiling 0%', 'compile 0');
+    s.tick(300_000);
+    s.p.update('compiling 9%', 'compile 0');
+    s.p.update('compiling 10%', 'compile 1');
+    s.p.done();
+    expect(s.logged).toEqual(['downloading 1', 'compiling 0%', 'compiling 10%']);
+    expect(s.drawn()).toBe('');
+  });
+
+  it('on a terminal, milestones change nothing: the line follows every update (5 a second at most)', () => {
+    const s = setup(true, 80);
+    s.p.update('a', 'm1');
+    s.tick(250);
+    s.p.update('b', 'm1');
+    expect(s.drawn()).toBe('\r\x1b[Ka\r\x1b[Kb');
+  });
+
+  it('elsewhere, without milestones: a line a minute through log, none at the start, nothing to clear', () => {
     const s = setup(false);
     s.p.update('a');
     s.tick(59_000);

@@ -1,6 +1,7 @@
 // One line of progress for a long step (the Go build): on a terminal it is
-// rewritten in place; elsewhere (CI logs, a pipe) a line now and then, so a
-// log shows the step is alive without a line per package.
+// rewritten in place; elsewhere (CI logs, a pipe) a line at each milestone
+// (or now and then), so a log shows the step is alive without a line per
+// package.
 
 export interface ProgressStream {
   isTTY?: boolean;
@@ -13,7 +14,7 @@ export interface ProgressOptions {
   stream?: ProgressStream;
   /** Where the occasional lines go when the stream is not a terminal. */
   log: (line: string) => void;
-  /** Between two lines when not on a terminal; 60 s by default. */
+  /** Between two lines when not on a terminal and updates name no milestone; 60 s by default. */
   everyMs?: number;
   now?: () => number;
 }
@@ -26,6 +27,7 @@ export class ProgressLine {
   private readonly tty: boolean;
   private last = -Infinity;
   private shown = false;
+  private milestone: string | undefined;
 
   constructor(o: ProgressOptions) {
     this.stream = o.stream ?? process.stderr;
@@ -37,10 +39,17 @@ export class ProgressLine {
     this.last = this.tty ? -Infinity : this.now();
   }
 
-  /** The step's state now; drawn at most 5 times a second on a terminal, once a period elsewhere. */
-  update(text: string): void {
+  /**
+   * The step's state now; drawn at most 5 times a second on a terminal.
+   * Elsewhere, with a `milestone` (say, each tenth of the work), a line when
+   * it changes; without, a line once a period.
+   */
+  update(text: string, milestone?: string): void {
     const t = this.now();
-    if (t - this.last < (this.tty ? 200 : this.everyMs)) return;
+    if (!this.tty && milestone !== undefined) {
+      if (milestone === this.milestone) return;
+      this.milestone = milestone;
+    } else if (t - this.last < (this.tty ? 200 : this.everyMs)) return;
     this.last = t;
     this.draw(text);
   }
