@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minutesSeconds, ProgressLine } from './progress.ts';
 import { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';
 
 const BUILD_MODULE = fileURLToPath(new URL('./k8s-build/', import.meta.url));
@@ -57,10 +58,18 @@ function versionLdflags(): string {
   return flags.join(' ');
 }
 
+/** A path for people: under the home folder as ~/…. */
+function tilde(p: string): string {
+  const home = homedir();
+  return home && p.startsWith(home + sep) ? `~${p.slice(home.length)}` : p;
+}
+
 /**
  * Builds kube-apiserver, kubectl and etcd into the cache unless they are
  * there. Builds into a temporary folder and renames it, so an interrupted or
- * concurrent build never leaves a half-written cache entry behind.
+ * concurrent build never leaves a half-written cache entry behind. What Go
+ * prints goes to a log file next to the cache entry; people see one line of
+ * progress (see progress.ts) and, on failure, the log's tail.
  */
 export async function ensureBinaries(log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Binaries> {
   const cached = cachedBinaries();
@@ -70,17 +79,28 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  log(`Building kube-apiserver and kubectl ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} from the Go module proxy into ${dir}`);
-  log('(a first build takes several minutes on 2 cores; later runs reuse it)');
+  const logFile = `${dir}.build.log`;
+  log(`Building kube-apiserver and kubectl ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} from their Go modules (once: about 9 minutes on 2 cores)`);
+  log(`  into ${tilde(dir)}; Go's output in ${tilde(logFile)}`);
   const started = Date.now();
-  await goBuild(tmp, log);
+  const progress = new ProgressLine({ log: (l) => log(`  ${l}`) });
+  const out = openSync(logFile, 'w');
+  try {
+    await goBuild(tmp, { out, logFile, progress, started });
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  } finally {
+    progress.done();
+    closeSync(out);
+  }
   if (existsSync(dir)) {
     // Another process finished the same build first: keep its result.
     rmSync(tmp, { recursive: true, force: true });
   } else {
     renameSync(tmp, dir);
   }
-  log(`Built in ${Math.round((Date.now() - started) / 1000)} s.`);
+  log(`Built in ${minutesSeconds(Date.now() - started)}.`);
   return binariesIn(dir);
 }
 
@@ -92,33 +112,63 @@ function goCommand(): string {
   return '/usr/local/go/bin/go';
 }
 
-function goBuild(outDir: string, log: (line: string) => void): Promise<void> {
-  const args = ['build', '-v', '-trimpath', '-ldflags', versionLdflags(), '-o', outDir + '/',
-    'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kubectl', './etcd'];
+const MAIN_PACKAGES = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kubectl', './etcd'];
+
+interface BuildLog {
+  /** The log file's descriptor: everything Go prints goes there. */
+  out: number;
+  logFile: string;
+  progress: ProgressLine;
+  started: number;
+}
+
+/**
+ * Runs go with its output in the log; `onLine` sees each line of stderr
+ * (where `go build -v` names the packages it compiles and the module
+ * downloads are reported) and `onOut` each line of stdout.
+ */
+function runGo(args: string[], b: BuildLog, onLine: (line: string) => void, onOut: (line: string) => void = () => {}): Promise<void> {
+  writeSync(b.out, `$ go ${args.join(' ')}\n`);
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(goCommand(), args, { cwd: BUILD_MODULE, stdio: ['ignore', 'inherit', 'pipe'] });
-    let packages = 0;
-    let lastReport = Date.now();
-    const tail: string[] = [];
-    let buf = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      buf += chunk.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        tail.push(line);
-        if (tail.length > 40) tail.shift();
-        packages++;
-        if (Date.now() - lastReport > 15_000) {
-          lastReport = Date.now();
-          log(`  … ${packages} packages built, now ${line.trim()}`);
-        }
-      }
-    });
+    const child = spawn(goCommand(), args, { cwd: BUILD_MODULE, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = (each: (line: string) => void) => {
+      let buf = '';
+      return (chunk: Buffer) => {
+        writeSync(b.out, chunk);
+        buf += chunk.toString();
+        const parts = buf.split('\n');
+        buf = parts.pop() ?? '';
+        for (const p of parts) each(p);
+      };
+    };
+    child.stdout.on('data', lines(onOut));
+    child.stderr.on('data', lines(onLine));
     child.on('error', (err) => reject(new Error(`cannot run go (${err.message}); install Go 1.26 as described in the README`)));
-    child.on('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`go build failed (${signal ?? `exit ${code}`}):\n${tail.join('\n')}`));
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const tail = readFileSync(b.logFile, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
+      reject(new Error(`go ${args[0]} failed (${signal ?? `exit ${code}`}); the end of its output (all of it in ${b.logFile}):\n${tail}`));
     });
+  });
+}
+
+async function goBuild(outDir: string, b: BuildLog): Promise<void> {
+  const elapsed = () => minutesSeconds(Date.now() - b.started);
+  // Listing the packages first downloads the modules and gives the build a total to count towards.
+  let modules = 0;
+  let packages = 0;
+  await runGo(['list', '-deps', ...MAIN_PACKAGES], b, (line) => {
+    const m = /^go: downloading (\S+ \S+)/.exec(line);
+    if (m) b.progress.update(`downloading Go modules: ${++modules} (${m[1]}), ${elapsed()}`, 'download');
+  }, () => packages++);
+  let compiled = 0;
+  // -buildvcs=false: the binaries carry the Kubernetes version (ldflags), not this repository's commit.
+  const args = ['build', '-v', '-trimpath', '-buildvcs=false', '-ldflags', versionLdflags(), '-o', outDir + '/', ...MAIN_PACKAGES];
+  await runGo(args, b, (line) => {
+    if (!line || line.startsWith('go: ') || line.startsWith('#')) return;
+    compiled++;
+    const pct = Math.min(99, Math.floor((100 * compiled) / Math.max(packages, 1)));
+    // Off a terminal, a line for each tenth of the packages.
+    b.progress.update(`compiling: ${compiled} of ~${packages} packages (${pct}%), ${elapsed()}: ${line.trim()}`, `compile ${Math.floor(pct / 10)}`);
   });
 }

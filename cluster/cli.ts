@@ -3,14 +3,14 @@
 // cluster:up starts a control plane and the backend that outlive this
 // command, for a person to use; their state lives in .cluster/ (git-ignored)
 // and cluster:down stops them.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { delimiter, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExecutable, upToDate } from '../scripts/build-plugin.ts';
 import type { BackendInfo } from './backend.ts';
 import { ensureBinaries } from './binaries.ts';
 import { apiserverGet, stopCluster, type ClusterInfo } from './control-plane.ts';
+import { Demo } from './demo.ts';
 import { isAlive, stopProcess } from './processes.ts';
 import { startStack } from './stack.ts';
 
@@ -60,18 +60,44 @@ async function up(): Promise<State> {
   return state;
 }
 
+/** Command lines with their comments in one column (a long command keeps its comment close). */
+function commented(lines: [string, string?][]): string {
+  const width = Math.max(...lines.map(([c]) => (c.length <= 52 ? c.length : 0)));
+  return lines.map(([c, comment]) => (comment ? `  ${c.padEnd(width)}   # ${comment}` : `  ${c}`)).join('\n');
+}
+
+/** The two lines that put a person at the controls. */
+function setup(s: State): [string, string][] {
+  return [
+    [`export KUBECONFIG=$PWD/${rel(s.cluster.kubeconfigs.admin)}`, 'or alice, bob, carol.kubeconfig: each person\'s own permissions'],
+    [`export PATH=$PWD/${rel(BIN)}:$PWD/${rel(DIST)}:$PATH`, `kubectl ${s.cluster.binaries.dir.match(/k8s-(v[^-]+)/)?.[1] ?? ''} and kubectl-custom`],
+  ];
+}
+
 function printUsage(s: State): void {
   console.log(`
 Control plane at ${s.cluster.server}, backend on port ${s.backend.port}; logs in ${rel(s.cluster.dir)}/*.log and ${rel(s.backend.logFile)}.
 
-  export KUBECONFIG=$PWD/${rel(s.cluster.kubeconfigs.admin)}      # or alice.kubeconfig, bob.kubeconfig
-  export PATH=$PWD/${rel(BIN)}:$PWD/${rel(DIST)}:$PATH           # kubectl ${s.cluster.binaries.dir.match(/k8s-(v[^-]+)/)?.[1] ?? ''} and kubectl-custom
-  kubectl custom list -A
-  kubectl custom describe-state checkout -n shop
-  kubectl custom promote checkout -n shop --reason "ready"
+${commented([...setup(s), ['kubectl custom list -A'], ['kubectl custom describe-state checkout -n shop'], ['kubectl custom promote checkout -n shop --reason "ready"']])}
 
-Users are client certificates: admin (system:masters), alice and bob (only what RBAC grants them).
+Users are client certificates: admin (system:masters), alice, bob and carol (only what RBAC grants them).
 Stop everything with: npm run cluster:down`);
+}
+
+/** The demo's last words: what to try next, the dashboard first. */
+function printNext(s: State): void {
+  console.log(`
+Next, try (everything keeps running until \`npm run cluster:down\`; logs in ${rel(s.cluster.dir)}/):
+
+${commented([
+    ...setup(s),
+    ['kubectl custom dashboard', 'where everything stands, live, in your browser'],
+    ['kubectl custom describe-state checkout -n shop', 'the gates of its next move and where each comes from'],
+    ['kubectl custom history cart -n shop --verify', 'the whole trail, its hash chain checked'],
+    ['kubectl custom approve checkout -n shop --as bob', 'as anyone: admin may impersonate (--as)'],
+    ['kubectl custom unfreeze eu-peak -n platform', 'then cluster-eu-1 may move to draining'],
+    ['kubectl custom promote checkout -n shop --override --reason "hotfix 4711"', 'break glass: past the soak, on the record'],
+  ])}`);
 }
 
 async function down(quiet = false): Promise<void> {
@@ -86,36 +112,21 @@ async function down(quiet = false): Promise<void> {
   if (!quiet) log('Control plane and backend stopped; .cluster/ removed.');
 }
 
-function kubectl(s: State, user: 'admin' | 'alice' | 'bob', args: string[], opts: { show?: boolean; allowFail?: boolean } = {}): string {
-  const env = { ...process.env, PATH: `${DIST}${delimiter}${BIN}${delimiter}${process.env['PATH'] ?? ''}`, KUBECONFIG: s.cluster.kubeconfigs[user] };
-  const r = spawnSync(s.cluster.binaries.kubectl, args, { env, encoding: 'utf8', stdio: ['ignore', opts.show ? 'inherit' : 'pipe', opts.show ? 'inherit' : 'pipe'] });
-  if (r.status !== 0 && !opts.allowFail) throw new Error(`kubectl ${args.join(' ')} failed:\n${r.stderr ?? ''}`);
-  return r.stdout ?? '';
-}
-
 async function demo(): Promise<void> {
   const s = await up();
   if (!upToDate()) await buildExecutable({ log });
-  kubectl(s, 'admin', ['apply', '-k', join(ROOT, 'manifests/samples')]);
-  // Give the samples some history, the way people would, with the plugin itself (once).
-  const history = kubectl(s, 'admin', ['get', 'customresources.example.com', '-n', 'shop', 'cart', '-o', 'jsonpath={.status.history}']);
-  if (!history) {
-    const step = (user: 'admin' | 'alice', args: string[]) => log(`$ kubectl custom ${args.join(' ')}   # as ${user}\n${kubectl(s, user, ['custom', ...args]).trimEnd()}`);
-    const waitServed = () => {
-      for (let i = 0; i < 100 && kubectl(s, 'admin', ['custom', 'describe-state', 'cluster-eu-1', '-n', 'platform'], { allowFail: true }) === ''; i++) execFileSync('sleep', ['0.1']);
-    };
-    waitServed();
-    step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'unit tests green']);
-    step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4 approved']);
-    step('alice', ['promote', 'checkout', '-n', 'shop', '--reason', 'integration tests green']);
-    step('admin', ['promote', 'ingress-gateway', '-n', 'platform', '--reason', 'design review done']);
-    step('admin', ['promote', 'cluster-eu-1', '-n', 'platform', '--reason', 'moving workloads to eu-2']);
+  const d = new Demo({ cluster: s.cluster, path: [DIST, BIN] });
+  d.kubectl('admin', ['apply', '-k', join(ROOT, 'manifests/samples')]);
+  if (d.ran()) {
+    log('The demo\'s steps ran on this cluster before (npm run cluster:down starts afresh); where everything stands:');
+  } else {
+    console.log('Four sample objects in namespaces shop and platform (manifests/samples), moved with the plugin, through kubectl,');
+    console.log('by alice, bob and carol (client certificates, with the Roles in manifests/samples/people.yaml) and admin.');
+    d.story();
   }
-  console.log('\n$ kubectl custom list -A');
-  kubectl(s, 'admin', ['custom', 'list', '-A'], { show: true });
-  console.log('\n$ kubectl custom describe-state cart -n shop');
-  kubectl(s, 'admin', ['custom', 'describe-state', 'cart', '-n', 'shop'], { show: true });
-  printUsage(s);
+  console.log();
+  d.step('admin', ['list', '-A']);
+  printNext(s);
 }
 
 const verb = process.argv[2];

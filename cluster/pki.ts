@@ -13,6 +13,8 @@ export const USERS = {
   admin: ['system:masters'],
   alice: [],
   bob: [],
+  // A third person, so a move can get two approvals from people other than its mover.
+  carol: [],
 } as const satisfies Record<string, readonly string[]>;
 export type UserName = keyof typeof USERS;
 

@@ -7,8 +7,8 @@
 //      injection breaks it), gets the blob injected with postject.
 // Also writes dist/kubectl_complete-custom, kubectl's plugin-completion hook.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { buildPage } from '../plugin/src/dashboard/build-page.ts';
@@ -96,23 +96,41 @@ export async function buildExecutable(opts: BuildOptions = {}): Promise<string> 
   // cache can be made, and the bundle is evaluated at start.
   const native = opts.codeCache ?? true;
   writeFileSync(seaConfig, JSON.stringify({ main: bundled, output: blob, disableExperimentalSEAWarning: true, useSnapshot: native, useCodeCache: false }));
-  execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
-  rmSync(output, { force: true });
-  copyFileSync(opts.nodeBinary ?? process.execPath, output);
-  chmodSync(output, 0o755);
+  // Node's snapshot builder warns about built-in modules it has not verified
+  // and postject (LIEF) notes ELF sections it cannot name: none of it is
+  // about our code, so it goes to a log, shown when a step fails.
+  const logFile = join(DIST, 'build', 'sea-build.log');
+  const out = openSync(logFile, 'w');
+  const step = (what: string, args: string[]) => {
+    writeSync(out, `$ ${process.execPath} ${args.join(' ')}\n`);
+    try {
+      execFileSync(process.execPath, args, { stdio: ['ignore', out, out] });
+    } catch (err) {
+      const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-20).join('\n');
+      throw new Error(`${what} failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the end of ${logFile}:\n${tail}`, { cause: err });
+    }
+  };
   try {
-    execFileSync('strip', [output], { stdio: 'ignore' });
-  } catch {
-    log('note: strip is not available; the executable keeps its symbols (about 18 MB larger)');
+    step('making the SEA blob', ['--experimental-sea-config', seaConfig]);
+    rmSync(output, { force: true });
+    copyFileSync(opts.nodeBinary ?? process.execPath, output);
+    chmodSync(output, 0o755);
+    try {
+      execFileSync('strip', [output], { stdio: 'ignore' });
+    } catch {
+      log('note: strip is not available; the executable keeps its symbols (about 18 MB larger)');
+    }
+    const postject = join(ROOT, 'node_modules/postject/dist/cli.js');
+    step('injecting the blob (postject)', [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']);
+  } finally {
+    closeSync(out);
   }
-  const postject = join(ROOT, 'node_modules/postject/dist/cli.js');
-  execFileSync(process.execPath, [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(blob, { force: true });
   rmSync(seaConfig, { force: true });
   const helper = join(DIST, 'kubectl_complete-custom');
   writeFileSync(helper, '#!/bin/sh\n# kubectl calls this to complete `kubectl custom …` (kubectl plugin completion).\nexec kubectl-custom __complete "$@"\n');
   chmodSync(helper, 0o755);
-  log(`built ${output} (${Math.round(statSync(output).size / 1e6)} MB)`);
+  log(`built ${relative(process.cwd(), output) || output} (${Math.round(statSync(output).size / 1e6)} MB; build notes in ${relative(process.cwd(), logFile) || logFile})`);
   return output;
 }
 

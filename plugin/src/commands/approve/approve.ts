@@ -25,9 +25,14 @@ export async function runApprove(ctx: CommandContext, opts: ApproveOptions): Pro
   const p = statePalette(ctx.chalk);
   const colour = (s: string) => p.state(s, after.path, after.protectedStates);
   const move = `${colour(seen.state)} → ${colour(to ?? '')}`;
-  // How the move stands now, when it is the next one (describe-state's checks are of the next move).
-  const check = to === after.nextState ? after.checks?.find((c) => c.gate === 'approvals') : undefined;
-  const standing = check?.approvals ? ` (${check.approvals.by.length} of ${check.approvals.needed} needed${check.approvals.by.length ? `: ${check.approvals.by.map(escapeTerminal).join(', ')}` : ''})` : '';
+  // How the move stands now, told the same to every approver: who has
+  // approved it, and (when it is the next move, which describe-state's checks
+  // are of) how many it needs. describe-state counts from the caller's side
+  // (the caller as the mover), which would hide an approver's own approval.
+  const given = (after.approvals ?? []).filter((a) => a.to === to).map((a) => escapeTerminal(a.user));
+  const needed = to === after.nextState ? after.checks?.find((c) => c.gate === 'approvals')?.approvals?.needed : undefined;
+  const by = `given by ${given.length ? given.join(', ') : 'nobody yet'}`;
+  const standing = needed !== undefined ? ` (${needed} needed, not counting the promoter's own; ${by})` : given.length ? ` (${by})` : '';
   const verb = opts.revoke ? 'approval revoked' : 'approved';
   ctx.deps.streams.out.write(`${escapeTerminal(opts.name)} ${verb}: ${move}${standing}\n`);
 }

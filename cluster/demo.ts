@@ -1,0 +1,123 @@
+// The story `npm run demo` tells once the stack runs and manifests/samples
+// are applied: every gate, met by the people manifests/samples/people.yaml
+// names, through the plugin as kubectl runs it, each person with a
+// kubeconfig of their own. The steps run once per cluster (they move the
+// samples); later runs show where everything stands.
+import { spawnSync } from 'node:child_process';
+import { delimiter } from 'node:path';
+import { styleText } from 'node:util';
+import type { ClusterInfo } from './control-plane.ts';
+import type { UserName } from './pki.ts';
+
+export interface DemoOptions {
+  cluster: Pick<ClusterInfo, 'kubeconfigs' | 'binaries'>;
+  /** Folders to put first on PATH: where kubectl-custom is. */
+  path: string[];
+  /** Where the story is told; stdout by default (in colour on a terminal, as the plugin's own output). */
+  write?: (s: string) => void;
+}
+
+const shellWord = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+export class Demo {
+  private readonly o: DemoOptions;
+  private readonly write: (s: string) => void;
+  /** Colour the plugin's output as it would colour a terminal: only when telling the story on one. */
+  private readonly colour: boolean;
+
+  constructor(o: DemoOptions) {
+    this.o = o;
+    this.write = o.write ?? ((s) => process.stdout.write(s));
+    this.colour = !o.write && process.stdout.isTTY === true && !process.env['NO_COLOR'];
+  }
+
+  private out(s = ''): void {
+    this.write(s + '\n');
+  }
+
+  private heading(s: string): void {
+    this.out('\n' + (this.colour ? styleText('bold', s, { validateStream: false }) : s));
+  }
+
+  private note(s: string): void {
+    this.out(this.colour ? styleText('dim', s, { validateStream: false }) : s);
+  }
+
+  private run(user: UserName, args: string[], colour = false) {
+    // Output is captured, so the plugin sees no terminal: FORCE_COLOR when the story is told on one, and never otherwise.
+    const { FORCE_COLOR: _inherited, ...base } = process.env;
+    const env = { ...base, PATH: [...this.o.path, process.env['PATH'] ?? ''].join(delimiter), KUBECONFIG: this.o.cluster.kubeconfigs[user], ...(colour ? { FORCE_COLOR: '1' } : {}) };
+    return spawnSync(this.o.cluster.binaries.kubectl, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** `kubectl custom ARGS` as `user`, quietly; its stdout, or undefined when it failed. */
+  query(user: UserName, args: string[]): string | undefined {
+    const r = this.run(user, ['custom', ...args]);
+    return r.status === 0 ? r.stdout : undefined;
+  }
+
+  /** `kubectl ARGS` as `user`, quietly; throws with its stderr when it fails. */
+  kubectl(user: UserName, args: string[]): string {
+    const r = this.run(user, args);
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed:\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  /**
+   * Shows `$ kubectl custom ARGS   # as USER: why` and what the plugin prints.
+   * `refused`: the step shows a gate at work, so the plugin must fail.
+   */
+  step(user: UserName, args: string[], why = '', expect: 'ok' | 'refused' = 'ok'): void {
+    const comment = `# as ${user}${why ? `: ${why}` : ''}`;
+    this.out(`$ kubectl custom ${args.map(shellWord).join(' ')}   ${this.colour ? styleText('dim', comment, { validateStream: false }) : comment}`);
+    const r = this.run(user, ['custom', ...args], this.colour);
+    this.write(r.stdout + r.stderr);
+    const said = `\`kubectl custom ${args.join(' ')}\` as ${user}`;
+    if (expect === 'ok' && r.status !== 0) throw new Error(`the demo expected ${said} to succeed`);
+    if (expect === 'refused' && r.status === 0) throw new Error(`the demo expected ${said} to be refused`);
+  }
+
+  /** Polls `ok` (every 100 ms, up to `seconds`). */
+  waitUntil(what: string, ok: () => boolean, seconds = 20): void {
+    for (let i = 0; i < seconds * 10; i++) {
+      if (ok()) return;
+      spawnSync('sleep', ['0.1']);
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  }
+
+  /** Has the story run on this cluster already? (It moves cart out of dev.) */
+  ran(): boolean {
+    return this.kubectl('admin', ['get', 'customresources.example.com', '-n', 'shop', 'cart', '-o', 'jsonpath={.status.history}']) !== '';
+  }
+
+  story(): void {
+    // The backend serves the samples once its caches have them.
+    this.waitUntil('the backend serves the samples', () => this.query('admin', ['describe-state', 'cluster-eu-1', '-n', 'platform']) !== undefined);
+
+    this.heading('1. A soak: checkout spends an hour in staging before prod');
+    this.note('(its spec says so, and so does the cluster\'s GatePolicy for team=payments: manifests/samples)');
+    this.step('alice', ['promote', 'checkout', '-n', 'shop', '--reason', 'integration tests green']);
+    this.step('alice', ['promote', 'checkout', '-n', 'shop', '--reason', 'ship it', '--dry-run'], 'what would stop it? (every gate at once)', 'refused');
+
+    this.heading('2. A protected state with four eyes: cart into prod needs `enter` and two approvals');
+    this.note('(alice is a release manager: she may enter prod and approve; bob and carol may only approve)');
+    this.step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'unit tests green']);
+    this.step('bob', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4'], 'bob may not enter prod', 'refused');
+    this.step('alice', ['approve', 'cart', '-n', 'shop', '--reason', 'release 2.4 reviewed'], 'her own approval will not count for her own promote');
+    this.step('bob', ['approve', 'cart', '-n', 'shop', '--reason', 'release notes checked']);
+    this.step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4'], 'only bob\'s approval counts: 1 of 2', 'refused');
+    this.step('carol', ['approve', 'cart', '-n', 'shop', '--reason', 'load test passed']);
+    this.step('alice', ['promote', 'cart', '-n', 'shop', '--reason', 'release 2.4']);
+    this.step('alice', ['history', 'cart', '-n', 'shop'], 'the trail names the approvers');
+
+    this.heading('3. A freeze: nothing moves into draining in namespace platform for two hours');
+    this.step('admin', ['freeze', '-n', 'platform', '--states', 'draining', '--for', '2h', '--name', 'eu-peak', '--reason', 'EU peak season: every cluster keeps serving']);
+    // The backend enforces what its watch of Freezes has seen: wait for it.
+    this.waitUntil('the backend sees the freeze', () => /"promoteBlockedBy":\s*\[[^\]]*"freeze"/.test(this.query('admin', ['describe-state', 'cluster-eu-1', '-n', 'platform', '-o', 'json']) ?? ''));
+    this.step('admin', ['list', '-n', 'platform']);
+    this.step('admin', ['promote', 'cluster-eu-1', '-n', 'platform', '--reason', 'moving workloads to eu-2'], 'a freeze holds cluster admins too', 'refused');
+    this.note('The freeze stays active: it ends by itself in two hours. Rollbacks pass it, `promote --override` breaks it on the record,');
+    this.note('and `kubectl custom unfreeze eu-peak -n platform` lifts it now.');
+  }
+}

@@ -1,0 +1,67 @@
+// npm run demo's story (cluster/demo.ts) on a stack of its own, with
+// manifests/samples as the demo applies them: the samples put a GatePolicy
+// in custom-system that gates every namespace, which would disturb the
+// other files' objects on the shared control plane. The demo must keep
+// showing every gate: when the samples or the gates change, this fails
+// rather than a newcomer's first run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomResourceHistory } from '../../api/src/types.ts';
+import { Demo } from '../../cluster/demo.ts';
+import { startStack, type Stack } from '../../cluster/stack.ts';
+import { apiOn, CUSTOM } from './harness.ts';
+import { DIST } from './plugin-cli.ts';
+
+const SAMPLES = fileURLToPath(new URL('../../manifests/samples', import.meta.url));
+
+let stack: Stack;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-demo-'));
+  stack = await startStack({ dir });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dir && !process.env['KEEP_CLUSTER_DIR']) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the demo', () => {
+  it('shows a soak, a protected state needing two approvals from others than the mover, and an active freeze', async () => {
+    let told = '';
+    const demo = new Demo({ cluster: stack.cluster, path: [DIST], write: (s) => (told += s) });
+    demo.kubectl('admin', ['apply', '-k', SAMPLES]);
+    expect(demo.ran()).toBe(false);
+    demo.story();
+    expect(demo.ran()).toBe(true);
+
+    // The soak, and a dry run naming every gate that refuses at once.
+    expect(told).toContain('checkout promoted: dev → staging');
+    expect(told).toMatch(/status\.stateSince: Forbidden: "staging" needs 1h of soak time .*\n\* status\.approvals: Forbidden: moving into "prod" needs 1 approval/);
+    // The protected state: bob may approve prod, not enter it.
+    expect(told).toContain('User "bob" cannot enter state "prod": it is protected');
+    // Four eyes: alice's own approval is named but does not count for her promote.
+    expect(told).toContain('cart approved: staging → prod (2 needed, not counting the promoter\'s own; given by alice)');
+    expect(told).toContain('needs 2 approvals by holders of "approve" on it other than alice: 1 given (by bob), 1 more needed');
+    expect(told).toContain('cart promoted: staging → prod');
+    // The freeze holds admin, names itself, and stays.
+    expect(told).toContain('freeze.example.com/eu-peak created');
+    expect(told).toMatch(/"draining" is frozen by Freeze platform\/eu-peak until \S+: EU peak season/);
+    expect(told, 'no colour when not told on a terminal').not.toContain('\u001b[');
+
+    const trail = await apiOn<CustomResourceHistory>(stack.cluster, 'admin', 'GET', `${CUSTOM}/namespaces/shop/customresources/cart/history`);
+    expect(trail.body.lives?.[0]?.entries.map((e) => [e.action, e.user, e.approvers?.join(',') ?? ''])).toEqual([
+      ['promote', 'alice', ''],
+      ['approve', 'alice', ''],
+      ['approve', 'bob', ''],
+      ['approve', 'carol', ''],
+      ['promote', 'alice', 'bob,carol'],
+    ]);
+    const eu = await apiOn<{ state: string }>(stack.cluster, 'admin', 'GET', `${CUSTOM}/namespaces/platform/customresources/cluster-eu-1/state`);
+    expect(eu.body.state).toBe('active');
+  });
+});
