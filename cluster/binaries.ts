@@ -80,7 +80,7 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const logFile = `${dir}.build.log`;
-  log(`Building kube-apiserver and kubectl ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} from their Go modules (once: about 9 minutes on 2 cores)`);
+  log(`Building kube-apiserver and kubectl ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} from their Go modules (once: about 10 minutes on 2 quiet cores, longer on a busy machine)`);
   log(`  into ${tilde(dir)}; Go's output in ${tilde(logFile)}`);
   const started = Date.now();
   const progress = new ProgressLine({ log: (l) => log(`  ${l}`) });
