@@ -51,6 +51,8 @@ describe('the demo', () => {
     // The freeze holds admin, names itself, and stays.
     expect(told).toContain('freeze.example.com/eu-peak created');
     expect(told).toMatch(/"draining" is frozen by Freeze platform\/eu-peak until \S+: EU peak season/);
+    // kubectl custom list marks the object the freeze holds.
+    expect(told).toMatch(/^cluster-eu-1 +Cluster eu-1 +active +draining \(frozen\) +/m);
     expect(told, 'no colour when not told on a terminal').not.toContain('\u001b[');
 
     const trail = await apiOn<CustomResourceHistory>(stack.cluster, 'admin', 'GET', `${CUSTOM}/namespaces/shop/customresources/cart/history`);
