@@ -60,6 +60,24 @@ async function start(routes: Record<string, unknown>, namespace: string | undefi
   return { client, port, cookie, call };
 }
 
+
+/** The first server-sent event of the dashboard's feed at `path`; the connection is closed after it. */
+function firstEvent(port: number, cookie: string, path: string): Promise<{ event: string; data: string }> {
+  const parse = sseParser();
+  return new Promise((resolve) =>
+    request({ host: '127.0.0.1', port, path, headers: { Host: `127.0.0.1:${port}`, Cookie: cookie } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        const e = parse(d)[0];
+        if (e) {
+          resolve(e);
+          res.destroy();
+        }
+      });
+    }).end(),
+  );
+}
+
 describe('sessions', () => {
   it('prints a URL with the token, exchanged for an HttpOnly SameSite=Strict cookie and a redirect without it', async () => {
     const { call, port } = await start({});
@@ -200,19 +218,7 @@ describe('the live feed', () => {
 
   it('says when a label selector cannot be parsed, without asking the cluster', async () => {
     const { port, cookie, client } = await start({});
-    const parse = sseParser();
-    const first = await new Promise<{ event: string; data: string }>((resolve) =>
-      request({ host: '127.0.0.1', port, path: '/api/events?labelSelector=a%20in%20(', headers: { Host: `127.0.0.1:${port}`, Cookie: cookie } }, (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          const e = parse(d)[0];
-          if (e) {
-            resolve(e);
-            res.destroy();
-          }
-        });
-      }).end(),
-    );
+    const first = await firstEvent(port, cookie, '/api/events?labelSelector=a%20in%20(');
     expect(first.event).toBe('problem');
     expect(JSON.parse(first.data).message).toMatch(/^label selector: /);
     expect(client.calls).toEqual([]);
@@ -224,19 +230,7 @@ describe('the live feed', () => {
         throw apiError(403, 'Forbidden', 'customresources is forbidden: User "bob" cannot list');
       },
     });
-    const parse = sseParser();
-    const first = await new Promise<{ event: string; data: string }>((resolve) =>
-      request({ host: '127.0.0.1', port, path: '/api/events', headers: { Host: `127.0.0.1:${port}`, Cookie: cookie } }, (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          const e = parse(d)[0];
-          if (e) {
-            resolve(e);
-            res.destroy();
-          }
-        });
-      }).end(),
-    );
+    const first = await firstEvent(port, cookie, '/api/events');
     expect(first).toEqual({ event: 'live', data: JSON.stringify({ live: false, message: 'customresources is forbidden: User "bob" cannot list' }) });
   });
 });

@@ -7,36 +7,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP, GROUP_RESOURCE, STATES_RESOURCE, VERSION } from '../../../../api/src/names.ts';
 import type { StoredObject } from '../../../../api/src/types.ts';
-import type { EventRecorder } from '../../../../client/src/event-recorder.ts';
-import type { Authorizer } from '../../auth/delegated-authz.ts';
 import type { UserInfo } from '../../auth/user.ts';
-import type { Clock } from '../../clock.ts';
 import { readJsonBody } from '../../http/body.ts';
 import { negotiate, PLAIN_TARGETS } from '../../http/negotiate.ts';
 import { writeObject } from '../../http/respond.ts';
-import type { Logger } from '../../log/logger.ts';
-import type { Metrics } from '../../metrics/metrics.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
 import { decideApproval, type ApprovalRequest } from '../../state/approvals.ts';
 import { append } from '../../state/history.ts';
 import { newBadRequest, newConflict, newForbidden, newInvalid, StatusError } from '../../status/status-error.ts';
-import type { HistoryArchive } from '../../store/history-archive.ts';
-import type { StatusStore } from '../../store/status-store.ts';
 import { guardedWrite } from './guarded-write.ts';
+import type { WriteDeps } from './state-rest.ts';
 import type { SubresourceHandler } from './handlers.ts';
 import { dryRunOf, KIND_REF, reasonCause } from './strategy.ts';
 
 /** Many people approve at once (a release meeting): more attempts than a state change gets. */
 const MAX_ATTEMPTS = 25;
 
-export interface ApproveRestDeps {
-  store: StatusStore;
-  archive: HistoryArchive;
-  authorizer: Authorizer;
-  events: EventRecorder;
-  metrics: Metrics;
-  log: Logger;
-  clock: Clock;
+export interface ApproveRestDeps extends WriteDeps {
   /** The object as it is now (503 before the cache syncs, 404 when absent). */
   read(namespace: string, name: string): StoredObject;
   /** The describe-state document for the answer. */

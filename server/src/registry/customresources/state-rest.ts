@@ -30,9 +30,8 @@ import { describeState, dryRunOf, eventOf, KIND_REF, parseChangeBody, protectedN
 /** Attempts at a change whose object keeps changing under it before answering 409. */
 export const MAX_ATTEMPTS = 5;
 
-export interface StateRestDeps {
-  /** Policies and freezes; the object's own spec alone when absent. */
-  gates?: GateSources;
+/** What a REST object that changes an object's status needs (state changes, approvals). */
+export interface WriteDeps {
   store: StatusStore;
   archive: HistoryArchive;
   authorizer: Authorizer;
@@ -40,6 +39,11 @@ export interface StateRestDeps {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+}
+
+export interface StateRestDeps extends WriteDeps {
+  /** Policies and freezes; the object's own spec alone when absent. */
+  gates?: GateSources;
 }
 
 export class StateRest {
