@@ -2,7 +2,8 @@
 // own ServiceAccount's token (only the RBAC of manifests/base), a serving
 // certificate for <service>.<namespace>.svc, and an APIService that reaches it
 // through an ExternalName Service.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import type { ClusterInfo } from './control-plane.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort, isAlive, startProcess, stopProcess, waitFor, type Started } from './processes.ts';
 
+const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BACKEND_SERVICE = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
 export const BACKEND_SERVICE_ACCOUNT = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
@@ -40,32 +42,37 @@ export interface BackendInfo {
  * ServiceAccount, RBAC, Service) without the Deployment, for a backend that
  * runs as a local process.
  */
-export function installBase(cluster: ClusterInfo): void {
+export async function installBase(cluster: ClusterInfo): Promise<void> {
   execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'manifests/overlays/local')], { stdio: 'pipe' });
   execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com', 'crd/statehistories.example.com', 'crd/gatepolicies.example.com', 'crd/freezes.example.com'], { stdio: 'pipe' });
-  waitFinalizerPolicy(cluster);
+  await waitFinalizerPolicy(cluster);
 }
 
 /**
  * Waits until kube-apiserver applies the MutatingAdmissionPolicy that gives
- * new objects the backend's finalizer (policies take effect a moment after
- * they are created): a server-side dry-run create shows it.
+ * new objects the backend's finalizer: a server-side dry-run create shows it.
+ * Policies take effect a moment after they are created, and a kube-apiserver
+ * that has just started answers creates of CustomResources with 503 ("Resource
+ * kind … not found") until its admission has read the CRD's OpenAPI schema
+ * (it polls every 5 s), so tests that restart kube-apiserver wait here too.
  */
-function waitFinalizerPolicy(cluster: ClusterInfo): void {
+export async function waitFinalizerPolicy(cluster: ClusterInfo, timeoutMs = 30_000): Promise<void> {
   const probe = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'finalizer-probe', namespace: SYSTEM_NAMESPACE }, spec: { name: 'probe', states: ['a'] } });
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   let last: string;
   for (;;) {
     try {
-      const out = execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'create', '--dry-run=server', '-f', '-', '-o', 'jsonpath={.metadata.finalizers}'], { input: probe, encoding: 'utf8', stdio: 'pipe' });
-      if (out.includes(FINALIZER)) return;
-      last = `finalizers: ${out || '[]'}`;
+      const child = run(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'create', '--dry-run=server', '-f', '-', '-o', 'jsonpath={.metadata.finalizers}'], { encoding: 'utf8' });
+      child.child.stdin?.end(probe);
+      const { stdout } = await child;
+      if (stdout.includes(FINALIZER)) return;
+      last = `finalizers: ${stdout || '[]'}`;
     } catch (err) {
       // The CRD's REST endpoint may not be served yet right after it is Established.
       last = String((err as { stderr?: string }).stderr ?? err).trim();
     }
-    if (Date.now() > deadline) throw new Error(`kube-apiserver does not apply the MutatingAdmissionPolicy ${FINALIZER_POLICY} 30 s after it was created (${last})`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    if (Date.now() > deadline) throw new Error(`kube-apiserver does not apply the MutatingAdmissionPolicy ${FINALIZER_POLICY} ${timeoutMs / 1000} s after it was created or restarted (${last})`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -17,7 +17,7 @@ export async function startStack(opts: { dir: string; detached?: boolean; backen
   const binaries = await ensureBinaries(opts.log);
   const cluster = await startCluster({ dir: opts.dir, binaries, ...(opts.detached ? { detached: true } : {}), ...(opts.log ? { log: opts.log } : {}) });
   try {
-    installBase(cluster);
+    await installBase(cluster);
     const { proc: _proc, ...backend } = await startBackend({ cluster, dir: join(opts.dir, 'backend'), ...(opts.detached ? { detached: true } : {}), extraArgs: opts.backendArgs ?? [], ...(opts.backendEntry ? { entry: opts.backendEntry, productionFlags: true } : {}), ...(opts.backendNodeArgs ? { nodeArgs: opts.backendNodeArgs } : {}) });
     return {
       cluster,

@@ -20,7 +20,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-down-'));
   cluster = await startCluster({ dir, binaries: await ensureBinaries() });
-  installBase(cluster);
+  await installBase(cluster);
 });
 
 afterAll(async () => {

@@ -416,7 +416,7 @@ describe('uninstall on a stack of its own', () => {
 
   it('installed again, then all of it: no object left with the finalizer, no installed object left', async () => {
     // manifests/base again, and a backend with a token of the ServiceAccount made anew.
-    installBase(stack.cluster);
+    await installBase(stack.cluster);
     const { proc: _proc, ...backend } = await startBackend({ cluster: stack.cluster, dir: join(dir, 'backend-2') });
     await stopProcess(stack.backend.pid);
     // stack.stop() stops the backend object it was made with: update that one.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerLocalApiService } from '../../cluster/aggregation.ts';
-import { adminKubeConfig, BACKEND_SERVICE, restartBackend, startBackend } from '../../cluster/backend.ts';
+import { adminKubeConfig, BACKEND_SERVICE, restartBackend, startBackend, waitFinalizerPolicy } from '../../cluster/backend.ts';
 import { restartApiserver, restartEtcd } from '../../cluster/control-plane.ts';
 import { isAlive, stopProcess } from '../../cluster/processes.ts';
 import { startStack, type Stack } from '../../cluster/stack.ts';
@@ -141,6 +141,9 @@ describe('resilience under load', () => {
       await new Promise((r) => setTimeout(r, 1000));
       await restartApiserver(stack.cluster);
       await eventually('the backend is ready again by itself', ready, 60_000);
+      // Until kube-apiserver's admission has read the CRD's schema again,
+      // creates answer 503; the next test creates objects.
+      await waitFinalizerPolicy(stack.cluster);
     });
   }, 240_000);
 
@@ -164,6 +167,7 @@ describe('resilience', () => {
     expect(await ready()).toBe(false);
     await restartApiserver(stack.cluster);
     await eventually('readyz passes again', ready, 60_000);
+    await waitFinalizerPolicy(stack.cluster);
     // Changes after the outage reach the cache, and nothing from before is lost.
     await create('after-outage', ['a', 'b']);
     const promoted = await api<View>('POST', `${CUSTOM}/namespaces/${NS}/customresources/before-outage/promote`, { from: 'a' });
