@@ -126,30 +126,33 @@ async function scenarioCli(stack: Stack, c: BenchClient) {
   await waitCache(c, ns, 100);
   const kubectl = stack.cluster.binaries.kubectl;
   const env = { ...process.env, PATH: [join(ROOT, 'dist'), dirname(kubectl), process.env['PATH'] ?? ''].join(delimiter), KUBECONFIG: stack.cluster.kubeconfigs.admin, NO_COLOR: '1' };
-  const list = await interleave(25, () => run(kubectl, ['custom', 'list', '-n', ns], env), () => run(kubectl, ['get', 'customresources.example.com', '-n', ns], env));
+  const list = await interleave(25, { a: () => run(kubectl, ['custom', 'list', '-n', ns], env), b: () => run(kubectl, ['get', 'customresources.example.com', '-n', ns], env) });
   const a = summarize(list.a);
   const b = summarize(list.b);
   record({ scenario: '1 CLI', measure: 'list 100 objects, wall time', a: { name: 'kubectl custom list', summary: a }, b: { name: 'kubectl get customresources.example.com', summary: b }, ratio: a.p50 / b.p50, target: '≤ 1.5×', pass: a.p50 / b.p50 <= 1.5 });
-  const help = await interleave(25, () => run(kubectl, ['custom', '--help'], env), () => run(join(ROOT, 'dist/kubectl-custom'), ['--help'], env));
+  const help = await interleave(25, { a: () => run(kubectl, ['custom', '--help'], env), b: () => run(join(ROOT, 'dist/kubectl-custom'), ['--help'], env) });
   const h = summarize(help.a);
   record({ scenario: '1 CLI', measure: '`kubectl custom --help`, wall time', a: { name: 'kubectl custom --help', summary: h }, b: { name: 'kubectl-custom --help (no kubectl in front)', summary: summarize(help.b) }, target: '≤ 100 ms (p50)', pass: h.p50 <= 100 });
 }
 
 async function scenarioGet(c: BenchClient) {
   const path = 'namespaces/bench-cli/customresources/obj-7';
-  const r = await interleave(1000, () => c.call('GET', `${CUSTOM}/${path}`), () => c.call('GET', `${STORAGE}/${path}`), 20);
+  const r = await interleave(1000, { a: () => c.call('GET', `${CUSTOM}/${path}`), b: () => c.call('GET', `${STORAGE}/${path}`) }, 20);
   const a = summarize(r.a);
   const b = summarize(r.b);
   record({ scenario: '2 Get', measure: 'one object, 1,000 interleaved requests', a: { name: 'aggregated (custom.example.com)', summary: a }, b: { name: 'CRD direct (example.com)', summary: b }, ratio: a.p50 / b.p50, target: 'p50 ≤ 1.3×', pass: a.p50 / b.p50 <= 1.3 });
 }
 
 async function scenarioList(c: BenchClient, label: string, aPath: string, bPath: string, n = 15) {
-  const r = await interleave(n, async () => {
-    const x = await c.call('GET', aPath);
-    if (x.status !== 200) throw new Error(`${aPath}: ${x.status}`);
-  }, async () => {
-    const x = await c.call('GET', bPath);
-    if (x.status !== 200) throw new Error(`${bPath}: ${x.status}`);
+  const r = await interleave(n, {
+    a: async () => {
+      const x = await c.call('GET', aPath);
+      if (x.status !== 200) throw new Error(`${aPath}: ${x.status}`);
+    },
+    b: async () => {
+      const x = await c.call('GET', bPath);
+      if (x.status !== 200) throw new Error(`${bPath}: ${x.status}`);
+    },
   }, 2);
   const a = summarize(r.a);
   const b = summarize(r.b);
