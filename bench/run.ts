@@ -17,6 +17,7 @@ import { checkWindowsFull, createObjects, CUSTOM, fillWindows, STORAGE, waitCach
 import { backendClient, benchClient } from './http-client.ts';
 import { log, machine, Report } from './report.ts';
 import { scenarioCli } from './scenarios/cli.ts';
+import { scenarioFreshRead } from './scenarios/fresh-read.ts';
 import { MemoryProbe, type MemSample, rowRss, rowsGrowth, scenarioMemoryUnderLoad } from './scenarios/memory.ts';
 import { scenarioGet, scenarioList } from './scenarios/reads.ts';
 import { scenarioWatch } from './scenarios/watch.ts';
@@ -100,6 +101,7 @@ async function main() {
         rowsGrowth(ctx, first, middle, await mem.sample('at the largest count'));
       }
     }
+    if (on('fresh')) await scenarioFreshRead(ctx, 'bench-cli', 'obj-0');
     if (on('watch')) await scenarioWatch(ctx);
   } finally {
     c.close();
