@@ -127,7 +127,7 @@ ${rows.join('\n')}
 ${missed.length ? missed.map((r) => `- **${r.scenario}, ${r.measure}** (${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : 'see row'}, target ${r.target}): ${r.cause ?? 'no cause measured'}`).join('\n') : '\nNone.'}
 
 ## How it was measured
-${this.notes.map((n) => `- **${n.scenario}**: ${n.text}`).join('\n')}
+${[...this.notes].sort((x, y) => Number.parseInt(x.scenario, 10) - Number.parseInt(y.scenario, 10)).map((n) => `- **${n.scenario}**: ${n.text}`).join('\n')}
 
 Raw data: \`${jsonFile}\`.
 `;

@@ -6,6 +6,7 @@
 import type { Ctx } from '../context.ts';
 import { createObjects, CUSTOM, getJson, STORAGE, waitCache } from '../fixtures.ts';
 import { pool, type BenchClient } from '../http-client.ts';
+import { cpuDiff, cpuSnapshot } from '../proc.ts';
 import { log, ms } from '../report.ts';
 import { summarize, type Summary } from '../stats.ts';
 
@@ -63,7 +64,7 @@ async function openWatchers(c: BenchClient, path: string, n: number, d: Deliveri
 }
 
 export async function scenarioWatch(ctx: Ctx): Promise<void> {
-  const { c, backend, cfg, report } = ctx;
+  const { c, backend, cfg, report, pids } = ctx;
   const ns = 'bench-watch';
   const { watchers, watchRate: rate, watchSeconds: seconds } = cfg;
   const changes = Math.round(rate * seconds);
@@ -75,9 +76,11 @@ export async function scenarioWatch(ctx: Ctx): Promise<void> {
   const lat: Record<SideName, number[][]> = { aggregated: [], crd: [] };
   const probe: Record<SideName, number[][]> = { aggregated: [], crd: [] };
   const writes: Record<SideName, number[]> = { aggregated: [], crd: [] };
-  const done: Record<SideName, { complete: number; total: number; duplicates: number; achieved: number[] }> = {
-    aggregated: { complete: 0, total: 0, duplicates: 0, achieved: [] },
-    crd: { complete: 0, total: 0, duplicates: 0, achieved: [] },
+  type Cpu = ReturnType<typeof cpuSnapshot<keyof typeof pids>>;
+  const zero = (): Cpu => ({ backend: 0, kubeApiserver: 0, etcd: 0, bench: 0 });
+  const done: Record<SideName, { complete: number; total: number; duplicates: number; achieved: number[]; cpu: Cpu; ms: number; changes: number }> = {
+    aggregated: { complete: 0, total: 0, duplicates: 0, achieved: [], cpu: zero(), ms: 0, changes: 0 },
+    crd: { complete: 0, total: 0, duplicates: 0, achieved: [], cpu: zero(), ms: 0, changes: 0 },
   };
 
   const phase = async (side: SideName, tag: string) => {
@@ -95,6 +98,7 @@ export async function scenarioWatch(ctx: Ctx): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     // Changes of one object are chained; objects change side by side, one started every 1/rate s.
     const chains = new Map<string, Promise<void>>();
+    const cpu0 = cpuSnapshot(pids);
     const start = performance.now();
     for (let i = 0; i < changes; i++) {
       const wait = start + (i * 1000) / rate - performance.now();
@@ -115,6 +119,8 @@ export async function scenarioWatch(ctx: Ctx): Promise<void> {
     const achieved = (changes * 1000) / (performance.now() - start);
     const deadline = performance.now() + 15_000;
     while (performance.now() < deadline && !(d.allSeen && p.allSeen)) await new Promise((r) => setTimeout(r, 100));
+    const cpu = cpuDiff(cpu0, cpuSnapshot(pids));
+    const phaseMs = performance.now() - start;
     for (const close of closers) close();
     lat[side].push(Array.from(d.latencies.subarray(0, d.count)));
     probe[side].push(Array.from(p.latencies.subarray(0, p.count)));
@@ -123,6 +129,9 @@ export async function scenarioWatch(ctx: Ctx): Promise<void> {
     t.total += watchers;
     t.duplicates += d.duplicates + p.duplicates;
     t.achieved.push(achieved);
+    for (const k of Object.keys(t.cpu) as (keyof Cpu)[]) t.cpu[k] += cpu[k];
+    t.ms += phaseMs;
+    t.changes += changes;
     const s = summarize(d.latencies.subarray(0, d.count));
     log(`watch: ${side} phase ${tag}: p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, ${d.complete}/${watchers} watchers complete, ${achieved.toFixed(0)} changes/s`);
     await new Promise((r) => setTimeout(r, 1000));
@@ -151,6 +160,12 @@ export async function scenarioWatch(ctx: Ctx): Promise<void> {
     cause: `watchers missed changes or saw them twice: aggregated ${completeText('aggregated')}; CRD ${completeText('crd')}.`,
   });
   report.add({ scenario, measure: 'breakdown: one watcher straight on the backend (no proxy), during the aggregated phases', a: { name: 'backend direct', summary: probeA }, b: { name: `CRD direct (${watchers} watchers)`, summary: B } });
+  const cpuRow = (label: string, k: keyof Cpu) => report.add({ scenario, measure: `CPU time per change delivered to ${watchers} watchers: ${label}`, a: { name: 'aggregated', value: done.aggregated.cpu[k] / done.aggregated.changes, unit: 'ms' }, b: { name: 'CRD direct', value: done.crd.cpu[k] / done.crd.changes, unit: 'ms' } });
+  cpuRow('kube-apiserver', 'kubeApiserver');
+  cpuRow('the backend', 'backend');
+  cpuRow('the load generator (this process)', 'bench');
+  // Share of one core the load generator used: near a whole core, its own delays are in both sides' figures.
+  const benchLoad = (side: SideName) => done[side].cpu.bench / done[side].ms;
   const w = { aggregated: summarize(writes.aggregated), crd: summarize(writes.crd) };
-  report.note(scenario, `${objects} objects in one namespace change between two states through the aggregated API (set-state, each object's changes chained), ${rate} a second for ${seconds} s in each phase; phases alternate aggregated, CRD, … (${cfg.watchPhases * 2} in all) with the same objects and change pattern, each with ${watchers} fresh watchers from the list's resourceVersion plus one watcher straight on the backend. Achieved rates: aggregated phases ${done.aggregated.achieved.map((x) => x.toFixed(0)).join(', ')}, CRD phases ${done.crd.achieved.map((x) => x.toFixed(0)).join(', ')} changes/s; the set-state writes took p50 ${ms(w.aggregated.p50)} / p99 ${ms(w.aggregated.p99)} ms in aggregated phases and ${ms(w.crd.p50)} / ${ms(w.crd.p99)} ms in CRD phases. Latency runs from the start of the write request to the arrival of the chunk holding its event.`);
+  report.note(scenario, `${objects} objects in one namespace change between two states through the aggregated API (set-state, each object's changes chained), ${rate} a second for ${seconds} s in each phase; phases alternate aggregated, CRD, … (${cfg.watchPhases * 2} in all) with the same objects and change pattern, each with ${watchers} fresh watchers from the list's resourceVersion plus one watcher straight on the backend. Achieved rates: aggregated phases ${done.aggregated.achieved.map((x) => x.toFixed(0)).join(', ')}, CRD phases ${done.crd.achieved.map((x) => x.toFixed(0)).join(', ')} changes/s; the set-state writes took p50 ${ms(w.aggregated.p50)} / p99 ${ms(w.aggregated.p99)} ms in aggregated phases and ${ms(w.crd.p50)} / ${ms(w.crd.p99)} ms in CRD phases. Latency runs from the start of the write request to the arrival of the chunk holding its event. CPU time is read from /proc around the changes and their delivery in each phase (the changes' writes are in both sides alike); the load generator used ${(benchLoad('aggregated') * 100).toFixed(0)}% of a core in aggregated phases and ${(benchLoad('crd') * 100).toFixed(0)}% in CRD phases${Math.max(benchLoad('aggregated'), benchLoad('crd')) > 0.8 ? ' — **near a whole core: its own delays are in both sides\' latencies**' : ''}.`);
 }
