@@ -1,13 +1,13 @@
 // Small statistics for benchmarks: medians and percentiles of samples taken
 // side by side, so that machines' noise cancels out in the ratios.
-export function percentile(xs: number[], p: number): number {
+export function percentile(xs: ArrayLike<number>, p: number): number {
   if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
+  const s = Float64Array.from(xs).sort();
   const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
   return s[i]!;
 }
 
-export const median = (xs: number[]) => percentile(xs, 50);
+export const median = (xs: ArrayLike<number>) => percentile(xs, 50);
 
 export interface Summary {
   n: number;
@@ -18,25 +18,44 @@ export interface Summary {
   max: number;
 }
 
-export function summarize(xs: number[]): Summary {
-  return { n: xs.length, p50: median(xs), p90: percentile(xs, 90), p99: percentile(xs, 99), min: Math.min(...xs), max: Math.max(...xs) };
+export function summarize(xs: ArrayLike<number>): Summary {
+  const s = Float64Array.from(xs).sort();
+  const at = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]! : NaN);
+  return { n: s.length, p50: at(50), p90: at(90), p99: at(99), min: s.length ? s[0]! : NaN, max: s.length ? s[s.length - 1]! : NaN };
 }
 
-/** Runs `a` and `b` alternately `n` times (after `warmup` rounds), returning each one's wall times in ms. */
-export async function interleave(n: number, a: () => Promise<unknown>, b: () => Promise<unknown>, warmup = 3): Promise<{ a: number[]; b: number[] }> {
-  for (let i = 0; i < warmup; i++) {
-    await a();
-    await b();
+/**
+ * Runs each function once per round, `n` rounds (after `warmup` rounds), the
+ * order rotating every round so that none always goes first (or always
+ * follows the same one). Each function resolves with its own measured time in
+ * ms, so that set-up inside it (a write before a read) is not timed.
+ */
+export async function measureRounds<K extends string>(n: number, fns: Record<K, () => Promise<number>>, opts: { warmup?: number; pauseMs?: number } = {}): Promise<Record<K, number[]>> {
+  const keys = Object.keys(fns) as K[];
+  const pause = () => (opts.pauseMs ? new Promise((r) => setTimeout(r, opts.pauseMs)) : undefined);
+  for (let i = 0; i < (opts.warmup ?? 3); i++) {
+    for (const k of keys) {
+      await fns[k]();
+      await pause();
+    }
   }
-  const out = { a: [] as number[], b: [] as number[] };
+  const out = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < n; i++) {
-    // Alternate which goes first so neither always gets the warmer cache.
-    const order: ['a' | 'b', () => Promise<unknown>][] = i % 2 === 0 ? [['a', a], ['b', b]] : [['b', b], ['a', a]];
-    for (const [k, f] of order) {
-      const t = performance.now();
-      await f();
-      out[k].push(performance.now() - t);
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[(i + j) % keys.length]!;
+      out[k].push(await fns[k]());
+      await pause();
     }
   }
   return out;
+}
+
+/** measureRounds of functions timed whole (wall time of each call). */
+export function interleave<K extends string>(n: number, fns: Record<K, () => Promise<unknown>>, warmup = 3): Promise<Record<K, number[]>> {
+  const timed = Object.fromEntries(Object.entries<() => Promise<unknown>>(fns).map(([k, f]) => [k, async () => {
+    const t = performance.now();
+    await f();
+    return performance.now() - t;
+  }])) as Record<K, () => Promise<number>>;
+  return measureRounds(n, timed, { warmup });
 }
