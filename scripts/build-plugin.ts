@@ -14,20 +14,22 @@ import { build, type Plugin } from 'esbuild';
 import { buildPage } from '../plugin/src/dashboard/build-page.ts';
 
 /**
- * string-width (used by yargs' help layout and cli-table3) makes an
- * Intl.Segmenter when its module loads; ICU objects cannot go into a V8
- * startup snapshot. Make it on first use instead.
+ * yargs lays out its help text (with cliui and wrap-ansi) measuring every
+ * word with string-width, whose ICU grapheme segmenter and \p{RGI_Emoji}
+ * pattern cost about 60 ms at their first use in a process: most of what
+ * `--help` took. They get the plugin's own display width instead, which the
+ * tables use too (plugin/src/output/display-width.ts: same API for one
+ * string, same numbers on the help text).
  */
-const lazySegmenter: Plugin = {
-  name: 'lazy-intl-segmenter',
+const displayWidthForYargs: Plugin = {
+  name: 'display-width-for-yargs',
   setup(b) {
-    b.onLoad({ filter: /node_modules[\\/].*\.js$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(args.path, 'utf8');
-      if (!text.includes('new Intl.Segmenter()')) return undefined;
-      const contents = text.replace(/const (\w+) = new Intl\.Segmenter\(\);/g, (_m, name: string) => `let ${name}__lazy; const ${name} = { segment: (s) => (${name}__lazy ??= new Intl.Segmenter()).segment(s) };`);
-      return { contents, loader: 'js' };
-    });
+    b.onResolve({ filter: /^string-width$/ }, () => ({ path: 'string-width', namespace: 'display-width' }));
+    b.onLoad({ filter: /.*/, namespace: 'display-width' }, () => ({
+      contents: `export { displayWidth as default } from ${JSON.stringify(join(ROOT, 'plugin/src/output/display-width.ts'))};`,
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
   },
 };
 
@@ -74,7 +76,7 @@ export async function bundle(): Promise<string> {
     target: 'node24',
     minify: true,
     legalComments: 'none',
-    plugins: [lazySegmenter, noPageBuilder],
+    plugins: [displayWidthForYargs, noPageBuilder],
     // yargs (ESM) reads import.meta.url; CJS has none.
     define: { 'import.meta.url': '__kc_import_meta_url', __KC_DASHBOARD_ASSETS__: JSON.stringify(JSON.stringify(page)) },
     // A V8 snapshot build runs the bundle without __filename.

@@ -112,13 +112,22 @@ export interface Env {
 
 const IN_CLUSTER_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-function readFile(path: string): Record<string, unknown> {
+/** A kubeconfig file's document; undefined when the file does not exist and `mayBeMissing`. */
+function readFile(path: string, mayBeMissing: boolean): Record<string, unknown> | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read kubeconfig ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const missing = code === 'ENOENT' || code === 'ENOTDIR';
+    if (missing && mayBeMissing) return undefined;
+    throw new ConfigError(`cannot read kubeconfig ${path}: ${missing ? 'no such file' : (err as Error).message}`);
   }
+  return parseKubeconfig(text, path);
+}
+
+/** The YAML document of a kubeconfig file (`path` names it in errors). */
+export function parseKubeconfig(text: string, path: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -152,10 +161,10 @@ export function loadRawConfig(flags: ConnectionFlags, env: Env): RawConfig {
   const { files, explicit } = kubeconfigFiles(flags, env);
   const raw: RawConfig = { clusters: new Map(), users: new Map(), contexts: new Map(), files: [] };
   for (const file of files) {
-    // --kubeconfig must exist; KUBECONFIG entries and the default file may be missing.
-    if (!explicit && !existsSync(file)) continue;
     const path = resolve(file);
-    const doc = readFile(path);
+    // --kubeconfig must exist; KUBECONFIG entries and the default file may be missing.
+    const doc = readFile(path, !explicit);
+    if (!doc) continue;
     raw.files.push(path);
     const base = dirname(path);
     // First file to define a name wins, as clientcmd merges.

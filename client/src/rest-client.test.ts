@@ -77,3 +77,31 @@ describe('retries kube-apiserver asks for', () => {
     c.close();
   });
 });
+
+describe('the CA as the process default (the plugin)', () => {
+  const connect = (caPem: string) =>
+    newRestClient(
+      { server: `https://127.0.0.1:${port}`, namespace: 'default', namespaceExplicit: false, tls: { ca: Buffer.from(caPem), insecure: false }, auth: { token: 't' }, timeoutMs: 0 },
+      { userAgent: 'test', exec: { stdinIsTTY: false, env: {} }, caIsProcessDefault: true, maxRetries: 0 },
+    );
+
+  it('trusts the kubeconfig CA', async () => {
+    script = [];
+    const c = connect(ca);
+    expect(await c.json('GET', '/apis/x')).toEqual({ ok: true });
+    c.close();
+  });
+
+  it('trusts nothing else: a server whose CA is not the kubeconfig one is refused', async () => {
+    const other = await newCertificateAuthority('other-ca');
+    const c = connect(other.cert);
+    await expect(c.json('GET', '/apis/x')).rejects.toThrow(/cannot trust the cluster at https:\/\/127\.0\.0\.1:\d+/);
+    c.close();
+  });
+
+  it('a CA without a PEM certificate still fails at the connection, as without the option', async () => {
+    const c = connect('not a certificate');
+    await expect(c.json('GET', '/apis/x')).rejects.toThrow(/cluster at https:\/\/127\.0\.0\.1:\d+/);
+    c.close();
+  });
+});

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
+import { setDefaultCACertificates } from 'node:tls';
 import { apiErrorOf, ConnectionError, type ApiError } from './errors.ts';
 import { runExecCredential, type ExecIO, type ExecResult } from './exec-credential.ts';
 import type { ResolvedConfig } from './kubeconfig.ts';
@@ -35,6 +36,15 @@ export interface ClientOptions {
   maxRetries?: number;
   /** Waits; tests pass a fake. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * This process talks to this one cluster only (the plugin): its CA becomes
+   * the process's default trust instead of each connection's `ca`. Node
+   * builds a context's own trust store from its ~150 bundled root
+   * certificates before adding a `ca` to it, about 15 ms of a command's
+   * start; the default store holds only what it is given. Either way only
+   * the kubeconfig's CA is trusted.
+   */
+  caIsProcessDefault?: boolean;
 }
 
 /**
@@ -105,6 +115,15 @@ const EXEC_RENEW_BEFORE_MS = 10_000;
 export function newRestClient(config: ResolvedConfig, opts: ClientOptions): RestClient {
   const a = config.auth;
   const base = new URL(config.server.endsWith('/') ? config.server : config.server + '/');
+  let caOption = config.tls.ca;
+  if (caOption && opts.caIsProcessDefault) {
+    try {
+      setDefaultCACertificates([caOption.toString('latin1')]);
+      caOption = undefined;
+    } catch {
+      // No PEM certificate in it: leave it to the connection, which fails as it always did.
+    }
+  }
   let agent: Agent | undefined;
   let exec: ExecResult | undefined;
   let fileToken: { value: string; at: number } | undefined;
@@ -136,7 +155,7 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
     return new Agent({
       keepAlive: true,
       ...(opts.maxSockets ? { maxSockets: opts.maxSockets } : {}),
-      ...(config.tls.ca ? { ca: config.tls.ca } : {}),
+      ...(caOption ? { ca: caOption } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),
       rejectUnauthorized: !config.tls.insecure,

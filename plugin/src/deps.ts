@@ -40,5 +40,5 @@ export interface Deps {
 export async function defaultConnect(flags: ConnectionFlags, streams: IOStreams, env: NodeJS.ProcessEnv): Promise<RestClient> {
   const [{ resolveConfig }, { newRestClient }] = await Promise.all([import('../../client/src/kubeconfig.ts'), import('../../client/src/rest-client.ts')]);
   const config = resolveConfig(flags, env);
-  return newRestClient(config, { userAgent: `kubectl-custom/${PROJECT_VERSION}`, exec: { stdinIsTTY: !!streams.in.isTTY, env } });
+  return newRestClient(config, { userAgent: `kubectl-custom/${PROJECT_VERSION}`, exec: { stdinIsTTY: !!streams.in.isTTY, env }, caIsProcessDefault: true });
 }

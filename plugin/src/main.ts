@@ -42,6 +42,8 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
   // while `node plugin/src/main.ts` still loads only what a verb needs.
   // Not uninstall: it reads the terminal with node:readline, which Node does
   // not vouch for in a snapshot, and it is run once, not in a hurry.
+  // Then the common commands run once (snapshot-warm-up.ts), so that their
+  // functions are in the snapshot compiled.
   void Promise.all([
     import('./commands/list/list.ts'),
     import('./commands/describe-state/describe-state.ts'),
@@ -53,7 +55,9 @@ if (v8.startupSnapshot?.isBuildingSnapshot()) {
     import('./commands/completion/completion.ts'),
     import('./output/color.ts'),
     import('../../client/src/kubeconfig.ts'),
-  ]);
+  ])
+    .then(() => import('./snapshot-warm-up.ts'))
+    .then(({ warmUp }) => warmUp());
   v8.startupSnapshot.setDeserializeMainFunction(start);
 } else {
   start();

@@ -37,7 +37,8 @@ function usageOf(c: CommandSpec): string {
   return [c.name, ...c.positionals.map((p) => `<${p.name}>`)].join(' ');
 }
 
-export function buildParser(onRun: (run: Run) => void): Argv {
+/** `columns`: the terminal's width, if the help goes to one. */
+export function buildParser(onRun: (run: Run) => void, columns?: number): Argv {
   let y = yargs()
     .scriptName('kubectl custom')
     .usage('kubectl custom moves objects through ordered states (dev → staging → prod) with enforced permissions and an audit trail.\n\nUsage: kubectl custom <command> [flags]')
@@ -48,7 +49,7 @@ export function buildParser(onRun: (run: Run) => void): Argv {
     .alias('help', 'h')
     .showHelpOnFail(false)
     .parserConfiguration({ 'boolean-negation': false, 'strip-aliased': true })
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(110, columns || 100))
     .epilog(EPILOG)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
@@ -95,7 +96,7 @@ export async function run(argv: string[], deps: Deps): Promise<number> {
         ctx.deps.streams.out.write(await (await completionModule()).complete(ctx, words));
       };
     } else {
-      const parser = buildParser((r) => (selected = r));
+      const parser = buildParser((r) => (selected = r), out.columns);
       const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');
       if (wantsHelp) {
         // Only here is yargs' output needed: with a callback it renders and

@@ -3,9 +3,9 @@
 // NAMESPACE column for --all-namespaces, no borders. The columns are the
 // server's; this file only lays them out, with every header and cell escaped
 // for the terminal (output/escape.ts).
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import { statePalette } from './color.ts';
+import { displayWidth } from './display-width.ts';
 import { escapeTerminal } from './escape.ts';
 
 export interface TableColumn {
@@ -91,13 +91,15 @@ function colour(row: TableRow, columns: TableColumn[], texts: string[], opts: Pr
 /** Lays out rows with the widths of all of them, kubectl style (3 spaces between columns, no trailing space). */
 export function layout(lines: string[][]): string {
   if (lines.length === 0) return '';
-  const table = new Table({
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ' },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
-    wordWrap: false,
-  });
-  for (const l of lines) table.push(l);
-  return table.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n';
+  const widths: number[] = [];
+  const cellWidths = lines.map((l) =>
+    l.map((cell, i) => {
+      const w = displayWidth(cell);
+      if (w > (widths[i] ?? 0)) widths[i] = w;
+      return w;
+    }),
+  );
+  return lines.map((l, r) => l.map((cell, i) => cell + ' '.repeat(widths[i]! - cellWidths[r]![i]!)).join('   ').trimEnd()).join('\n') + '\n';
 }
 
 export function printTable(t: ServerTable, opts: PrintOptions): string {
