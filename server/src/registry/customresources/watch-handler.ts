@@ -96,6 +96,23 @@ class WatchWriter {
   }
 }
 
+/**
+ * Waits until the cache has reached the watch's resourceVersion; false when
+ * the client left meanwhile. It may have left during authentication or
+ * authorization already: Node does not replay 'close', so look now and watch
+ * for it from the start.
+ */
+async function caughtUp(req: IncomingMessage, res: ServerResponse, storage: WatchDeps['storage'], opts: ListOptions): Promise<boolean> {
+  let gone = res.closed || req.socket.destroyed;
+  const left = () => (gone = true);
+  req.once('close', left);
+  res.once('close', left);
+  if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
+  req.off('close', left);
+  res.off('close', left);
+  return !(gone || res.closed || req.socket.destroyed);
+}
+
 export async function serveWatch(
   req: IncomingMessage,
   res: ServerResponse,
@@ -106,14 +123,7 @@ export async function serveWatch(
   includeObject: IncludeObject,
 ): Promise<void> {
   const { storage } = deps;
-  // The client may have left during authentication or authorization, or leave while this waits for a
-  // resourceVersion: Node does not replay 'close', so look now and watch for it from the start.
-  let gone = res.closed || req.socket.destroyed;
-  const left = () => (gone = true);
-  req.once('close', left);
-  res.once('close', left);
-  if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
-  if (gone || res.closed || req.socket.destroyed) return;
+  if (!(await caughtUp(req, res, storage, opts))) return;
   const enc = new WatchEncoder(target, includeObject);
   const out = new WatchWriter(res, deps.log, deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   // With resourceVersion "" or "0" a watch starts with the current objects
