@@ -414,6 +414,26 @@ describe('HTTP/2, as kube-apiserver\'s proxy speaks it', () => {
     }
   });
 
+  it('a peer that breaks HTTP/2\'s framing loses its connection; the server goes on serving', async () => {
+    await new Promise<void>((resolve) => {
+      const t = connect({ host: '127.0.0.1', port: s().port, rejectUnauthorized: false, ALPNProtocols: ['h2'] }, () => {
+        t.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+        // A frame of an unknown type that claims a length it never sends, then garbage.
+        t.write(Buffer.concat([Buffer.from([0, 0x40, 0, 0xff, 0xff, 0, 0, 0, 1]), Buffer.alloc(64, 0xab)]));
+        t.end();
+      });
+      t.on('error', () => {});
+      t.on('close', () => resolve());
+      t.resume();
+    });
+    const c = session();
+    try {
+      expect((await get(c, ONE)).status).toBe(200);
+    } finally {
+      c.close();
+    }
+  });
+
   it('carries 50 watches on one connection, each of which gets the next event', async () => {
     const c = session();
     try {

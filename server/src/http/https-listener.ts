@@ -62,6 +62,8 @@ export function newHttpsServer(certificate: ServingCertificate, handler: (req: I
   h1.keepAliveTimeout = 65_000;
   h1.headersTimeout = HEADERS_TIMEOUT_MS;
   server.on('clientError', answerMalformed);
+  // A peer that breaks HTTP/2's rules loses its session (nghttp2 has sent GOAWAY); nothing else is affected.
+  server.on('sessionError', () => {});
   trackConnections(server);
   return server;
 }
