@@ -1,6 +1,7 @@
 // The whole filter chain in-process (testing/in-process-server.ts): what a
 // request goes through from TLS to the handler, with fakes only where
 // kube-apiserver would answer.
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { VERSION_HEADER } from '../../api/src/version.ts';
@@ -356,5 +357,103 @@ describe('requests in flight, as WithMaxInFlightLimit counts them', () => {
     res.destroy();
     await release(2);
     await Promise.all(reads);
+  });
+});
+
+describe('HTTP/2, as kube-apiserver\'s proxy speaks it', () => {
+  const s = useInProcess();
+  const session = () => {
+    const c = http2Connect(`https://localhost:${s().port}`, { host: '127.0.0.1', rejectUnauthorized: false, maxSendHeaderBlockLength: 1 << 20, cert: s().proxyCert.cert, key: s().proxyCert.key });
+    c.on('error', () => {});
+    return c;
+  };
+  const get = (c: ClientHttp2Session, path: string, headers: Record<string, string | string[]> = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const st = c.request({ ':path': path, 'x-remote-user': 'admin', ...headers });
+      let status = 0;
+      let body = '';
+      st.on('response', (h) => (status = Number(h[':status'])));
+      st.setEncoding('utf8');
+      st.on('data', (d: string) => (body += d));
+      st.on('end', () => resolve({ status, body }));
+      st.on('error', reject);
+    });
+
+  it('is offered by ALPN beside HTTP/1.1, and serves as HTTP/1.1 does', async () => {
+    const c = session();
+    try {
+      const r = await get(c, ONE);
+      expect(c.alpnProtocol).toBe('h2');
+      expect(r.status, r.body).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ kind: 'CustomResource', metadata: { name: 'one' } });
+    } finally {
+      c.close();
+    }
+  });
+
+  it('keeps repeated X-Remote-Group fields apart (Node would join them with ", ") and reads them as UTF-8', async () => {
+    const c = session();
+    try {
+      const r = await get(c, ONE, { 'x-remote-user': wire('jos\u00e9'), 'x-remote-group': ['a', 'b, c', wire('\u00e9quipe')] });
+      expect(r.status, r.body).toBe(200);
+      expect(s().authorizer.asked.at(-1)?.user).toMatchObject({ name: 'jos\u00e9', groups: ['a', 'b, c', '\u00e9quipe', 'system:authenticated'] });
+    } finally {
+      c.close();
+    }
+  });
+
+  it('accepts a user with 2,000 groups', async () => {
+    const c = session();
+    try {
+      const groups = Array.from({ length: 2_000 }, (_, i) => `group-${i}-${'g'.repeat(40)}`);
+      const r = await get(c, ONE, { 'x-remote-group': groups });
+      expect(r.status, r.body).toBe(200);
+      expect(s().authorizer.asked.at(-1)?.user.groups).toHaveLength(2_001);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a peer that breaks HTTP/2\'s framing loses its connection; the server goes on serving', async () => {
+    await new Promise<void>((resolve) => {
+      const t = connect({ host: '127.0.0.1', port: s().port, rejectUnauthorized: false, ALPNProtocols: ['h2'] }, () => {
+        t.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+        // A frame of an unknown type that claims a length it never sends, then garbage.
+        t.write(Buffer.concat([Buffer.from([0, 0x40, 0, 0xff, 0xff, 0, 0, 0, 1]), Buffer.alloc(64, 0xab)]));
+        t.end();
+      });
+      t.on('error', () => {});
+      t.on('close', () => resolve());
+      t.resume();
+    });
+    const c = session();
+    try {
+      expect((await get(c, ONE)).status).toBe(200);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('carries 50 watches on one connection, each of which gets the next event', async () => {
+    const c = session();
+    try {
+      const seen = Array.from({ length: 50 }, () => {
+        const st = c.request({ ':path': `${G}/namespaces/shop/customresources?watch=true&resourceVersion=${s().kube.rv}`, 'x-remote-user': 'admin' });
+        st.setEncoding('utf8');
+        return new Promise<string>((resolve) => {
+          let text = '';
+          st.on('data', (d: string) => {
+            text += d;
+            if (text.includes('\n')) resolve(text.split('\n')[0]!);
+          });
+        });
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      s().kube.emit('ADDED', storedObject('shop', 'h2-watched'));
+      const events = (await Promise.all(seen)).map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
+      expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(Array(50).fill('ADDED h2-watched'));
+    } finally {
+      c.destroy();
+    }
   });
 });

@@ -5,14 +5,13 @@
 // this file only chains them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from 'node:https';
 import { GROUP, RESOURCE, VERSION } from '../../api/src/names.ts';
 import { VERSION_HEADER } from '../../api/src/version.ts';
 import { authenticateRequest, authorizeRequest } from './auth/filters.ts';
 import type { ServerConfig } from './config.ts';
 import { GracefulShutdown } from './http/graceful-shutdown.ts';
 import { HEALTH_PATHS, serveHealth } from './http/health.ts';
-import { listen, newHttpsServer } from './http/https-listener.ts';
+import { listen, newHttpsServer, type HttpsServer } from './http/https-listener.ts';
 import { instrument, type RequestRecord } from './http/instrument.ts';
 import { MaxInFlight } from './http/max-in-flight.ts';
 import { newNonResourceRoutes } from './http/non-resource-routes.ts';
@@ -24,7 +23,7 @@ import { parseRequestInfo, requestUrl } from './request/request-info.ts';
 import { describeError, newPathNotFound } from './status/status-error.ts';
 
 export interface RunningServer {
-  server: Server;
+  server: HttpsServer;
   port: number;
   /** Graceful shutdown: readyz fails, then the listener closes, then in-flight requests get shutdownTimeout. */
   shutdown(): Promise<void>;

@@ -24,7 +24,8 @@ export async function authenticateRequest(authenticator: Authenticator, req: Inc
     log.error('unable to authenticate the request', { error: describeError(err) });
   } finally {
     // The authenticator stripped identity headers from its copy; keep the request itself in step.
-    for (const h of Object.keys(req.headers)) if (!Object.hasOwn(headers, h)) delete req.headers[h];
+    // (HTTP/2's pseudo-headers are not identity headers, and the request's URL is read from them.)
+    for (const h of Object.keys(req.headers)) if (!h.startsWith(':') && !Object.hasOwn(headers, h)) delete req.headers[h];
   }
   if (!authn) throw newUnauthorized();
   return authn.user;

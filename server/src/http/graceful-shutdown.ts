@@ -2,9 +2,9 @@
 // first (so the Service stops sending new requests) for the shutdown delay,
 // then the listener closes, watches are ended (clients re-watch elsewhere)
 // and in-flight requests get the shutdown timeout.
-import type { Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.ts';
+import type { HttpsServer } from './https-listener.ts';
 
 export class GracefulShutdown {
   private stopping = false;
@@ -28,7 +28,7 @@ export class GracefulShutdown {
     res.on('close', () => this.watches.delete(res));
   }
 
-  async run(server: Server, log: Logger): Promise<void> {
+  async run(server: HttpsServer, log: Logger): Promise<void> {
     this.stopping = true;
     log.info('shutting down: readyz now fails', { delayMs: this.delayMs });
     await new Promise((r) => setTimeout(r, this.delayMs));

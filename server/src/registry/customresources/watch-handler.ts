@@ -26,7 +26,8 @@ export interface WatchDeps {
   onClose?(): void;
 }
 
-const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' };
+// No Transfer-Encoding: HTTP/1.1 chunks a response without a length by itself, and HTTP/2 forbids the header.
+const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
 
 /** Bytes queued for one watcher (by Node, or here while its initial events go out) before it is closed as too slow. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
