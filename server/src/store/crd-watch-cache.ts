@@ -48,6 +48,8 @@ export class CrdWatchCache extends EventEmitter {
   private readonly historySize: number;
   private readonly reflector: Reflector<StoredObject>;
   private readonly store = new Map<string, StoredObject>();
+  /** What list() answered, by namespace ('' for all), until the next change. */
+  private readonly listed = new Map<string, readonly StoredObject[]>();
   private readonly history: CacheEvent[] = [];
   /** Watches may start at any resourceVersion >= this one. */
   private historyStart = 0;
@@ -130,7 +132,11 @@ export class CrdWatchCache extends EventEmitter {
   }
 
   /** Objects in key order (namespace/name), as kube-apiserver lists them. */
-  list(namespace?: string): StoredObject[] {
+  list(namespace?: string): readonly StoredObject[] {
+    // Watchers starting together (say, 200 after a restart) and lists between two changes share one array.
+    const memoKey = namespace ?? '';
+    const memo = this.listed.get(memoKey);
+    if (memo) return memo;
     this.sortedKeys ??= [...this.store.keys()].sort();
     const out: StoredObject[] = [];
     const prefix = namespace === undefined ? undefined : `${namespace}/`;
@@ -139,6 +145,7 @@ export class CrdWatchCache extends EventEmitter {
       const o = this.store.get(k);
       if (o) out.push(o);
     }
+    this.listed.set(memoKey, out);
     return out;
   }
 
@@ -247,6 +254,7 @@ export class CrdWatchCache extends EventEmitter {
     const k = key(obj.metadata.namespace, obj.metadata.name);
     const prev = this.store.get(k);
     const had = prev !== undefined;
+    this.listed.clear();
     if (type === 'DELETED') {
       this.store.delete(k);
       if (had) this.sortedKeys = undefined;
@@ -274,6 +282,7 @@ export class CrdWatchCache extends EventEmitter {
     if (!this.synced) {
       for (const [k, o] of fresh) this.store.set(k, o);
       this.sortedKeys = undefined;
+      this.listed.clear();
       this.historyStart = listRv;
       this.synced = true;
       this.log.info('storage CRD cache synced', { objects: fresh.size, resourceVersion: listRv });

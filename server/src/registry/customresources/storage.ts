@@ -46,7 +46,7 @@ export class CustomResourceStorage {
   }
 
   /** The stored objects now, in key order (a watch's initial events). */
-  snapshot(namespace: string | undefined): StoredObject[] {
+  snapshot(namespace: string | undefined): readonly StoredObject[] {
     return this.cache.list(namespace);
   }
 
