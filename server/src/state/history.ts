@@ -8,11 +8,11 @@ import { entryHash } from '../../../api/src/history-chain.ts';
 import type { HistoryEntry } from '../../../api/src/types.ts';
 
 /**
- * The most entries status.history holds. Each change rewrites the whole
- * status, and the watch cache keeps every object's window in memory (about
+ * The most entries status.history holds. Each change writes the window
+ * anew, and the watch cache keeps every object's window in memory (about
  * 230 bytes an entry, its strings shared): 10 entries cost 20,000 objects
  * some 45 MB of heap, where 20 cost twice that and would not fit the
- * Deployment's 256 MiB beside the rest. See README "The trail".
+ * Deployment's 320 MiB beside the rest. See README "The trail".
  */
 export const HISTORY_WINDOW = 10;
 /**
