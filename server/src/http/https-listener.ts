@@ -72,14 +72,14 @@ export function newHttpsServer(certificate: ServingCertificate, handler: (req: I
 function trackConnections(server: HttpsServer): void {
   const h1 = new Map<TLSSocket, number>();
   const sessions = new Set<ServerHttp2Session>();
-  // node:http's server bounds the wait for a request's headers (headersTimeout) by a timer of its
-  // own that does not run for the HTTP/1.1 connections of an HTTP/2 server: an idle timeout does it.
-  const awaitRequest = (socket: TLSSocket) => socket.setTimeout(HEADERS_TIMEOUT_MS);
   server.on('secureConnection', (socket: TLSSocket) => {
     if (socket.alpnProtocol === 'h2') return;
     h1.set(socket, 0);
+    // node:http's server bounds the wait for a request's headers (headersTimeout) by a timer of its
+    // own that does not run for the HTTP/1.1 connections of an HTTP/2 server: an idle timeout until
+    // the first request does it. Between requests node:http arms keepAliveTimeout on the socket itself.
     socket.on('timeout', () => socket.destroy());
-    awaitRequest(socket);
+    socket.setTimeout(HEADERS_TIMEOUT_MS);
     socket.once('close', () => h1.delete(socket));
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -87,12 +87,7 @@ function trackConnections(server: HttpsServer): void {
     if (!h1.has(socket)) return;
     h1.set(socket, h1.get(socket)! + 1);
     socket.setTimeout(0);
-    res.once('close', () => {
-      if (!h1.has(socket)) return;
-      const left = h1.get(socket)! - 1;
-      h1.set(socket, left);
-      if (left === 0) awaitRequest(socket);
-    });
+    res.once('close', () => h1.has(socket) && h1.set(socket, h1.get(socket)! - 1));
   });
   server.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);

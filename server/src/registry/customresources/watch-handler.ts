@@ -108,9 +108,12 @@ async function caughtUp(req: IncomingMessage, res: ServerResponse, storage: Watc
   const left = () => (gone = true);
   req.once('close', left);
   res.once('close', left);
-  if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
-  req.off('close', left);
-  res.off('close', left);
+  try {
+    if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
+  } finally {
+    req.off('close', left);
+    res.off('close', left);
+  }
   return !(gone || res.closed || req.socket.destroyed);
 }
 
