@@ -5,8 +5,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CustomResource } from '../../../api/src/types.ts';
-import { apiError, fakeClient } from '../testing/harness.ts';
+import { apiError, customResource as obj, fakeClient } from '../testing/harness.ts';
 import { startDashboard, type Dashboard } from './dashboard-server.ts';
 import type { PageAssets } from './page-assets.ts';
 import { CONTENT_SECURITY_POLICY } from './security-headers.ts';
@@ -20,14 +19,6 @@ const ASSETS: PageAssets = {
   'app.js': { contentType: 'text/javascript; charset=utf-8', body: 'void 0;' },
 };
 const quiet = { info: () => {}, warn: () => {} };
-
-const obj = (name: string, rv: string, state = 'dev'): CustomResource => ({
-  apiVersion: 'custom.example.com/v1',
-  kind: 'CustomResource',
-  metadata: { name, namespace: 'shop', resourceVersion: rv },
-  spec: { name, states: ['dev', 'prod'] },
-  status: { state, valid: true },
-});
 
 interface Answer {
   status: number;

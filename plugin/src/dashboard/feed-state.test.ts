@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomResource } from '../../../api/src/types.ts';
+import { customResource as obj } from '../testing/harness.ts';
 import { applyFeedEvent, emptyFeedState } from './feed-state.ts';
-
-const obj = (name: string, rv: string, state = 'dev'): CustomResource => ({
-  apiVersion: 'custom.example.com/v1',
-  kind: 'CustomResource',
-  metadata: { name, namespace: 'shop', resourceVersion: rv },
-  spec: { name, states: ['dev', 'prod'] },
-  status: { state, valid: true },
-});
 
 describe('the page picture of the cluster', () => {
   it('a snapshot replaces everything (nothing stale survives a re-list) and marks what changed', () => {

@@ -7,9 +7,19 @@ import { Readable } from 'node:stream';
 import type { ConnectionFlags, ResolvedConfig } from '../../../client/src/kubeconfig.ts';
 import type { RequestOpts, RestClient } from '../../../client/src/rest-client.ts';
 import { ApiError } from '../../../client/src/errors.ts';
+import type { CustomResource } from '../../../api/src/types.ts';
 import type { Deps, InStream } from '../deps.ts';
 
 export const NOW = new Date('2025-06-01T12:00:00Z');
+
+/** A CustomResource in namespace shop on the path [dev, prod], as the server serves it. */
+export const customResource = (name: string, resourceVersion: string, state = 'dev'): CustomResource => ({
+  apiVersion: 'custom.example.com/v1',
+  kind: 'CustomResource',
+  metadata: { name, namespace: 'shop', resourceVersion },
+  spec: { name, states: ['dev', 'prod'] },
+  status: { state, valid: true },
+});
 
 /** What connect throws when a test gave no client: the command got as far as connecting. */
 export class ConnectSentinel extends Error {
