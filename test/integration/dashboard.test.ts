@@ -12,12 +12,11 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CustomResourceState } from '../../api/src/types.ts';
 import { CHROMIUM_ARGS } from './chromium.ts';
-import { api, createObject, CUSTOM, eventually, kubeConfig, STORAGE, useNamespace, waitServed } from './harness.ts';
+import { api, bindClusterRole, createObject, CUSTOM, eventually, STORAGE, useNamespace, waitServed } from './harness.ts';
 import { kubectlCustomSpawn } from './plugin-cli.ts';
 
 const ns = useNamespace(import.meta.filename);
@@ -40,16 +39,7 @@ const running: Running[] = [];
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
-async function bind(user: string, clusterRole: string): Promise<void> {
-  await kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
-    namespace: ns(),
-    body: {
-      metadata: { name: `${user}-${clusterRole}` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-    },
-  });
-}
+const bind = (user: string, clusterRole: string) => bindClusterRole(ns(), user, clusterRole);
 
 /** `kubectl custom dashboard -n NS --no-open` as `user`, until it prints its URL. */
 async function dashboard(user: 'alice' | 'bob'): Promise<Running> {

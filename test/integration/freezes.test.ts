@@ -6,11 +6,10 @@
 // cannot evaluate). Which freezes hold which move (FreezeSource.activeFor)
 // is unit-tested in server/src/store/freeze-cache.test.ts.
 import { randomBytes } from 'node:crypto';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Freeze, FreezeStatus } from '../../api/src/types.ts';
 import { backend, direct } from './backend-client.ts';
-import { api, eventually, kubeConfig, kubectl, STORAGE, useNamespace } from './harness.ts';
+import { api, bindClusterRole, eventually, kubectl, STORAGE, useNamespace } from './harness.ts';
 import { kubectlCustom } from './plugin-cli.ts';
 
 const ns = useNamespace(import.meta.filename);
@@ -23,18 +22,7 @@ function body(name: string, spec: Record<string, unknown>) {
   return { apiVersion: 'example.com/v1', kind: 'Freeze', metadata: { name }, spec };
 }
 
-/** Binds `user` to a ClusterRole in `namespace`. */
-async function bind(namespace: string, user: string, clusterRole: string): Promise<void> {
-  const rbac = kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRoleBinding({
-    namespace,
-    body: {
-      metadata: { name: `${user}-${clusterRole}-${OWN_STATE}` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-    },
-  });
-}
+const bind = (namespace: string, user: string, clusterRole: string) => bindClusterRole(namespace, user, clusterRole, `${user}-${clusterRole}-${OWN_STATE}`);
 
 /** The Freeze's status once the backend has written it for its current generation. */
 async function statusOf(namespace: string, name: string): Promise<FreezeStatus> {

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backend, direct } from './backend-client.ts';
-import { eventually, kubeConfig, kubectl, useNamespace } from './harness.ts';
+import { bindClusterRole, eventually, kubeConfig, kubectl, useNamespace } from './harness.ts';
 
 const ns = useNamespace(import.meta.filename);
 
@@ -99,16 +99,8 @@ describe('gatepolicies.example.com refuses bad policies', () => {
 });
 
 describe('who may read and write GatePolicies', () => {
-  const bind = async (user: string, clusterRole: string) => {
-    await kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
-      namespace: ns(),
-      body: {
-        metadata: { name: `${user}-${clusterRole}` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-      },
-    });
-  };
+  const bind = (user: string, clusterRole: string) => bindClusterRole(ns(), user, clusterRole);
+
 
   beforeAll(async () => {
     await bind('gp-viewer', 'kubectl-custom-viewer');

@@ -90,6 +90,18 @@ export async function grantRole(namespace: string, name: string, user: string, r
   });
 }
 
+/** Binds `user` to a ClusterRole in `namespace` by a RoleBinding named `name`. */
+export async function bindClusterRole(namespace: string, user: string, clusterRole: string, name = `${user}-${clusterRole}`): Promise<void> {
+  await kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    },
+  });
+}
+
 /** Polls `fn` until it returns true (RBAC and caches settle asynchronously); fails with `what` after `timeoutMs`. */
 export async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
