@@ -14,11 +14,11 @@ import { writeObject } from '../../http/respond.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
 import { decideApproval, type ApprovalRequest } from '../../state/approvals.ts';
 import { append } from '../../state/history.ts';
-import { newBadRequest, newConflict, newForbidden, newInvalid, StatusError } from '../../status/status-error.ts';
+import { newConflict, newForbidden, newInvalid, StatusError } from '../../status/status-error.ts';
 import { guardedWrite } from './guarded-write.ts';
 import type { WriteDeps } from './state-rest.ts';
 import type { SubresourceHandler } from './handlers.ts';
-import { dryRunOf, KIND_REF, reasonCause } from './strategy.ts';
+import { dryRunOf, KIND_REF, parseBody } from './strategy.ts';
 
 /** Many people approve at once (a release meeting): more attempts than a state change gets. */
 const MAX_ATTEMPTS = 25;
@@ -30,28 +30,11 @@ export interface ApproveRestDeps extends WriteDeps {
   describe(obj: StoredObject, user: UserInfo): Promise<unknown>;
 }
 
-/** Reads `{to?, from?, reason?, revoke?}`, refusing unknown fields and wrong types with one 422 cause per field. */
+const APPROVAL_BODY = { strings: ['to', 'from', 'reason'], flag: 'revoke' } as const;
+
+/** Reads `{to?, from?, reason?, revoke?}` (see parseBody). */
 export function parseApprovalBody(body: unknown, name: string): ApprovalRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw newBadRequest('the request body must be a JSON object');
-  const causes: { field: string; reason: string; message: string }[] = [];
-  const out: ApprovalRequest = {};
-  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    if (k === 'apiVersion' || k === 'kind') continue;
-    if (k === 'revoke') {
-      if (typeof v === 'boolean') out.revoke = v;
-      else causes.push({ field: k, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be true or false` });
-    } else if (k === 'to' || k === 'from' || k === 'reason') {
-      if (typeof v === 'string') out[k] = v;
-      else causes.push({ field: k, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be a string` });
-    } else {
-      causes.push({ field: k, reason: 'FieldValueForbidden', message: 'Forbidden: unknown field; the body takes to, from, reason, revoke' });
-    }
-  }
-  const bad = out.reason === undefined ? undefined : reasonCause(out.reason);
-  if (bad) causes.push(bad);
-  if (causes.length) throw newInvalid(KIND_REF, name, causes);
-  if (out.revoke === false) delete out.revoke;
-  return out;
+  return parseBody(body, name, APPROVAL_BODY);
 }
 
 export function approveRest(d: ApproveRestDeps): SubresourceHandler {

@@ -5,6 +5,7 @@ import { parseLabelSelector } from '../../selectors/label-selector.ts';
 import type { CacheEvent } from '../../store/crd-watch-cache.ts';
 import { SUPPORTED_FIELDS } from './list-options.ts';
 import type { StatusError } from '../../status/status-error.ts';
+import { parseApprovalBody } from './approve-rest.ts';
 import { dryRunOf, fieldsOf, filterEvent, matches, parseChangeBody } from './strategy.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -170,6 +171,36 @@ describe('parseChangeBody', () => {
     const st = causesOf(() => parseChangeBody(body, 'checkout', action));
     expect(st.code).toBe(code);
     expect((st.details?.causes ?? []).map((c) => c.field)).toEqual(fields);
+  });
+});
+
+describe('parseApprovalBody', () => {
+  it.each([
+    { name: 'every field', body: { apiVersion: 'v1', kind: 'X', to: 'prod', from: 'staging', reason: 'reviewed', revoke: true }, want: { to: 'prod', from: 'staging', reason: 'reviewed', revoke: true } },
+    { name: 'an empty body', body: {}, want: {} },
+    { name: 'revoke false is no revoke', body: { revoke: false, reason: 'ok' }, want: { reason: 'ok' } },
+  ])('$name', ({ body, want }) => {
+    expect(parseApprovalBody(body, 'cart')).toEqual(want);
+  });
+
+  it('refuses an unknown field, wrong types and a reason with a control character, one cause each, naming what the body takes', () => {
+    let status: StatusError['status'] | undefined;
+    try {
+      parseApprovalBody({ state: 'prod', to: 3, revoke: 'yes', reason: 'a\u001b[2J' }, 'cart');
+    } catch (err) {
+      status = (err as StatusError).status;
+    }
+    expect(status?.code).toBe(422);
+    expect(status?.details?.causes).toEqual([
+      { field: 'state', reason: 'FieldValueForbidden', message: 'Forbidden: unknown field; the body takes to, from, reason, revoke' },
+      { field: 'to', reason: 'FieldValueInvalid', message: 'Invalid value: 3: must be a string' },
+      { field: 'revoke', reason: 'FieldValueInvalid', message: 'Invalid value: "yes": must be true or false' },
+      { field: 'reason', reason: 'FieldValueInvalid', message: expect.stringContaining('control character U+001B at position 1') },
+    ]);
+  });
+
+  it('refuses a body that is no object with 400', () => {
+    expect(() => parseApprovalBody(['prod'], 'cart')).toThrow('the request body must be a JSON object');
   });
 });
 

@@ -67,12 +67,17 @@ export function filterEvent(
 
 export const MAX_REASON = 1024;
 
-type BodyField = 'state' | 'reason' | 'from' | 'override';
+/** What a subresource's body takes: string fields, one true/false flag, and the fields it needs. */
+export interface BodySpec<S extends string, F extends string> {
+  strings: readonly S[];
+  flag: F;
+  required?: readonly S[];
+}
 
 /** The fields each action's body takes, and which of them it needs. */
-const BODIES: Record<TransitionRequest['action'], { allowed: readonly BodyField[]; required: readonly BodyField[] }> = {
-  promote: { allowed: ['reason', 'from', 'override'], required: [] },
-  'set-state': { allowed: ['state', 'reason', 'from', 'override'], required: ['state'] },
+const BODIES: Record<TransitionRequest['action'], BodySpec<'state' | 'reason' | 'from', 'override'>> = {
+  promote: { strings: ['reason', 'from'], flag: 'override' },
+  'set-state': { strings: ['state', 'reason', 'from'], flag: 'override', required: ['state'] },
 };
 
 /**
@@ -94,31 +99,40 @@ export function reasonCause(reason: string): { field: string; reason: string; me
   return undefined;
 }
 
-/** Reads a state-change body, refusing unknown fields and wrong types with one 422 cause per field. */
-export function parseChangeBody(body: unknown, name: string, action: TransitionRequest['action']): TransitionRequest {
-  const { allowed, required } = BODIES[action];
+/**
+ * Reads a subresource's JSON body of `spec`'s fields (apiVersion and kind
+ * ignored), refusing unknown fields, wrong types, missing required fields and
+ * a reason that is no printable text with one 422 cause per field. The flag
+ * is there only when true.
+ */
+export function parseBody<S extends string, F extends string>(body: unknown, name: string, spec: BodySpec<S, F>): { [K in S]?: string } & { [K in F]?: true } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw newBadRequest('the request body must be a JSON object');
+  const allowed: readonly string[] = [...spec.strings, spec.flag];
   const causes: { field: string; reason: string; message: string }[] = [];
-  const out: TransitionRequest = { action };
+  const out: Record<string, string | true> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
     if (k === 'apiVersion' || k === 'kind') continue;
-    if (!(allowed as readonly string[]).includes(k)) {
+    if (!allowed.includes(k)) {
       causes.push({ field: k, reason: 'FieldValueForbidden', message: `Forbidden: unknown field; the body takes ${allowed.join(', ')}` });
-    } else if (k === 'override') {
-      if (typeof v === 'boolean') out.override = v;
-      else causes.push({ field: k, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be true or false` });
+    } else if (k === spec.flag) {
+      if (v === true) out[k] = true;
+      else if (v !== false) causes.push({ field: k, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be true or false` });
     } else if (typeof v !== 'string') {
       causes.push({ field: k, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be a string` });
     } else {
-      out[k as Exclude<BodyField, 'override'>] = v;
+      out[k] = v;
     }
   }
-  for (const r of required) if (!out[r]) causes.push({ field: r, reason: 'FieldValueRequired', message: 'Required value' });
-  const bad = out.reason === undefined ? undefined : reasonCause(out.reason);
+  for (const r of spec.required ?? []) if (!out[r]) causes.push({ field: r, reason: 'FieldValueRequired', message: 'Required value' });
+  const bad = typeof out['reason'] === 'string' ? reasonCause(out['reason']) : undefined;
   if (bad) causes.push(bad);
   if (causes.length) throw newInvalid(KIND_REF, name, causes);
-  if (out.override === false) delete out.override;
-  return out;
+  return out as { [K in S]?: string } & { [K in F]?: true };
+}
+
+/** Reads a state-change body (see parseBody). */
+export function parseChangeBody(body: unknown, name: string, action: TransitionRequest['action']): TransitionRequest {
+  return { action, ...parseBody(body, name, BODIES[action]) };
 }
 
 /** `dryRun=All` (the only value kube-apiserver knows); anything else is 400. */
