@@ -87,10 +87,10 @@ describe('decideTransition: moves', () => {
     { name: 'promote into a protected state', status: { state: 'staging', stateSince: ago(3600) }, req: { action: 'promote', reason: 'release 1.2' }, want: fwd('staging', 'prod', { protectedTarget: true }) },
     { name: 'set-state backwards is a rollback: no soak, no gate', status: { state: 'staging', stateSince: ago(1) }, req: { action: 'set-state', state: 'dev' }, want: { from: 'staging', to: 'dev', direction: 'backward', protectedTarget: false, skipped: [] } },
     {
-      name: 'set-state back into a protected state is a rollback too',
+      name: 'set-state back into a protected state is a rollback that keeps its protection',
       status: { state: 'retired', stateSince: ago(1) },
       req: { action: 'set-state', state: 'prod' },
-      want: { from: 'retired', to: 'prod', direction: 'backward', protectedTarget: false, skipped: [] },
+      want: { from: 'retired', to: 'prod', direction: 'backward', protectedTarget: true, skipped: [] },
     },
     {
       name: 'set-state forward out of a soaking state carries the soak',

@@ -78,9 +78,9 @@ export interface SkippedGate {
 export interface Transition {
   from: string;
   to: string;
-  /** forward: into a later state (or out of a state no longer listed); backward: a rollback, with no gate. */
+  /** forward: into a later state (or out of a state no longer listed); backward: a rollback, whose only gate is protection. */
   direction: 'forward' | 'backward';
-  /** A forward move into a protected state: needs `enter` (or `override`) on it, and a reason. */
+  /** A move into a protected state, in either direction: needs `enter` (or `override`) on it, and a reason. */
   protectedTarget: boolean;
   /** A forward move out of a state whose soak is not served: the 422 cause. */
   soak?: TransitionCause;
@@ -158,7 +158,9 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
   const to = targetOf(spec, pos, req);
   if (typeof to !== 'string') return to;
   const toIndex = spec.states.indexOf(to);
-  if (pos.index >= 0 && toIndex < pos.index) return { from: pos.state, to, direction: 'backward', protectedTarget: false, skipped: [] };
+  // A rollback passes soak, approvals and freezes, never protection.
+  const protectedTarget = spec.protectedStates?.includes(to) ?? false;
+  if (pos.index >= 0 && toIndex < pos.index) return { from: pos.state, to, direction: 'backward', protectedTarget, skipped: [] };
   const left = soakRemainingSeconds(spec, pos, now);
   const min = spec.minSoakSeconds?.[pos.state] ?? 0;
   const soak: TransitionCause | undefined = left > 0
@@ -171,7 +173,7 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
     from: pos.state,
     to,
     direction: 'forward',
-    protectedTarget: spec.protectedStates?.includes(to) ?? false,
+    protectedTarget,
     ...(soak ? { soak } : {}),
     skipped,
     ...(needed > 0 ? { approvals: { needed, by: approversOf(obj, to, ctx.mover ?? '') } } : {}),

@@ -147,9 +147,9 @@ export class StateRest {
       }
       throw newInvalid(KIND_REF, name, t.causes);
     }
-    if (t.direction === 'backward') {
-      if (request.override) throw newInvalid(KIND_REF, name, [{ field: 'override', reason: 'FieldValueInvalid', message: `Invalid value: true: moving back to ${JSON.stringify(t.to)} is a rollback, which has no gate to override; leave out --override` }]);
-      return { t, action: request.action };
+    // A rollback passes every gate but protection: into a protected state it needs `enter` as any move does.
+    if (t.direction === 'backward' && request.override && !t.protectedTarget) {
+      throw newInvalid(KIND_REF, name, [{ field: 'override', reason: 'FieldValueInvalid', message: `Invalid value: true: moving back to ${JSON.stringify(t.to)} is a rollback into an unprotected state, which has no gate to override; leave out --override` }]);
     }
     const may = (verb: StateVerb) => this.may(user, ns, verb, STATES_RESOURCE, undefined, t.to);
     let overrode: string[] | undefined;
@@ -157,7 +157,7 @@ export class StateRest {
       if (!(await may('override'))) throw this.forbidden(user, ns, name, 'override', t.to, `override the gates of state ${JSON.stringify(t.to)}`);
       overrode = overridden(t, !t.protectedTarget || (await may('enter')));
     } else {
-      if (t.protectedTarget && !(await may('enter'))) throw this.forbidden(user, ns, name, 'enter', t.to, `enter state ${JSON.stringify(t.to)}: it is protected`);
+      if (t.protectedTarget && !(await may('enter'))) throw this.forbidden(user, ns, name, 'enter', t.to, `enter state ${JSON.stringify(t.to)}: it is protected${t.direction === 'backward' ? ' (a rollback into a protected state needs it too)' : ''}`);
       if (t.skipped.length && !(await may('override'))) {
         throw this.forbidden(user, ns, name, 'override', t.to, `move to ${JSON.stringify(t.to)} over ${t.skipped.map((x) => JSON.stringify(x.state)).join(', ')}: skipping states with gates of their own is an override`);
       }
