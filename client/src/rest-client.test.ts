@@ -1,5 +1,6 @@
 // The client's own behaviour against a local HTTPS peer that answers as
-// scripted: retries that kube-apiserver asks for, and the errors it reads.
+// scripted: retries that kube-apiserver asks for, the errors it reads, and
+// the bytes of the identity headers it sends.
 import { createServer, type Server } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, newCertificateAuthority } from './certificates.ts';
@@ -10,7 +11,7 @@ let server: Server;
 let port: number;
 let ca: string;
 let script: { code: number; headers?: Record<string, string>; body?: string }[] = [];
-let seen: { method: string; body: string }[] = [];
+let seen: { method: string; body: string; rawHeaders: string[] }[] = [];
 
 beforeAll(async () => {
   const authority = await newCertificateAuthority('test-ca');
@@ -20,7 +21,7 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', body });
+      seen.push({ method: req.method ?? '', body, rawHeaders: req.rawHeaders });
       const next = script.shift() ?? { code: 200, body: '{"ok":true}' };
       res.writeHead(next.code, { 'Content-Type': 'application/json', ...next.headers });
       res.end(next.body ?? JSON.stringify({ kind: 'Status', code: next.code, reason: next.code === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message: 'storage is (re)initializing' }));
@@ -103,5 +104,43 @@ describe('the CA as the process default (the plugin)', () => {
     const c = connect('not a certificate');
     await expect(c.json('GET', '/apis/x')).rejects.toThrow(/cluster at https:\/\/127\.0\.0\.1:\d+/);
     c.close();
+  });
+});
+
+describe('identity flags are sent as kubectl sends them: UTF-8 bytes', () => {
+  // Node reads (and writes) a header value's characters as Latin-1 bytes:
+  // the bytes on the wire are the value read back as Latin-1.
+  const wireBytes = (rawHeaders: string[], name: string) =>
+    rawHeaders.flatMap((v, i) => (i % 2 === 1 && rawHeaders[i - 1]!.toLowerCase() === name ? [Buffer.from(v, 'latin1').toString('hex')] : []));
+  const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('hex');
+  const impersonating = (user: string | undefined, groups: string[]) =>
+    newRestClient(
+      { server: `https://127.0.0.1:${port}`, namespace: 'default', namespaceExplicit: false, tls: { ca: Buffer.from(ca), insecure: false }, auth: { token: 't' }, timeoutMs: 0, impersonate: { ...(user !== undefined ? { user } : {}), groups } },
+      { userAgent: 'test', exec: { stdinIsTTY: false, env: {} }, maxRetries: 0 },
+    );
+
+  it.each([
+    { name: 'ASCII: unchanged', user: 'alice', groups: ['devs', 'system:masters'] },
+    { name: 'Latin-1 letters: their UTF-8 bytes, not one byte each (josé, not jos\\xe9)', user: 'jos\u00e9', groups: ['\u00e9quipe'] },
+    { name: 'beyond Latin-1 (which Node would refuse outright)', user: '\u5f20\u4f1f', groups: ['\u{1f680}-team', 'caf\u00e9, bar'] },
+  ])('$name', async ({ user, groups }) => {
+    script = [];
+    seen = [];
+    const c = impersonating(user, groups);
+    expect(await c.json('GET', '/apis/x')).toEqual({ ok: true });
+    c.close();
+    expect(wireBytes(seen[0]!.rawHeaders, 'impersonate-user')).toEqual([utf8(user)]);
+    // One header line per group, as kubectl sends them.
+    expect(wireBytes(seen[0]!.rawHeaders, 'impersonate-group')).toEqual(groups.map(utf8));
+  });
+
+  it('groups alone: no Impersonate-User', async () => {
+    script = [];
+    seen = [];
+    const c = impersonating(undefined, ['\u00e9quipe']);
+    await c.json('GET', '/apis/x');
+    c.close();
+    expect(wireBytes(seen[0]!.rawHeaders, 'impersonate-user')).toEqual([]);
+    expect(wireBytes(seen[0]!.rawHeaders, 'impersonate-group')).toEqual([utf8('\u00e9quipe')]);
   });
 });

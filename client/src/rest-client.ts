@@ -107,6 +107,16 @@ export async function apiErrorFrom(res: IncomingMessage, path: string): Promise<
   return apiErrorOf(res.statusCode ?? 0, await readBody(res), path);
 }
 
+/**
+ * A header value whose bytes on the wire are the UTF-8 of `v`, as kubectl
+ * (Go) sends it: Node writes each character of a header value as one Latin-1
+ * byte, so `josé` would arrive as `jos\xe9` (and a character beyond Latin-1
+ * would be refused) unless it is first turned into its UTF-8 bytes.
+ */
+export function utf8HeaderValue(v: string): string {
+  return Buffer.from(v, 'utf8').toString('latin1');
+}
+
 /** A token file is re-read after this long: kubelet rotates projected service-account tokens on disk. */
 const TOKEN_FILE_TTL_MS = 60_000;
 /** An exec credential is renewed this long before it expires. */
@@ -173,8 +183,8 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
     const payload = ro.body === undefined ? undefined : Buffer.from(JSON.stringify(ro.body));
     const headers: OutgoingHttpHeaders = { Accept: ro.accept ?? 'application/json', 'User-Agent': opts.userAgent };
     if (creds.authorization) headers['Authorization'] = creds.authorization;
-    if (config.impersonate?.user) headers['Impersonate-User'] = config.impersonate.user;
-    if (config.impersonate?.groups.length) headers['Impersonate-Group'] = config.impersonate.groups;
+    if (config.impersonate?.user) headers['Impersonate-User'] = utf8HeaderValue(config.impersonate.user);
+    if (config.impersonate?.groups.length) headers['Impersonate-Group'] = config.impersonate.groups.map(utf8HeaderValue);
     if (payload) {
       headers['Content-Type'] = ro.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);

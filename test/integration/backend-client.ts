@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { inject } from 'vitest';
+import { utf8HeaderValue } from '../../client/src/rest-client.ts';
 import type { BackendInfo } from '../../cluster/backend.ts';
 
 export function backend(): BackendInfo {
@@ -60,11 +61,11 @@ export function frontProxyCert(): { cert: string; key: string } {
   return { cert: readFileSync(c.frontProxyClient.cert, 'utf8'), key: readFileSync(c.frontProxyClient.key, 'utf8') };
 }
 
-/** Headers kube-apiserver sends for a user. */
+/** Headers kube-apiserver sends for a user: values as their UTF-8 bytes, as Go writes them (Node would write Latin-1). */
 export function asUser(user: string, groups: string[] = [], extra: Record<string, string[]> = {}): Record<string, string | string[]> {
-  const h: Record<string, string | string[]> = { 'X-Remote-User': user };
-  if (groups.length) h['X-Remote-Group'] = groups;
-  for (const [k, v] of Object.entries(extra)) h[`X-Remote-Extra-${encodeURIComponent(k)}`] = v;
+  const h: Record<string, string | string[]> = { 'X-Remote-User': utf8HeaderValue(user) };
+  if (groups.length) h['X-Remote-Group'] = groups.map(utf8HeaderValue);
+  for (const [k, v] of Object.entries(extra)) h[`X-Remote-Extra-${encodeURIComponent(k)}`] = v.map(utf8HeaderValue);
   return h;
 }
 
