@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, entryHash, verifyChain } from './history-chain.ts';
+import { canonicalJson, entryHash, verifyChain, verifyLife } from './history-chain.ts';
 import type { HistoryEntry } from './types.ts';
 
-function chain(n: number): HistoryEntry[] {
+/** `n` chained entries; with `deleted`, the last is the object's deletion. */
+function chain(n: number, deleted = false): HistoryEntry[] {
   const out: HistoryEntry[] = [];
   let prev = '';
   for (let seq = 1; seq <= n; seq++) {
-    const e: HistoryEntry = { seq, action: seq % 2 ? 'promote' : 'set-state', from: 'a', to: 'b', user: `u${seq}`, time: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString() };
+    const time = new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString();
+    const e: HistoryEntry = deleted && seq === n ? { seq, action: 'deleted', user: 'root', time } : { seq, action: seq % 2 ? 'promote' : 'set-state', from: 'a', to: 'b', user: `u${seq}`, time };
     e.hash = entryHash(prev, e);
     prev = e.hash;
     out.push(e);
@@ -58,5 +60,26 @@ describe('verifyChain', () => {
     expect(verifyChain(kept)).toEqual({ ok: true, entries: 5, firstSeq: 4 });
     kept[2]!.to = 'prod';
     expect(verifyChain(kept)).toMatchObject({ ok: false, firstSeq: 4, brokenSeq: 6 });
+  });
+});
+
+describe('verifyLife', () => {
+  it.each([
+    { name: 'the live object: no deleted entry needed', life: { live: true, entries: chain(5) }, want: { ok: true, entries: 5, firstSeq: 1 } },
+    { name: 'a deleted object ending with its deletion', life: { live: false, entries: chain(20, true) }, want: { ok: true, entries: 20, firstSeq: 1 } },
+    { name: 'its head cut by retention, its end kept', life: { live: false, entries: chain(20, true).slice(5) }, want: { ok: true, entries: 15, firstSeq: 6 } },
+    { name: 'a deleted object whose last segment is gone: the last seq kept', life: { live: false, entries: chain(20, true).slice(0, 14) }, want: { ok: false, entries: 14, firstSeq: 1, brokenSeq: 15, cutAfterSeq: 14 } },
+    { name: 'only its deleted entry gone', life: { live: false, entries: chain(20, true).slice(0, 19) }, want: { ok: false, entries: 19, firstSeq: 1, brokenSeq: 20, cutAfterSeq: 19 } },
+    { name: 'nothing kept', life: { live: false, entries: [] }, want: { ok: false, entries: 0, firstSeq: 1, brokenSeq: 1, cutAfterSeq: 0 } },
+  ])('$name', ({ life, want }) => {
+    expect(verifyLife(life)).toMatchObject(want);
+  });
+
+  it('a broken chain is reported as such, before a cut tail', () => {
+    const entries = chain(20, true).slice(0, 14);
+    entries[6]!.user = 'mallory';
+    const got = verifyLife({ live: false, entries });
+    expect(got).toMatchObject({ ok: false, brokenSeq: 7 });
+    expect(got.ok === false && got.cutAfterSeq).toBeUndefined();
   });
 });

@@ -2,9 +2,11 @@
 // entry's hash followed by this entry's canonical JSON (keys sorted at every
 // level, `hash` left out); the first entry's "previous hash" is empty. An
 // edited, removed or reordered entry breaks the chain at its seq. The
-// backend computes it; `kubectl custom history --verify` recomputes it.
+// backend computes it; `kubectl custom history --verify` recomputes it. A
+// life whose object is gone ends with its `deleted` entry: one that does not
+// had its tail cut (its last archived segments deleted).
 import { createHash } from 'node:crypto';
-import type { HistoryEntry } from './types.ts';
+import type { HistoryEntry, HistoryLife } from './types.ts';
 
 /** JSON with object keys sorted at every level; arrays keep their order. */
 export function canonicalJson(v: unknown): string {
@@ -22,7 +24,15 @@ export function entryHash(prevHash: string, entry: HistoryEntry): string {
 
 export type ChainCheck =
   | { ok: true; entries: number; firstSeq: number }
-  | { ok: false; entries: number; firstSeq: number; brokenSeq: number; problem: string };
+  | {
+    ok: false;
+    entries: number;
+    firstSeq: number;
+    brokenSeq: number;
+    problem: string;
+    /** The life of a deleted object does not end with its `deleted` entry: its last kept seq (0 when none is kept). */
+    cutAfterSeq?: number;
+  };
 
 /**
  * Checks one life's entries, oldest first. When the kept trail starts above
@@ -43,4 +53,21 @@ export function verifyChain(entries: readonly HistoryEntry[]): ChainCheck {
     prev = e.hash;
   }
   return { ok: true, entries: entries.length, firstSeq };
+}
+
+/**
+ * Checks one life: its chain (verifyChain) and, when its object is gone
+ * (an earlier life), that it ends with its `deleted` entry. The backend
+ * archives a deletion with that entry before it lets the object go, so a
+ * deleted object's life without it lost its tail: the segments that held
+ * its last entries were deleted. The live object's life has no `deleted`
+ * entry yet; its newest entries are in the object itself.
+ */
+export function verifyLife(life: Pick<HistoryLife, 'live' | 'entries'>): ChainCheck {
+  const check = verifyChain(life.entries);
+  if (!check.ok || life.live) return check;
+  const last = life.entries.at(-1);
+  if (last?.action === 'deleted') return check;
+  const lastSeq = last?.seq ?? 0;
+  return { ...check, ok: false, brokenSeq: lastSeq + 1, problem: "the life of a deleted object does not end with its 'deleted' entry", cutAfterSeq: lastSeq };
 }

@@ -7,12 +7,12 @@ export const historyCommand: CommandSpec = {
   describe: "Show an object's whole trail (archived entries too), and its earlier lives; --verify checks each life's hash chain",
   positionals: [{ name: 'name', describe: 'Object name (also of a deleted object)', complete: { lookup: 'names' } }],
   flags: [
-    { name: 'verify', type: 'boolean', describe: "Recompute each life's hash chain: one line per life; exits non-zero when one is broken" },
+    { name: 'verify', type: 'boolean', describe: "Recompute each life's hash chain and check that a deleted object's life ends with its deletion: one line per life; exits non-zero when one is broken or cut" },
     { name: 'output', short: 'o', type: 'string', describe: 'json or yaml', complete: { values: DOCUMENT_FORMATS } },
   ],
   examples: [
     ['kubectl custom history checkout -n shop', 'Every change, oldest first, for this object and earlier ones of the same name'],
-    ['kubectl custom history checkout -n shop --verify', 'Check that no entry was edited, removed or reordered'],
+    ['kubectl custom history checkout -n shop --verify', 'Check that no entry was edited, removed or reordered, and no deleted life lost its end'],
   ],
   async run(ctx, a) {
     const { runHistory } = await import('./history.ts');

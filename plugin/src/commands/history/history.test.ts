@@ -146,6 +146,53 @@ describe('history --verify', () => {
   });
 });
 
+describe('history --verify: the tail of a deleted object\'s life', () => {
+  /** An earlier life of 20 entries: 19 changes, then its deletion (seq 20). */
+  function twentyEntries(): HistoryLife {
+    const changes = Array.from({ length: 19 }, (_, i): Omit<HistoryEntry, 'seq' | 'hash'> =>
+      i % 2 === 0 ? { action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(60 * 24 * 60 - i * 60), reason: `change ${i + 1}` } : { action: 'set-state', from: 'staging', to: 'dev', user: 'bob', time: ago(60 * 24 * 60 - i * 60), reason: `change ${i + 1}` });
+    return { uid: '3c9d2b7e-8a41-4f06-b5d2-9e0c1a7f6b18', live: false, entries: chain([...changes, { action: 'deleted', user: 'carol', time: ago(59 * 24 * 60) }]) };
+  }
+  const cut = (l: HistoryLife, keep: (e: HistoryEntry) => boolean): HistoryLife => ({ ...l, entries: l.entries.filter(keep) });
+
+  it('its last segment deleted (seq 15–20 gone): the life by uid and the last seq kept, exit 1; the other lives still checked', async () => {
+    const r = await runWith(['history', 'checkout', '--verify'], doc([current(), cut(twentyEntries(), (e) => e.seq! <= 14), earlier()]));
+    expect(r.code).toBe(1);
+    expect(r.out.split('\n')[1]).toBe('Life uid 3c9d2b7e-8a41-4f06-b5d2-9e0c1a7f6b18, deleted: cut after seq 14: the object is gone, but its life does not end with its deleted entry (seq 1–14 verify, 14 entries; the entries after seq 14 are missing)');
+    expect(r.err).toBe('error: the history of checkout does not verify: Life uid 3c9d2b7e-8a41-4f06-b5d2-9e0c1a7f6b18, deleted is cut after seq 14, the last seq kept: its deleted entry is missing\n');
+    await expect(`${r.out}${r.err}`).toMatchFileSnapshot('./testdata/history-verify-cut-tail.golden.txt');
+  });
+
+  it('untouched, it verifies and ends with its deletion', async () => {
+    const r = await runWith(['history', 'checkout', '--verify'], doc([current(), twentyEntries()]));
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[1]).toBe('Life uid 3c9d2b7e-8a41-4f06-b5d2-9e0c1a7f6b18, deleted at 2025-04-03T12:00:00.000Z (59d ago): verified: seq 1–20, 20 entries');
+  });
+
+  it('the live object\'s life has no deleted entry, and needs none', () => {
+    expect(verifyLives([current()], NOW).broken).toEqual([]);
+  });
+
+  it.each<{ name: string; life: () => HistoryLife; want: string }>([
+    { name: 'only its deleted entry gone', life: () => cut(twentyEntries(), (e) => e.seq !== 20), want: 'cut after seq 19: the object is gone, but its life does not end with its deleted entry (seq 1–19 verify, 19 entries; the entries after seq 19 are missing)' },
+    { name: 'head and tail cut', life: () => cut(twentyEntries(), (e) => e.seq! >= 6 && e.seq! <= 14), want: 'cut after seq 14: the object is gone, but its life does not end with its deleted entry (seq 6–14 verify, 9 entries; the kept trail starts at seq 6; earlier entries were deleted; the entries after seq 14 are missing)' },
+    { name: 'one entry kept', life: () => cut(twentyEntries(), (e) => e.seq === 1), want: 'cut after seq 1: the object is gone, but its life does not end with its deleted entry (seq 1 verify, 1 entry; the entries after seq 1 are missing)' },
+    { name: 'no entry kept', life: () => cut(twentyEntries(), () => false), want: 'cut: the object is gone, but no entry of its life is kept, not even its deleted entry' },
+    { name: 'a broken chain is named first', life: () => ({ ...cut(twentyEntries(), (e) => e.seq! <= 14), entries: cut(twentyEntries(), (e) => e.seq! <= 14).entries.map((e) => (e.seq === 7 ? { ...e, user: 'mallory' } : e)) }), want: 'broken at seq 7: its hash does not match its content and the entry before it' },
+  ])('$name', ({ life, want }) => {
+    const report = verifyLives([life()], NOW);
+    expect(report.broken).toHaveLength(1);
+    expect(report.text).toBe(`Life uid 3c9d2b7e-8a41-4f06-b5d2-9e0c1a7f6b18, deleted: ${want}\n`);
+  });
+
+  it('several broken lives, the first with a cut tail: counted, the first named with its last seq kept', async () => {
+    const tampered = { ...current(), entries: current().entries.map((e) => (e.seq === 2 ? { ...e, reason: 'x' } : e)) };
+    const r = await runWith(['history', 'checkout', '--verify'], doc([cut(twentyEntries(), (e) => e.seq! <= 14), tampered]));
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: the history of checkout does not verify: 2 of 2 lives are broken, the first: Life uid 3c9d2b7e-8a41-4f06-b5d2-9e0c1a7f6b18, deleted is cut after seq 14, the last seq kept\n');
+  });
+});
+
 describe('history: -o, errors', () => {
   it.each([
     { name: 'json', o: 'json', read: (t: string): unknown => JSON.parse(t) },

@@ -3,8 +3,9 @@
 // the live object's life first and then earlier lives of the same name, each
 // oldest first. --verify recomputes each life's hash chain
 // (api/src/history-chain.ts) on this machine, so it does not take the
-// server's word for it.
-import { verifyChain, type ChainCheck } from '../../../../api/src/history-chain.ts';
+// server's word for it, and checks that the life of a deleted object ends
+// with its `deleted` entry (its tail was not cut).
+import { verifyLife, type ChainCheck } from '../../../../api/src/history-chain.ts';
 import { objectPath } from '../../../../api/src/names.ts';
 import type { CustomResourceHistory, HistoryLife } from '../../../../api/src/types.ts';
 import { UsageError } from '../../errors/errors.ts';
@@ -25,13 +26,32 @@ export class TrailBrokenError extends Error {
   override name = 'TrailBrokenError';
 }
 
-/** One line for a life's check: `verified: seq 1–150, 150 entries`, or the first broken seq and what is wrong. */
-export function verificationLine(check: ChainCheck): string {
-  if (!check.ok) return `broken at seq ${check.brokenSeq}: ${check.problem}`;
-  if (check.entries === 0) return 'verified: no entries';
+/** The entries that verify: `seq 1–150, 150 entries` (`seq 1–150 verify, …` with `verb`), and where the kept trail starts when above 1. */
+function verifiedRange(check: ChainCheck, verb = ''): string {
   const last = check.firstSeq + check.entries - 1;
   const range = check.entries === 1 ? `seq ${check.firstSeq}` : `seq ${check.firstSeq}–${last}`;
-  return `verified: ${range}, ${entriesText(check.entries)}${check.firstSeq > 1 ? `; ${keptTrailNote(check.firstSeq)}` : ''}`;
+  return `${range}${verb}, ${entriesText(check.entries)}${check.firstSeq > 1 ? `; ${keptTrailNote(check.firstSeq)}` : ''}`;
+}
+
+/**
+ * One line for a life's check: `verified: seq 1–150, 150 entries`, the first
+ * broken seq and what is wrong, or, for a deleted object's life without its
+ * `deleted` entry, the last seq kept.
+ */
+export function verificationLine(check: ChainCheck): string {
+  if (!check.ok && check.cutAfterSeq !== undefined) {
+    if (check.entries === 0) return 'cut: the object is gone, but no entry of its life is kept, not even its deleted entry';
+    return `cut after seq ${check.cutAfterSeq}: the object is gone, but its life does not end with its deleted entry (${verifiedRange(check, ' verify')}; the entries after seq ${check.cutAfterSeq} are missing)`;
+  }
+  if (!check.ok) return `broken at seq ${check.brokenSeq}: ${check.problem}`;
+  if (check.entries === 0) return 'verified: no entries';
+  return `verified: ${verifiedRange(check)}`;
+}
+
+/** Where a life is broken, for the error: `broken at seq 4`, or `cut after seq 14, the last seq kept`. */
+function whereBroken(check: ChainCheck & { ok: false }): string {
+  if (check.cutAfterSeq === undefined) return `broken at seq ${check.brokenSeq}`;
+  return check.entries === 0 ? 'cut: no entry is kept' : `cut after seq ${check.cutAfterSeq}, the last seq kept`;
 }
 
 /** The report of --verify, one line per life, and the lives that are broken. */
@@ -39,11 +59,19 @@ export function verifyLives(lives: readonly HistoryLife[], now: Date): { text: s
   const broken: { life: HistoryLife; check: ChainCheck & { ok: false } }[] = [];
   let text = '';
   for (const life of lives) {
-    const check = verifyChain(life.entries);
+    const check = verifyLife(life);
     if (!check.ok) broken.push({ life, check });
     text += `${lifeTitle(life, now)}: ${verificationLine(check)}\n`;
   }
   return { text, broken };
+}
+
+/** The error's account of the broken lives: the one, or how many and the first. */
+function brokenSummary(broken: readonly { life: HistoryLife; check: ChainCheck & { ok: false } }[], lives: number, now: Date): string {
+  const first = broken[0]!;
+  const which = `${lifeTitle(first.life, now)} is ${whereBroken(first.check)}`;
+  if (broken.length > 1) return `${broken.length} of ${lives} lives are broken, the first: ${which}`;
+  return first.check.cutAfterSeq !== undefined ? `${which}: its deleted entry is missing` : which;
 }
 
 export async function runHistory(ctx: CommandContext, opts: HistoryOptions): Promise<void> {
@@ -68,9 +96,5 @@ export async function runHistory(ctx: CommandContext, opts: HistoryOptions): Pro
   }
   const report = verifyLives(lives, now);
   out.write(report.text);
-  const first = report.broken[0];
-  if (first) {
-    const which = report.broken.length === 1 ? `${lifeTitle(first.life, now)} is broken at seq ${first.check.brokenSeq}` : `${report.broken.length} of ${lives.length} lives are broken, the first at seq ${first.check.brokenSeq}`;
-    throw new TrailBrokenError(`the history of ${opts.name} does not verify: ${which}`);
-  }
+  if (report.broken.length) throw new TrailBrokenError(`the history of ${opts.name} does not verify: ${brokenSummary(report.broken, lives.length, now)}`);
 }
