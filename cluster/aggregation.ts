@@ -1,4 +1,9 @@
-import { ApiregistrationV1Api, CoreV1Api, type KubeConfig, type V1APIService } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AdmissionregistrationV1Api, ApiregistrationV1Api, CoreV1Api, type KubeConfig, type V1APIService, type V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+
+const WEBHOOK_MANIFEST = fileURLToPath(new URL('../manifests/base/webhook.yaml', import.meta.url));
 
 export interface LocalApiServiceOptions {
   group: string;
@@ -60,4 +65,26 @@ export async function apiServiceAvailability(kc: KubeConfig, name: string): Prom
   const got = await kc.makeApiClient(ApiregistrationV1Api).readAPIService({ name });
   const c = got.status?.conditions?.find((x) => x.type === 'Available');
   return c ? { status: c.status, reason: c.reason, message: c.message } : undefined;
+}
+
+/**
+ * Registers the backend's validating admission webhook
+ * (manifests/base/webhook.yaml, the one source) for a backend running as a
+ * local process: the same Service, reached on `port`, with `caBundle`.
+ */
+export async function registerLocalWebhook(kc: KubeConfig, opts: { port: number; caBundle: string }): Promise<void> {
+  const doc = parse(readFileSync(WEBHOOK_MANIFEST, 'utf8')) as V1ValidatingWebhookConfiguration;
+  for (const w of doc.webhooks ?? []) {
+    w.clientConfig.caBundle = Buffer.from(opts.caBundle).toString('base64');
+    if (w.clientConfig.service) w.clientConfig.service.port = opts.port;
+  }
+  const api = kc.makeApiClient(AdmissionregistrationV1Api);
+  const name = doc.metadata!.name!;
+  const current = await api.readValidatingWebhookConfiguration({ name }).catch(() => undefined);
+  if (current) {
+    doc.metadata!.resourceVersion = current.metadata?.resourceVersion;
+    await api.replaceValidatingWebhookConfiguration({ name, body: doc });
+  } else {
+    await api.createValidatingWebhookConfiguration({ body: doc });
+  }
 }

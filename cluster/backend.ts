@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { FINALIZER, FINALIZER_POLICY, SYSTEM_NAMESPACE } from '../api/src/names.ts';
 import { issueCertificate, newCertificateAuthority } from '../client/src/certificates.ts';
-import { apiServiceAvailability, registerLocalApiService } from './aggregation.ts';
+import { apiServiceAvailability, registerLocalApiService, registerLocalWebhook } from './aggregation.ts';
 import type { ClusterInfo } from './control-plane.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort, isAlive, startProcess, stopProcess, waitFor, type Started } from './processes.ts';
@@ -160,8 +160,46 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
     const kc = adminKubeConfig(cluster);
     await registerLocalApiService(kc, { group: 'custom.example.com', version: 'v1', service: BACKEND_SERVICE, port, caBundle: ca.cert });
     await waitFor('APIService v1.custom.example.com Available', proc, async () => (await apiServiceAvailability(kc, 'v1.custom.example.com'))?.status === 'True', 60_000);
+    await registerLocalWebhook(kc, { port, caBundle: ca.cert });
+    await waitWebhook(cluster, info, proc);
   }
   return info;
+}
+
+/** A counter of the backend's /metrics (summed over its labels matching `labels`), read directly as the front proxy. */
+export function backendCounter(cluster: ClusterInfo, b: Pick<BackendInfo, 'port' | 'caFile'>, name: string, labels = ''): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1', port: b.port, path: '/metrics', ca: readFileSync(b.caFile), servername: `${BACKEND_SERVICE.name}.${BACKEND_SERVICE.namespace}.svc`,
+      cert: readFileSync(cluster.frontProxyClient.cert), key: readFileSync(cluster.frontProxyClient.key),
+      headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters' }, timeout: 5000,
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve(text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(labels)).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out reading the backend\'s metrics')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Waits until kube-apiserver calls the admission webhook: a webhook
+ * configuration takes effect a moment after it is written, so a server-side
+ * dry-run create is repeated until the backend has counted a review of it.
+ */
+async function waitWebhook(cluster: ClusterInfo, b: BackendInfo, proc: Started): Promise<void> {
+  const probe = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'webhook-probe', namespace: SYSTEM_NAMESPACE }, spec: { name: 'probe', states: ['a'] } });
+  const reviews = () => backendCounter(cluster, b, 'custom_admission_reviews_total', 'operation="CREATE"');
+  await waitFor('the admission webhook is called', proc, async () => {
+    const before = await reviews();
+    const child = run(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'create', '--dry-run=server', '-f', '-', '-o', 'name'], { encoding: 'utf8' });
+    child.child.stdin?.end(probe);
+    await child.catch(() => undefined);
+    return (await reviews()) > before;
+  }, 30_000);
 }
 
 /** Restarts a backend on the same port with the same files (after a kill or a stop). */

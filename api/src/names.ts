@@ -30,6 +30,10 @@ export const SYSTEM_NAMESPACE = 'custom-system';
 export const BACKEND_SERVICE_ACCOUNT = { namespace: SYSTEM_NAMESPACE, name: 'kubectl-custom-backend' } as const;
 export const BACKEND_USER = `system:serviceaccount:${BACKEND_SERVICE_ACCOUNT.namespace}:${BACKEND_SERVICE_ACCOUNT.name}`;
 
+/** The backend's validating admission webhook for the storage CRD (manifests/base/webhook.yaml): its configuration, and the webhook's name kubectl shows in a refusal. */
+export const WEBHOOK_CONFIGURATION = 'kubectl-custom-gates';
+export const WEBHOOK_NAME = 'gates.custom.example.com';
+
 /** The pseudo-resource whose verbs (enter, approve, override) guard states, named per state: states.custom.example.com/<state>. */
 export const STATES_RESOURCE = 'states';
 export type StateVerb = 'enter' | 'approve' | 'override';

@@ -63,14 +63,30 @@ export interface Approval {
   reason?: string;
   /** The spec generation approved: an approval given before a spec change no longer counts. */
   generation?: number;
+  /**
+   * A fingerprint of the labels the object had when approved (a short
+   * SHA-256 of its sorted labels); absent when it had none. An approval
+   * counts only while the labels are the same.
+   */
+  labelsHash?: string;
+  /** Given by a ServiceAccount: it counts only where a GatePolicy rule says serviceAccountApprovals: true. */
+  serviceAccount?: boolean;
+}
+
+/** Who asked for the object's deletion, recorded by the backend's admission webhook for the `deleted` entry. */
+export interface DeletionRecord {
+  user: string;
+  time: string;
 }
 
 /** status as the backend stores it in the CRD. */
 export interface StoredStatus {
+  /** Set by the backend's admission webhook when someone asks for the deletion. */
+  deletion?: DeletionRecord;
   state?: string;
   stateSince?: string;
   observedGeneration?: number;
-  /** Approvals of moves out of the current state; dropped when the state or the spec changes. */
+  /** Approvals of moves out of the current state; dropped when the state changes, and counted only for the spec and labels approved. */
   approvals?: Approval[];
   /** The newest entries of the trail, oldest first; older ones are in StateHistory segments. */
   history?: HistoryEntry[];
@@ -242,6 +258,12 @@ export interface GatePolicyRule {
   protected?: boolean;
   requiredApprovals?: number;
   minSoakSeconds?: number;
+  /**
+   * Approvals by ServiceAccounts count for moves into `states` of the objects
+   * selected (elsewhere only people's approvals count: a ServiceAccount is
+   * not a second pair of eyes).
+   */
+  serviceAccountApprovals?: boolean;
 }
 
 /** A GatePolicy (example.com/v1): central gates written by the platform team; one in custom-system applies to every namespace. */

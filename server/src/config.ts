@@ -33,6 +33,8 @@ import { CrdWatchCache } from './store/crd-watch-cache.ts';
 import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
 import { FreezeCache, type FreezeSource } from './store/freeze-cache.ts';
 import { FreezeStatusController } from './controllers/freeze-status.ts';
+import { GateAdmission } from './admission/gate-admission.ts';
+import { recordDeletion } from './store/deletion-record.ts';
 
 /** The name Events and logs give the backend. */
 export const COMPONENT = 'kubectl-custom-backend';
@@ -58,6 +60,8 @@ export interface ServerConfig {
   /** The Freezes, for the gate engine (FreezeSource) and readiness. */
   freezes: FreezeSource;
   resources: ResourceHandlerDeps;
+  /** The validating admission webhook for customresources.example.com. */
+  admission: GateAdmission;
   openapi: OpenApiDocs;
   version: { gitVersion: string };
   shutdownDelayMs: number;
@@ -127,12 +131,17 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   // The gate engine reads the policies from here (PolicySource).
   const policies = new PolicyCache({ client, log });
   const freezes = new FreezeCache({ client, log });
-  const gates = withPolicies(policies, (obj, state, now) => freezes.activeFor(obj.metadata.namespace, obj.metadata.labels, state, now));
+  const gates = withPolicies(
+    policies,
+    (obj, state, now) => freezes.activeFor(obj.metadata.namespace, obj.metadata.labels, state, now),
+    (obj, state, now) => freezes.inForceFor(obj.metadata.namespace, obj.metadata.labels, state, now),
+  );
   const storage = new CustomResourceStorage(cache, clock, gates);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new ApiEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
+  const admission = new GateAdmission({ gates, authorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now) });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,
@@ -147,6 +156,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     freezes,
     freezeStatus: new FreezeStatusController({ cache: freezes, client, log, clock }),
     policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
+    admission,
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
     client,
     clock,
@@ -159,7 +169,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
       },
       subresources: {
         ...stateRest.handlers(),
-        approve: approveRest({ store, archive, authorizer, events, metrics, log, clock, read: (ns, n) => stateRest.read(ns, n), describe: (obj, user) => stateRest.describe(obj, user) }),
+        approve: approveRest({ gates, store, archive, authorizer, events, metrics, log, clock, read: (ns, n) => stateRest.read(ns, n), describe: (obj, user) => stateRest.describe(obj, user) }),
         history: historyRest({ store, archive }),
       },
     },

@@ -1,12 +1,14 @@
 // The HTTPS server and its filter chain, in k8s.io/apiserver's order:
 // panic recovery → audit ID → request timeout → (health probes) →
-// authentication → request info → max in flight → authorization → routing → handler, with
+// (the admission webhook) → authentication → request info → max in flight → authorization → routing → handler, with
 // every error written as a Status. Each step lives in the room named for it;
 // this file only chains them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP, RESOURCE, VERSION } from '../../api/src/names.ts';
 import { VERSION_HEADER } from '../../api/src/version.ts';
+import { serveAdmission } from './admission/webhook-handler.ts';
+import { WEBHOOK_PATH } from './admission/gate-admission.ts';
 import { authenticateRequest, authorizeRequest } from './auth/filters.ts';
 import type { ServerConfig } from './config.ts';
 import { GracefulShutdown } from './http/graceful-shutdown.ts';
@@ -62,6 +64,7 @@ export function newServer(cfg: ServerConfig) {
   async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord, timeout: RequestTimeout, rlog: Logger): Promise<void> {
     const url = requestUrl(req.url);
     if (HEALTH_PATHS.has(url.pathname)) return serveHealth(res, url.pathname, url, readiness);
+    if (url.pathname === WEBHOOK_PATH) return serveAdmission(req, res, cfg.admission, metrics);
     const user = (record.user = await authenticateRequest(cfg.authenticator, req, rlog));
     // Lets `kubectl custom version` name the backend's version through kube-apiserver; not for strangers.
     res.setHeader(VERSION_HEADER, cfg.version.gitVersion);

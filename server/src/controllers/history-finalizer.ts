@@ -8,6 +8,7 @@
 // replicas archive each deletion once. Objects deleted while the backend was
 // down are handled as soon as its cache syncs.
 import { FINALIZER } from '../../../api/src/names.ts';
+import { deleterOf } from '../store/deletion-record.ts';
 import type { HistoryEntry, StoredObject } from '../../../api/src/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log/logger.ts';
@@ -17,7 +18,7 @@ import type { CrdWatchCache } from '../store/crd-watch-cache.ts';
 import type { HistoryArchive } from '../store/history-archive.ts';
 import { hasFinalizer, WriteConflict, type StatusStore } from '../store/status-store.ts';
 
-/** Who deleted is not visible to an aggregated API server: kube-apiserver's audit log has it. */
+/** The `deleted` entry's user when the admission webhook recorded none (it was not installed, say): kube-apiserver's audit log has it. */
 export const DELETED_BY = '<unknown>';
 
 export interface HistoryFinalizerDeps {
@@ -38,7 +39,7 @@ export function deletionEntries(obj: StoredObject, archivedThrough: number): His
   const deleted = nextEntry(window, {
     action: 'deleted',
     from: positionOf(obj.spec, obj.status, obj.metadata.creationTimestamp).state,
-    user: DELETED_BY,
+    user: deleterOf(obj, DELETED_BY),
     // The deletion's own time, so every replica writes the same entry.
     time: obj.metadata.deletionTimestamp!,
   });

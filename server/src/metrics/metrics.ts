@@ -14,6 +14,7 @@ export interface Metrics {
   cacheSubscribers: Gauge;
   cacheConsistentReads: Gauge;
   transitions: Counter<'action' | 'result'>;
+  admissionReviews: Counter<'operation' | 'result'>;
 }
 
 export function newMetrics(): Metrics {
@@ -37,6 +38,7 @@ export function newMetrics(): Metrics {
     cacheResourceVersion: new Gauge({ name: 'custom_cache_resource_version', help: 'The latest resourceVersion the watch cache has seen.', registers: [registry] }),
     cacheSubscribers: new Gauge({ name: 'custom_cache_subscribers', help: 'Open subscriptions to the watch cache: client watches and the backend\'s own controllers.', registers: [registry] }),
     cacheConsistentReads: new Gauge({ name: 'custom_cache_consistent_reads', help: 'Consistent reads the watch cache made to catch up with a resourceVersion a client asked for, since start.', registers: [registry] }),
+    admissionReviews: new Counter({ name: 'custom_admission_reviews_total', help: 'Admission reviews of customresources.example.com answered by the gate webhook, by operation and result (allowed, denied).', labelNames: ['operation', 'result'], registers: [registry] }),
     transitions: new Counter({ name: 'custom_state_transitions_total', help: 'State changes by action (promote, set-state) and result.', labelNames: ['action', 'result'], registers: [registry] }),
   };
 }

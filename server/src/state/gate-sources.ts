@@ -10,12 +10,16 @@ export interface EffectiveSpec {
   spec: Spec;
   /** Where each gate of each state comes from, by gate and state: `protected/prod`, `approvals/prod`, `soak/staging`. */
   sources: ReadonlyMap<string, GateSource[]>;
+  /** States whose approvals by ServiceAccounts count, with the GatePolicies that allow them; none when absent. */
+  serviceAccountApprovals?: ReadonlyMap<string, GateSource[]>;
 }
 
 export interface GateSources {
   effective(obj: StoredObject): EffectiveSpec;
   /** Freezes active at `now` that cover a move of `obj` into `state`. */
   freezes(obj: StoredObject, state: string, now: Date): FreezeRef[];
+  /** Freezes active or scheduled at `now` that cover `state` for `obj`: what admission keeps an edit from escaping. */
+  freezesInForce(obj: StoredObject, state: string, now: Date): FreezeRef[];
 }
 
 const SPEC: GateSource = { kind: 'spec' };
@@ -33,10 +37,11 @@ export function specSources(spec: Spec): Map<string, GateSource[]> {
 export const SPEC_ONLY: GateSources = {
   effective: (obj) => ({ spec: obj.spec, sources: specSources(obj.spec) }),
   freezes: () => [],
+  freezesInForce: () => [],
 };
 
 /** The gates of every matching GatePolicy added to the object's own. */
-export function withPolicies(policies: { policiesFor(namespace: string): readonly GatePolicy[] }, freezes: GateSources['freezes'] = SPEC_ONLY.freezes): GateSources {
+export function withPolicies(policies: { policiesFor(namespace: string): readonly GatePolicy[] }, freezes: GateSources['freezes'] = SPEC_ONLY.freezes, freezesInForce: GateSources['freezesInForce'] = SPEC_ONLY.freezesInForce): GateSources {
   return {
     effective(obj) {
       const g = effectiveGates(obj, policies.policiesFor(obj.metadata.namespace));
@@ -44,8 +49,9 @@ export function withPolicies(policies: { policiesFor(namespace: string): readonl
       for (const [state, src] of g.protected) sources.set(`protected/${state}`, src);
       for (const [state, { sources: src }] of g.requiredApprovals) sources.set(`approvals/${state}`, src);
       for (const [state, { sources: src }] of g.minSoakSeconds) sources.set(`soak/${state}`, src);
-      return { spec: specWithGates(obj.spec, g), sources };
+      return { spec: specWithGates(obj.spec, g), sources, ...(g.serviceAccountApprovals?.size ? { serviceAccountApprovals: g.serviceAccountApprovals } : {}) };
     },
     freezes,
+    freezesInForce,
   };
 }

@@ -31,6 +31,8 @@ export interface FreezeSource {
   readonly synced: boolean;
   /** Freezes active at `now` that cover a move into `state` of an object in `namespace` with `labels`: those in the object's namespace and those in custom-system (cluster-wide). */
   activeFor(namespace: string, labels: Record<string, string> | undefined, state: string, now: Date): FreezeInfo[];
+  /** Freezes active now or scheduled (a window still to come) that cover such a move. */
+  inForceFor(namespace: string, labels: Record<string, string> | undefined, state: string, now: Date): FreezeInfo[];
 }
 
 /** A cached Freeze and its compiled schedule. */
@@ -111,6 +113,15 @@ export class FreezeCache extends EventEmitter implements FreezeSource, Reflector
   }
 
   activeFor(namespace: string, labels: Record<string, string> | undefined, state: string, now: Date): FreezeInfo[] {
+    return this.covering(namespace, labels, state, now, false);
+  }
+
+  /** Freezes active now or with a window still to come that cover `state` for such an object (what an edit may not escape). */
+  inForceFor(namespace: string, labels: Record<string, string> | undefined, state: string, now: Date): FreezeInfo[] {
+    return this.covering(namespace, labels, state, now, true);
+  }
+
+  private covering(namespace: string, labels: Record<string, string> | undefined, state: string, now: Date, scheduledToo: boolean): FreezeInfo[] {
     const found: FreezeInfo[] = [];
     for (const { freeze: f, compiled } of this.entries.values()) {
       const ns = f.metadata.namespace;
@@ -119,7 +130,7 @@ export class FreezeCache extends EventEmitter implements FreezeSource, Reflector
       if (states.length > 0 && !states.includes(state)) continue;
       if (!selectorMatches(f.spec?.selector, labels)) continue;
       const e = compiled.at(now.getTime());
-      if (!e.active) continue;
+      if (!e.active && !(scheduledToo && e.next)) continue;
       const end = e.current?.end;
       found.push({ namespace: ns, name: f.metadata.name, reason: f.spec?.reason ?? '', ...(end !== undefined ? { end } : {}) });
     }

@@ -11,6 +11,7 @@ import type { StoredObject } from '../../../api/src/types.ts';
 import { issueCertificate, newCertificateAuthority, selfSignedServingCertificate, type KeyPairPem } from '../../../client/src/certificates.ts';
 import type { RequestOpts, RestClient } from '../../../client/src/rest-client.ts';
 import type { ResolvedConfig } from '../../../client/src/kubeconfig.ts';
+import { GateAdmission } from '../admission/gate-admission.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import type { Attributes, Authorizer, Decision } from '../auth/delegated-authz.ts';
 import type { TokenReviewer } from '../auth/token-review.ts';
@@ -25,6 +26,7 @@ import type { SubresourceHandler } from '../registry/customresources/handlers.ts
 import { CustomResourceStorage } from '../registry/customresources/storage.ts';
 import { newServer, type RunningServer } from '../server.ts';
 import { CrdWatchCache } from '../store/crd-watch-cache.ts';
+import { SPEC_ONLY } from '../state/gate-sources.ts';
 import { frontProxySettings } from './front-proxy.ts';
 
 /** kube-apiserver as the watch cache sees it: one list, then watch streams the test writes events into. */
@@ -162,7 +164,8 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
     cache,
     policyCheck: { warnings: o.warnings ?? [] },
     policies: { synced: true, policiesFor: () => [] },
-    freezes: { synced: true, activeFor: () => [] },
+    freezes: { synced: true, activeFor: () => [], inForceFor: () => [] },
+    admission: new GateAdmission({ gates: SPEC_ONLY, authorizer, clock: realClock, log, ready: () => true, recordDeletion: async () => {} }),
     resources: { storage, watch: { log, bookmarkIntervalMs: 60_000 }, subresources: o.subresources ?? {} },
     openapi: buildOpenApi(),
     version: { gitVersion: 'v0.0.0-test' },

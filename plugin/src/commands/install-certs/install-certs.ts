@@ -1,12 +1,14 @@
 // kubectl custom install-certs: the backend's serving certificate for
 // clusters without cert-manager. Makes a CA and a certificate for
 // kubectl-custom-backend.custom-system.svc, stores them in the Secret the
-// Deployment mounts, and writes the CA into the APIService's caBundle, so
-// kube-aggregator verifies the backend (never insecureSkipTLSVerify).
+// Deployment mounts, and writes the CA into the caBundle of the APIService
+// and of the admission webhook, so kube-apiserver verifies the backend
+// (never insecureSkipTLSVerify).
 // Idempotent: a valid certificate is kept unless --renew.
 import { X509Certificate } from 'node:crypto';
-import { APISERVICE } from '../../../../api/src/names.ts';
+import { APISERVICE, WEBHOOK_CONFIGURATION } from '../../../../api/src/names.ts';
 import { ApiError } from '../../../../client/src/errors.ts';
+import type { RestClient } from '../../../../client/src/rest-client.ts';
 import { UsageError } from '../../errors/errors.ts';
 import type { CommandContext } from '../context.ts';
 
@@ -97,4 +99,20 @@ export async function runInstallCerts(ctx: CommandContext, opts: { renew: boolea
     ...(dry ? { query: dry } : {}),
   });
   out.write(`apiservice.apiregistration.k8s.io/${APISERVICE} caBundle set${opts.dryRun ? ' (server dry run)' : ''}\n`);
+  await setWebhookCaBundle(client, caPem, dry);
+  out.write(`validatingwebhookconfiguration.admissionregistration.k8s.io/${WEBHOOK_CONFIGURATION} caBundle set${opts.dryRun ? ' (server dry run)' : ''}\n`);
+}
+
+/** The admission webhook is served with the same certificate: every webhook of its configuration gets the CA (a JSON patch per webhook, guarded by the resourceVersion read). */
+async function setWebhookCaBundle(client: RestClient, caPem: string, dry: { dryRun: string } | undefined): Promise<void> {
+  const path = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${WEBHOOK_CONFIGURATION}`;
+  let current: { metadata: { resourceVersion?: string }; webhooks?: unknown[] };
+  try {
+    current = await client.json('GET', path);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) throw new UsageError(`there is no ValidatingWebhookConfiguration ${WEBHOOK_CONFIGURATION} yet; apply the manifests first: kubectl apply -k manifests/base`);
+    throw e;
+  }
+  const ops = [{ op: 'test', path: '/metadata/resourceVersion', value: current.metadata.resourceVersion }, ...(current.webhooks ?? []).map((_, i) => ({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: b64(caPem) }))];
+  await client.json('PATCH', path, { body: ops, contentType: 'application/json-patch+json', ...(dry ? { query: dry } : {}) });
 }

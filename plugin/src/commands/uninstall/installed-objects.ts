@@ -10,8 +10,9 @@
 // 2. the objects' CRD, while the backend still runs to release one created
 //    meanwhile (the CRD's deletion deletes it), and the Freezes' CRD (with
 //    every Freeze);
-//    then the admission policies guarding the objects' gates and giving
-//    them the finalizer (with no objects left there is nothing to guard);
+//    then the admission webhook and policies guarding the objects' gates
+//    and giving them the finalizer (with no objects left there is nothing to
+//    guard; the fail-closed webhook goes before the backend that serves it);
 // 3. the backend: Deployment, PodDisruptionBudget, Service; then the
 //    GatePolicies' CRD (its policies with it), once no backend reads them;
 // 4. the archive's CRD and the policy that keeps its segments immutable
@@ -37,6 +38,7 @@ const RESOURCES = {
   MutatingAdmissionPolicyBinding: 'mutatingadmissionpolicybindings',
   ValidatingAdmissionPolicy: 'validatingadmissionpolicies',
   ValidatingAdmissionPolicyBinding: 'validatingadmissionpolicybindings',
+  ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
 } as const;
 
 export type InstalledKind = keyof typeof RESOURCES;
@@ -60,6 +62,7 @@ export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: APISERVICE },
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'customresources.example.com' },
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'freezes.example.com' },
+  { apiVersion: ADMISSION, kind: 'ValidatingWebhookConfiguration', name: 'kubectl-custom-gates' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-gates' },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-gates' },
   { apiVersion: ADMISSION, kind: 'MutatingAdmissionPolicyBinding', name: FINALIZER_POLICY },

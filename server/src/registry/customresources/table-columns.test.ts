@@ -97,6 +97,7 @@ describe('rowCells', () => {
     const gates: GateSources = {
       effective: (o) => ({ spec: o.spec, sources: new Map() }),
       freezes: (_o, state) => (state === 'prod' ? [{ namespace: 'shop', name: 'incident', reason: 'incident 42' }, { namespace: 'custom-system', name: 'holiday', reason: 'holiday' }] : []),
+      freezesInForce: () => [],
     };
     const cells = rowCells(toCustomResource(obj, NOW, gates), NOW);
     expect(cells[3]).toBe('prod (frozen)');
@@ -149,6 +150,7 @@ describe('the Tables in api/testdata/tables.json', () => {
     freezes && {
       effective: (o) => ({ spec: o.spec, sources: new Map() }),
       freezes: (_o, state) => freezes.filter((f) => f.states.includes(state)).map(({ states: _, ...ref }) => ref),
+      freezesInForce: () => [],
     };
 
   it('are what the server serves for their objects', async () => {
