@@ -13,7 +13,10 @@ class Store implements StatusStore {
   synced = true;
   writes: StoredStatus[] = [];
   conflicts = 0;
-  constructor(public current: StoredObject | undefined) {}
+  current: StoredObject | undefined;
+  constructor(current: StoredObject | undefined) {
+    this.current = current;
+  }
   cached() {
     return this.current;
   }
