@@ -98,6 +98,10 @@ export interface GateContext {
   mover?: string;
   /** Active freezes of a state for this object, now. */
   freezesOf?(state: string): FreezeRef[];
+  /** Whether approvals by ServiceAccounts count for a move into `state` (a GatePolicy rule allows them); they do not when absent. */
+  serviceAccountApprovals?(state: string): boolean;
+  /** Where the soak of a state comes from, as the refusal names it (`spec.minSoakSeconds` when absent). */
+  soakSource?(state: string): string;
 }
 
 export interface StoredLike {
@@ -164,7 +168,7 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
   const left = soakRemainingSeconds(spec, pos, now);
   const min = spec.minSoakSeconds?.[pos.state] ?? 0;
   const soak: TransitionCause | undefined = left > 0
-    ? { field: 'status.stateSince', reason: 'FieldValueForbidden', message: `Forbidden: ${JSON.stringify(pos.state)} needs ${formatSeconds(min)} of soak time (spec.minSoakSeconds) before promotion; ${formatSeconds(left)} left, try again after ${new Date(now.getTime() + left * 1000).toISOString()}` }
+    ? { field: 'status.stateSince', reason: 'FieldValueForbidden', message: `Forbidden: ${JSON.stringify(pos.state)} needs ${formatSeconds(min)} of soak time (${ctx.soakSource?.(pos.state) ?? 'spec.minSoakSeconds'}) before promotion; ${formatSeconds(left)} left, try again after ${new Date(now.getTime() + left * 1000).toISOString()}` }
     : undefined;
   const skipped = pos.index < 0 ? [] : spec.states.slice(pos.index + 1, toIndex).map((state) => ({ state, gates: gatesOfState(spec, state, ctx) })).filter((x) => x.gates.length > 0);
   const needed = spec.requiredApprovals?.[to] ?? 0;
@@ -176,7 +180,7 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
     protectedTarget,
     ...(soak ? { soak } : {}),
     skipped,
-    ...(needed > 0 ? { approvals: { needed, by: approversOf(obj, to, ctx.mover ?? '') } } : {}),
+    ...(needed > 0 ? { approvals: { needed, by: approversOf(obj, to, ctx.mover ?? '', ctx.serviceAccountApprovals?.(to) ?? false) } } : {}),
     ...(freezes.length ? { freezes } : {}),
   };
 }

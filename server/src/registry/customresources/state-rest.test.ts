@@ -13,6 +13,7 @@ import { newServiceUnavailable, StatusError } from '../../status/status-error.ts
 import { WriteConflict, type StatusStore } from '../../store/status-store.ts';
 import type { TransitionRequest } from '../../state/transitions.ts';
 import { MAX_ATTEMPTS, StateRest } from './state-rest.ts';
+import { withPolicies } from '../../state/gate-sources.ts';
 import { HISTORY_KEEP, HISTORY_WINDOW } from '../../state/history.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -396,5 +397,16 @@ describe('StateRest.transition: the trail', () => {
     expect(archive.written).toHaveLength(1);
     expect(archive.written[0]!.map((e) => e.seq)).toEqual(Array.from({ length: leaving }, (_, i) => i + 1));
     expect(written.status?.history?.map((e) => e.seq)).toEqual(Array.from({ length: HISTORY_KEEP }, (_, i) => leaving + i + 1));
+  });
+});
+
+describe('StateRest.transition: gates from GatePolicies', () => {
+  it("a soak a GatePolicy asks for is refused naming that GatePolicy, not the spec", async () => {
+    const store = new FakeStore(object(10, { state: 'staging', stateSince: ago(60) }, { protectedStates: [] }));
+    const policy = { apiVersion: 'example.com/v1', kind: 'GatePolicy', metadata: { namespace: 'custom-system', name: 'prod-soak' }, spec: { rules: [{ states: ['prod'], minSoakSeconds: 3600 }] } } as const;
+    const r = new StateRest({ store, archive: new FakeArchive(), authorizer: new FakeAuthorizer(), events: new FakeEvents(), metrics: newMetrics(), log: memoryLogger(), clock: { now: () => NOW }, gates: withPolicies({ policiesFor: () => [policy] }) });
+    const err = await failure(r.transition('shop', 'checkout', ALICE, promote('staging', 'go'), false));
+    expect(err.status.code).toBe(422);
+    expect(err.status.message).toMatch(/"staging" needs 1h of soak time \(GatePolicy custom-system\/prod-soak\) before promotion/);
   });
 });

@@ -6,7 +6,8 @@
 // stale decision retried. The rules are strategy.ts's and transitions.ts's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP, GROUP_RESOURCE, STATES_RESOURCE, VERSION, type StateVerb } from '../../../../api/src/names.ts';
-import type { CustomResourceState, StoredObject } from '../../../../api/src/types.ts';
+import type { CustomResourceState, GateSource, StoredObject } from '../../../../api/src/types.ts';
+import { formatGateSource } from '../../state/effective-gates.ts';
 import type { EventRecorder } from '../../../../client/src/event-recorder.ts';
 import type { Authorizer } from '../../auth/delegated-authz.ts';
 import type { UserInfo } from '../../auth/user.ts';
@@ -26,6 +27,12 @@ import { guardedWrite } from './guarded-write.ts';
 import type { SubresourceHandler } from './handlers.ts';
 import { toCustomResource } from './view.ts';
 import { describeState, dryRunOf, eventOf, KIND_REF, parseChangeBody, protectedNextState, statusAfter, type Change } from './strategy.ts';
+
+/** How a soak's refusal names where it comes from: `spec.minSoakSeconds`, `GatePolicy custom-system/prod-gates`, or both. */
+function soakSourceOf(sources: readonly GateSource[] | undefined): string {
+  if (!sources?.length) return 'spec.minSoakSeconds';
+  return sources.map((x) => (x.kind === 'spec' ? 'spec.minSoakSeconds' : formatGateSource(x))).join(', ');
+}
 
 /** Attempts at a change whose object keeps changing under it before answering 409. */
 export const MAX_ATTEMPTS = 5;
@@ -139,7 +146,8 @@ export class StateRest {
     const { name, namespace: ns } = obj.metadata;
     if (obj.metadata.deletionTimestamp) throw newConflict(GROUP_RESOURCE, name, 'the object is being deleted; its history is being archived');
     const gates = this.d.gates ?? SPEC_ONLY;
-    const t = decideTransition({ ...obj, spec: gates.effective(obj).spec }, request, now, { mover: user.name, freezesOf: (s) => gates.freezes(obj, s, now) });
+    const effective = gates.effective(obj);
+    const t = decideTransition({ ...obj, spec: effective.spec }, request, now, { mover: user.name, freezesOf: (s) => gates.freezes(obj, s, now), serviceAccountApprovals: (s) => effective.serviceAccountApprovals?.has(s) ?? false, soakSource: (s) => soakSourceOf(effective.sources.get(`soak/${s}`)) });
     if (isRefusal(t)) {
       if (t.kind === 'conflict') {
         const by = t.lastChange ? ` (moved there by ${t.lastChange.user} at ${t.lastChange.time})` : '';
