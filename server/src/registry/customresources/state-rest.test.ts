@@ -2,7 +2,7 @@
 // fake status store and authorizer: fast, in-process, every branch.
 import { describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../../../api/src/names.ts';
-import type { HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
+import type { GatePolicy, HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import type { HistoryArchive, ObjectRef } from '../../store/history-archive.ts';
 import type { EventRecorder, EventSubject } from '../../../../client/src/event-recorder.ts';
 import type { Attributes, Authorizer } from '../../auth/delegated-authz.ts';
@@ -403,7 +403,7 @@ describe('StateRest.transition: the trail', () => {
 describe('StateRest.transition: gates from GatePolicies', () => {
   it("a soak a GatePolicy asks for is refused naming that GatePolicy, not the spec", async () => {
     const store = new FakeStore(object(10, { state: 'staging', stateSince: ago(60) }, { protectedStates: [] }));
-    const policy = { apiVersion: 'example.com/v1', kind: 'GatePolicy', metadata: { namespace: 'custom-system', name: 'prod-soak' }, spec: { rules: [{ states: ['prod'], minSoakSeconds: 3600 }] } } as const;
+    const policy: GatePolicy = { apiVersion: 'example.com/v1', kind: 'GatePolicy', metadata: { namespace: 'custom-system', name: 'prod-soak' }, spec: { rules: [{ states: ['prod'], minSoakSeconds: 3600 }] } };
     const r = new StateRest({ store, archive: new FakeArchive(), authorizer: new FakeAuthorizer(), events: new FakeEvents(), metrics: newMetrics(), log: memoryLogger(), clock: { now: () => NOW }, gates: withPolicies({ policiesFor: () => [policy] }) });
     const err = await failure(r.transition('shop', 'checkout', ALICE, promote('staging', 'go'), false));
     expect(err.status.code).toBe(422);
