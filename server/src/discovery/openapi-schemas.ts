@@ -58,7 +58,7 @@ export const SCHEMAS: Record<string, unknown> = {
       state: str('The current state: the stored state, or spec.states[0] for an object never moved.'),
       stateSince: str('When the object entered its current state (RFC 3339).', { format: 'date-time' }),
       observedGeneration: int('The spec generation the latest state change was checked against.'),
-      approvals: { type: 'array', description: 'Approvals of moves out of the current state; dropped when the state or the spec changes.', items: { type: 'object', additionalProperties: true } },
+      approvals: { type: 'array', description: 'Approvals of moves out of the current state; dropped when the state changes, and counted only for the spec and labels approved.', items: { type: 'object', additionalProperties: true } },
       history: { type: 'array', description: 'The newest entries of the trail, oldest first; older ones are archived (GET …/history serves the whole trail).', items: ref(`${PREFIX}.HistoryEntry`) },
       nextState: str('The state `promote` moves to; absent at the last state or when the object is invalid.'),
       secondsInState: int('Whole seconds since the object entered its current state.'),

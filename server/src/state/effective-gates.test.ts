@@ -213,3 +213,22 @@ describe('formatGateSource', () => {
     expect(formatGateSource(s)).toBe(want);
   });
 });
+
+describe('effectiveGates: where ServiceAccounts\' approvals count', () => {
+  it.each<{ name: string; spec?: Spec; labels?: Record<string, string>; policies: GatePolicy[]; want: Record<string, GateSource[]> }>([
+    { name: 'nowhere without a policy', policies: [], want: {} },
+    { name: 'a spec cannot allow them (its authors are the ones who would approve)', spec: spec({ requiredApprovals: { prod: 1 } }), policies: [], want: {} },
+    { name: 'a rule that says so, for its states', policies: [policy(NS, 'bots', { states: ['staging', 'prod'], requiredApprovals: 1, serviceAccountApprovals: true })], want: { staging: [src(NS, 'bots')], prod: [src(NS, 'bots')] } },
+    { name: 'a rule that says false allows nothing', policies: [policy(NS, 'p', { states: ['prod'], requiredApprovals: 1, serviceAccountApprovals: false })], want: {} },
+    { name: 'a cluster-wide rule', policies: [policy('custom-system', 'g', { states: ['prod'], protected: true, serviceAccountApprovals: true })], want: { prod: [src('custom-system', 'g')] } },
+    { name: "another namespace's rule does not", policies: [policy('web', 'p', { states: ['prod'], requiredApprovals: 1, serviceAccountApprovals: true })], want: {} },
+    { name: 'a rule whose selector does not select the object does not', labels: { team: 'search' }, policies: [policy(NS, 'p', { states: ['prod'], requiredApprovals: 1, serviceAccountApprovals: true, selector: { matchLabels: { team: 'payments' } } })], want: {} },
+    { name: 'a rule whose selector selects the object does', labels: { team: 'payments' }, policies: [policy(NS, 'p', { states: ['prod'], requiredApprovals: 1, serviceAccountApprovals: true, selector: { matchLabels: { team: 'payments' } } })], want: { prod: [src(NS, 'p')] } },
+    { name: 'a state not in the path: nothing', policies: [policy(NS, 'p', { states: ['qa'], requiredApprovals: 1, serviceAccountApprovals: true })], want: {} },
+    { name: 'every policy that allows them is named, in path order', policies: [policy(NS, 'b', { states: ['prod'], requiredApprovals: 1, serviceAccountApprovals: true }), policy(NS, 'a', { states: ['prod', 'dev'], requiredApprovals: 1, serviceAccountApprovals: true })], want: { dev: [src(NS, 'a')], prod: [src(NS, 'a'), src(NS, 'b')] } },
+  ])('$name', ({ spec: s, labels, policies, want }) => {
+    const g = effectiveGates({ metadata: { namespace: NS, ...(labels ? { labels } : {}) }, spec: s ?? spec() }, policies);
+    expect(Object.fromEntries(g.serviceAccountApprovals ?? [])).toEqual(want);
+    expect([...(g.serviceAccountApprovals ?? new Map<string, GateSource[]>()).keys()]).toEqual(Object.keys(want));
+  });
+});

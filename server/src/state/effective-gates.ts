@@ -30,6 +30,14 @@ export interface EffectiveGates {
    * soaks above 0 are gates.
    */
   minSoakSeconds: Map<string, { seconds: number; sources: GateSource[] }>;
+  /**
+   * States whose approvals by ServiceAccounts count, in path order, each with
+   * the GatePolicies whose rules (selecting the object, naming the state) say
+   * `serviceAccountApprovals: true`. Only a GatePolicy allows them, never the
+   * spec; a state absent here counts people's approvals alone. (Optional
+   * only for gates built by hand; effectiveGates always sets it.)
+   */
+  serviceAccountApprovals?: Map<string, GateSource[]>;
 }
 
 export interface GatedObject {
@@ -56,6 +64,7 @@ export function effectiveGates(obj: GatedObject, policies: readonly GatePolicy[]
   const protect = new Map<string, GateSource[]>();
   const approvals = new Map<string, Strongest>();
   const soaks = new Map<string, Strongest>();
+  const serviceAccounts = new Map<string, GateSource[]>();
   for (const s of path) {
     if (spec.protectedStates?.includes(s)) addSource(protect, s, SPEC);
     raise(approvals, s, spec.requiredApprovals?.[s], SPEC);
@@ -72,6 +81,7 @@ export function effectiveGates(obj: GatedObject, policies: readonly GatePolicy[]
         if (rule.protected) addSource(protect, s, source);
         raise(approvals, s, rule.requiredApprovals, source);
         if (i > 0) raise(soaks, path[i - 1]!, rule.minSoakSeconds, source);
+        if (rule.serviceAccountApprovals === true) addSource(serviceAccounts, s, source);
       }
     }
   }
@@ -79,6 +89,7 @@ export function effectiveGates(obj: GatedObject, policies: readonly GatePolicy[]
     protected: inPathOrder(protect, path, (sources) => sources),
     requiredApprovals: inPathOrder(approvals, path, (g) => ({ count: g.value, sources: g.sources })),
     minSoakSeconds: inPathOrder(soaks, path, (g) => ({ seconds: g.value, sources: g.sources })),
+    serviceAccountApprovals: inPathOrder(serviceAccounts, path, (sources) => sources),
   };
 }
 

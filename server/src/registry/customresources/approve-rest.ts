@@ -3,6 +3,9 @@
 // current state into `to` (the next state by default). It needs `create` on
 // customresources/approve (checked before it gets here) and `approve` on
 // states/<to>, asked here: a second SubjectAccessReview, as for `enter`.
+// A ServiceAccount's approval is refused (422) where it would not count:
+// unless a GatePolicy rule selecting the object says
+// `serviceAccountApprovals: true` for the target.
 // Each approval and revocation is an entry in the trail and an Event.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP, GROUP_RESOURCE, STATES_RESOURCE, VERSION } from '../../../../api/src/names.ts';
@@ -12,7 +15,8 @@ import { readJsonBody } from '../../http/body.ts';
 import { negotiate, PLAIN_TARGETS } from '../../http/negotiate.ts';
 import { writeObject } from '../../http/respond.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
-import { decideApproval, type ApprovalRequest } from '../../state/approvals.ts';
+import { decideApproval, isServiceAccount, type ApprovalRequest } from '../../state/approvals.ts';
+import { SPEC_ONLY, type GateSources } from '../../state/gate-sources.ts';
 import { append } from '../../state/history.ts';
 import { newConflict, newForbidden, newInvalid, StatusError } from '../../status/status-error.ts';
 import { guardedWrite } from './guarded-write.ts';
@@ -28,6 +32,8 @@ export interface ApproveRestDeps extends WriteDeps {
   read(namespace: string, name: string): StoredObject;
   /** The describe-state document for the answer. */
   describe(obj: StoredObject, user: UserInfo): Promise<unknown>;
+  /** Policies (where ServiceAccounts' approvals count); the object's own spec alone when absent, which lets them count nowhere. */
+  gates?: GateSources;
 }
 
 const APPROVAL_BODY = { strings: ['to', 'from', 'reason'], flag: 'revoke' } as const;
@@ -46,7 +52,11 @@ export function approveRest(d: ApproveRestDeps): SubresourceHandler {
     const { name, namespace: ns } = obj.metadata;
     if (obj.metadata.deletionTimestamp) throw newConflict(GROUP_RESOURCE, name, 'the object is being deleted; its history is being archived');
     const now = d.clock.now();
-    const decision = decideApproval(obj, request, user.name, now);
+    const gates = d.gates ?? SPEC_ONLY;
+    const decision = decideApproval(obj, request, user.name, now, {
+      serviceAccount: isServiceAccount(user),
+      serviceAccountApprovals: (to) => gates.effective(obj).serviceAccountApprovals?.has(to) ?? false,
+    });
     if ('kind' in decision) {
       if (decision.kind === 'conflict') throw newConflict(GROUP_RESOURCE, name, `the object is in state ${JSON.stringify(decision.current)}, not ${JSON.stringify(request.from)}; look at it again (kubectl custom describe-state ${name}) and retry`);
       throw newInvalid(KIND_REF, name, decision.causes);

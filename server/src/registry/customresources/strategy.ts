@@ -8,6 +8,7 @@ import type { CustomResource, CustomResourceState, FreezeRef, GateCheck, History
 import type { UserInfo } from '../../auth/user.ts';
 import { append } from '../../state/history.ts';
 import { approversOf, validApprovals } from '../../state/approvals.ts';
+import { formatGateSource } from '../../state/effective-gates.ts';
 import type { EffectiveSpec } from '../../state/gate-sources.ts';
 import { formatSeconds, positionOf, type Transition, type TransitionRequest } from '../../state/transitions.ts';
 import { newBadRequest, newInvalid } from '../../status/status-error.ts';
@@ -232,9 +233,15 @@ export function gateChecks(obj: StoredObject, st: Status, next: string, may: Per
   }
   const needed = spec.requiredApprovals?.[next] ?? 0;
   if (needed > 0) {
-    const by = approversOf({ ...obj, spec }, next, ctx.user);
+    // ServiceAccounts' approvals count only where a GatePolicy rule allows them; say so either way.
+    const allowedBy = ctx.gates.serviceAccountApprovals?.get(next);
+    const by = approversOf({ ...obj, spec }, next, ctx.user, allowedBy !== undefined);
+    const uncounted = allowedBy ? [] : approversOf({ ...obj, spec }, next, ctx.user, true).filter((u) => !by.includes(u));
+    const serviceAccounts = allowedBy
+      ? `; approvals by ServiceAccounts count (${allowedBy.map(formatGateSource).join(', ')})`
+      : uncounted.length ? `; not counted: ${uncounted.join(', ')} (approvals by ServiceAccounts count only where a GatePolicy rule says serviceAccountApprovals: true)` : '';
     const more = Math.max(0, needed - by.length);
-    checks.push({ gate: 'approvals', met: more === 0, message: `${needed} approval${needed === 1 ? '' : 's'} by others: ${by.length ? `given by ${by.join(', ')}` : 'none given yet'}${more ? `, ${more} more needed` : ''}`, sources: src(`approvals/${next}`), approvals: { needed, by } });
+    checks.push({ gate: 'approvals', met: more === 0, message: `${needed} approval${needed === 1 ? '' : 's'} by others: ${by.length ? `given by ${by.join(', ')}` : 'none given yet'}${more ? `, ${more} more needed` : ''}${serviceAccounts}`, sources: src(`approvals/${next}`), approvals: { needed, by } });
   }
   for (const f of ctx.freezes) {
     checks.push({ gate: 'freeze', met: false, message: `frozen by ${f.namespace}/${f.name}${f.end ? ` until ${f.end}` : ''}: ${f.reason}`, sources: [], freezes: [f] });

@@ -10,11 +10,11 @@ import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds } from '.
 const HIDDEN_METADATA = ['managedFields', 'selfLink'];
 
 /** The gates of the move into `next`, for the computed status (only what applies). */
-function nextGatesOf(obj: StoredObject, spec: Spec, next: string, frozen: FreezeRef[]): Status['nextGates'] {
+function nextGatesOf(obj: StoredObject, spec: Spec, next: string, frozen: FreezeRef[], serviceAccountsCount = false): Status['nextGates'] {
   const needed = spec.requiredApprovals?.[next] ?? 0;
   const g: NonNullable<Status['nextGates']> = {
     ...(spec.protectedStates?.includes(next) ? { protected: true } : {}),
-    ...(needed > 0 ? { approvals: { needed, given: approversOf({ ...obj, spec }, next, '').length } } : {}),
+    ...(needed > 0 ? { approvals: { needed, given: approversOf({ ...obj, spec }, next, '', serviceAccountsCount).length } } : {}),
     ...(frozen.length ? { frozenBy: frozen.map((f) => `${f.namespace}/${f.name}`) } : {}),
   };
   return Object.keys(g).length ? g : undefined;
@@ -27,14 +27,15 @@ function nextGatesOf(obj: StoredObject, spec: Spec, next: string, frozen: Freeze
  */
 export function toCustomResource(obj: StoredObject, now: Date, gates?: GateSources): CustomResource {
   const { metadata, status } = obj;
-  const spec = gates ? gates.effective(obj).spec : obj.spec;
+  const effective = gates?.effective(obj);
+  const spec = effective ? effective.spec : obj.spec;
   const meta = { ...metadata };
   for (const k of HIDDEN_METADATA) delete meta[k];
   const pos = positionOf(spec, status, metadata.creationTimestamp);
   const valid = pos.index >= 0;
   const next = nextStateOf(spec, pos);
   const inState = secondsInState(pos, now);
-  const nextGates = next ? nextGatesOf(obj, spec, next, gates?.freezes(obj, next, now) ?? []) : undefined;
+  const nextGates = next ? nextGatesOf(obj, spec, next, gates?.freezes(obj, next, now) ?? [], effective?.serviceAccountApprovals?.has(next)) : undefined;
   return {
     apiVersion: GROUP_VERSION,
     kind: KIND,
