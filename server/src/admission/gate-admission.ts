@@ -39,7 +39,8 @@ function withNamespace(obj: StoredObject, ns: string | undefined): StoredObject 
 }
 
 function viewOf(gates: GateSources, obj: StoredObject, now: Date): GateView {
-  return gateView(gates.effective(obj).spec, (s) => gates.freezesInForce(obj, s, now).map((f) => `${f.namespace}/${f.name}`));
+  const effective = gates.effective(obj);
+  return gateView(effective.spec, (s) => gates.freezesInForce(obj, s, now).map((f) => `${f.namespace}/${f.name}`), effective.serviceAccountApprovals?.keys());
 }
 
 /** How a missing permission reads in the refusal. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Spec, StoredStatus } from '../../../api/src/types.ts';
 import { gateView, neededToCreate, neededToUpdate, weakenings, type GateView } from './gate-invariant.ts';
 
-const view = (spec: Partial<Spec>, freezes: Record<string, string[]> = {}): GateView => gateView({ name: 'x', states: ['dev', 'staging', 'prod'], ...spec }, (s) => freezes[s] ?? []);
+const view = (spec: Partial<Spec>, freezes: Record<string, string[]> = {}, serviceAccounts: string[] = []): GateView => gateView({ name: 'x', states: ['dev', 'staging', 'prod'], ...spec }, (s) => freezes[s] ?? [], serviceAccounts);
 const gated = { protectedStates: ['prod'], requiredApprovals: { prod: 1 }, minSoakSeconds: { staging: 3600 } };
 
 describe('weakenings', () => {
@@ -24,6 +24,8 @@ describe('weakenings', () => {
     { name: 'inserting a state before the soaking one is no weakening', before: view(gated), after: view({ ...gated, states: ['dev', 'qa', 'staging', 'prod'] }), want: {} },
     { name: 'appending a state is no weakening', before: view(gated), after: view({ ...gated, states: ['dev', 'staging', 'prod', 'retired'] }), want: {} },
     { name: 'reordering ungated states is no weakening', before: view({ states: ['a', 'b', 'c'] }), after: view({ states: ['c', 'b', 'a'] }), want: {} },
+    { name: "ServiceAccounts' approvals made to count", before: view(gated), after: view(gated, {}, ['prod']), want: { prod: ['approvals by ServiceAccounts would count'] } },
+    { name: "ServiceAccounts' approvals no longer counting is no weakening", before: view(gated, {}, ['prod']), after: view(gated), want: {} },
     { name: 'leaving a freeze', before: view({}, { prod: ['custom-system/eow'] }), after: view({}), want: { prod: ['no longer covered by Freeze custom-system/eow'] } },
     { name: 'a frozen state is gated: reordering before it is a weakening', before: view({}, { prod: ['shop/f'] }), after: view({ states: ['prod', 'dev', 'staging'] }, { prod: ['shop/f'] }), want: { prod: ['states before it removed or reordered'] } },
   ])('$name', ({ before, after, want }) => {

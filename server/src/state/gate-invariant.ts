@@ -18,7 +18,9 @@
 //   e. a freeze, active or scheduled, that covered a state no longer
 //      covering it (labels taken out of its selector, say);
 //   f. the soak before a state lowered by a change of the path around it (a
-//      new state inserted after the soaking one), when (b) does not say so.
+//      new state inserted after the soaking one), when (b) does not say so;
+//   g. approvals by ServiceAccounts made to count (labels moved the object
+//      into a GatePolicy rule that allows them).
 import type { Spec, StoredStatus } from '../../../api/src/types.ts';
 import { positionOf } from './transitions.ts';
 
@@ -31,6 +33,8 @@ export interface GateView {
   soak: ReadonlyMap<string, number>;
   /** Freezes (namespace/name), active or scheduled, that cover a move into the state. */
   freezes: ReadonlyMap<string, readonly string[]>;
+  /** States whose approvals by ServiceAccounts count (a GatePolicy rule allows them). */
+  serviceAccountApprovals: ReadonlySet<string>;
 }
 
 /** A permission an edit needs, on one state, and why. */
@@ -41,7 +45,7 @@ export interface Needed {
 }
 
 /** The gate view of a spec whose gates are already the effective ones (gate-sources.ts), plus the freezes of each state. */
-export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => readonly string[]): GateView {
+export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => readonly string[], serviceAccountApprovals: Iterable<string> = []): GateView {
   const freezes = new Map<string, readonly string[]>();
   for (const s of effectiveSpec.states) {
     const f = freezesOf(s);
@@ -53,6 +57,7 @@ export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => read
     approvals: positive(effectiveSpec.requiredApprovals),
     soak: positive(effectiveSpec.minSoakSeconds),
     freezes,
+    serviceAccountApprovals: new Set(serviceAccountApprovals),
   };
 }
 
@@ -90,6 +95,7 @@ export function weakenings(before: GateView, after: GateView): Map<string, strin
     const approvalsWas = before.approvals.get(s) ?? 0;
     const approvalsNow = after.approvals.get(s) ?? 0;
     if (present && approvalsWas > approvalsNow) add(s, approvalsNow ? `required approvals lowered from ${approvalsWas} to ${approvalsNow}` : `${approvalsWas} required approval${approvalsWas === 1 ? '' : 's'} removed`);
+    if (present && approvalsNow > 0 && !before.serviceAccountApprovals.has(s) && after.serviceAccountApprovals.has(s)) add(s, 'approvals by ServiceAccounts would count');
     if (gatedToEnter(before, s)) {
       if (!present) add(s, 'removed from spec.states');
       else if (!prefixKept(before.path, after.path, s)) add(s, 'states before it removed or reordered');
