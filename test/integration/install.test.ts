@@ -50,7 +50,7 @@ describe('manifests', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual([
       'APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
       'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'RoleBinding',
-      'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
+      'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingWebhookConfiguration',
     ]);
     for (const o of objects) {
       const got = await kubectl(['get', o.kind.toLowerCase() + (o.kind === 'APIService' ? '.apiregistration.k8s.io' : ''), o.metadata.name, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []), '-o', 'name']);
@@ -88,9 +88,9 @@ describe('kubectl custom install-certs', () => {
     const env = { KUBECONFIG: cluster.kubeconfigs.admin };
     const first = await kubectlCustom(undefined, ['install-certs'], env);
     expect(first.stderr).toBe('');
-    expect(first.stdout).toBe('secret/kubectl-custom-backend-serving-cert created\ndeployment.apps/kubectl-custom-backend restarted\napiservice.apiregistration.k8s.io/v1.custom.example.com caBundle set\n');
+    expect(first.stdout).toBe('secret/kubectl-custom-backend-serving-cert created\ndeployment.apps/kubectl-custom-backend restarted\napiservice.apiregistration.k8s.io/v1.custom.example.com caBundle set\nvalidatingwebhookconfiguration.admissionregistration.k8s.io/kubectl-custom-gates caBundle set\n');
     const again = await kubectlCustom(undefined, ['install-certs'], env);
-    expect(again.stdout).toMatch(/^secret\/kubectl-custom-backend-serving-cert unchanged \(valid until .+\)\napiservice\.apiregistration\.k8s\.io\/v1\.custom\.example\.com caBundle set\n$/);
+    expect(again.stdout).toMatch(/^secret\/kubectl-custom-backend-serving-cert unchanged \(valid until .+\)\napiservice\.apiregistration\.k8s\.io\/v1\.custom\.example\.com caBundle set\nvalidatingwebhookconfiguration\.admissionregistration\.k8s\.io\/kubectl-custom-gates caBundle set\n$/);
     // Serve with exactly the Secret's certificate, as the Deployment's pods would.
     const secret = JSON.parse((await kubectl(['get', 'secret', '-n', 'custom-system', 'kubectl-custom-backend-serving-cert', '-o', 'json'])).stdout) as { type: string; data: Record<string, string> };
     expect(secret.type).toBe('kubernetes.io/tls');
@@ -101,6 +101,8 @@ describe('kubectl custom install-certs', () => {
     const apisvc = JSON.parse((await kubectl(['get', 'apiservice', 'v1.custom.example.com', '-o', 'json'])).stdout) as { spec: { caBundle: string; insecureSkipTLSVerify?: boolean } };
     expect(apisvc.spec.caBundle).toBe(secret.data['ca.crt']);
     expect(apisvc.spec.insecureSkipTLSVerify ?? false).toBe(false);
+    const webhook = JSON.parse((await kubectl(['get', 'validatingwebhookconfiguration', 'kubectl-custom-gates', '-o', 'json'])).stdout) as { webhooks: { clientConfig: { caBundle: string } }[] };
+    expect(webhook.webhooks.map((w) => w.clientConfig.caBundle)).toEqual([secret.data['ca.crt']]);
     // The Deployment cannot run here (no nodes): the Service becomes an ExternalName for a local process on that port.
     const b = await startBackend({ cluster, dir: join(dir, 'backend'), tls: files, register: false });
     backendPid = b.pid;
@@ -118,6 +120,13 @@ describe('kubectl custom install-certs', () => {
     }, 60_000);
     const list = await kubectlCustom(undefined, ['list', '-A'], env);
     expect(list.code, list.stderr).toBe(0);
+    // kube-apiserver calls the webhook through the same Service with that caBundle: an object is created through it.
+    const hook = await apiOn(cluster, 'admin', 'PATCH', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/kubectl-custom-gates', [{ op: 'replace', path: '/webhooks/0/clientConfig/service/port', value: b.port }], { 'Content-Type': 'application/json-patch+json' });
+    expect(hook.status, hook.text).toBe(200);
+    await eventually('a create passes the webhook', async () => {
+      const r = await apiOn(cluster, 'admin', 'POST', '/apis/example.com/v1/namespaces/custom-system/customresources?dryRun=All', { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name: 'through-webhook' }, spec: { name: 'x', states: ['a'] } });
+      return r.status === 201;
+    }, 30_000);
   });
 });
 
