@@ -411,6 +411,8 @@ describe('uninstall on a stack of its own', () => {
     for (const uid of uids) {
       const entries = (await segmentsOf((path) => admin('GET', path), uid)).flatMap((seg) => seg.spec.entries).sort((a, b) => a.seq! - b.seq!);
       expect(entries.map((e) => e.action), uid).toEqual(['promote', 'deleted']);
+      // The webhook recorded who asked: uninstall, as admin.
+      expect(entries.at(-1)!.user, uid).toBe('admin');
     }
   }, 120_000);
 
