@@ -68,11 +68,16 @@ export class Demo {
    * `refused`: the step shows a gate at work, so the plugin must fail.
    */
   step(user: UserName, args: string[], why = '', expect: 'ok' | 'refused' = 'ok'): void {
+    this.kubectlStep(user, ['custom', ...args], why, expect);
+  }
+
+  /** As step, for any kubectl command (the doors that are not the plugin's). */
+  kubectlStep(user: UserName, args: string[], why = '', expect: 'ok' | 'refused' = 'ok'): void {
     const comment = `# as ${user}${why ? `: ${why}` : ''}`;
-    this.out(`$ kubectl custom ${args.map(shellWord).join(' ')}   ${this.colour ? styleText('dim', comment, { validateStream: false }) : comment}`);
-    const r = this.run(user, ['custom', ...args], this.colour);
+    this.out(`$ kubectl ${args.map(shellWord).join(' ')}   ${this.colour ? styleText('dim', comment, { validateStream: false }) : comment}`);
+    const r = this.run(user, args, this.colour);
     this.write(r.stdout + r.stderr);
-    const said = `\`kubectl custom ${args.join(' ')}\` as ${user}`;
+    const said = `\`kubectl ${args.join(' ')}\` as ${user}`;
     if (expect === 'ok' && r.status !== 0) throw new Error(`the demo expected ${said} to succeed`);
     if (expect === 'refused' && r.status === 0) throw new Error(`the demo expected ${said} to be refused`);
   }
@@ -119,5 +124,10 @@ export class Demo {
     this.step('admin', ['promote', 'cluster-eu-1', '-n', 'platform', '--reason', 'moving workloads to eu-2'], 'a freeze holds cluster admins too', 'refused');
     this.note('The freeze stays active: it ends by itself in two hours. Rollbacks pass it, `promote --override` breaks it on the record,');
     this.note('and `kubectl custom unfreeze eu-peak -n platform` lifts it now.');
+
+    this.heading('4. Every door: no way into prod round its gates');
+    this.note('(rollbacks into prod need `enter` too; creating, editing spec or labels, deleting and re-creating are judged on the same gates)');
+    this.step('alice', ['set-state', 'cart', 'staging', '-n', 'shop', '--reason', 'incident 4711: roll back'], 'a rollback passes soak, approvals and freezes');
+    this.kubectlStep('bob', ['patch', 'customresources.example.com', 'cart', '-n', 'shop', '--type=merge', '-p', '{"spec":{"states":["dev","prod","staging"]}}'], 'put prod before staging, then "roll back" into it?', 'refused');
   }
 }

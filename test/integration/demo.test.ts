@@ -62,7 +62,9 @@ describe('the demo', () => {
       ['approve', 'bob', ''],
       ['approve', 'carol', ''],
       ['promote', 'alice', 'bob,carol'],
+      ['set-state', 'alice', ''],
     ]);
+    expect(told).toMatch(/weakening the gates of "prod" .*needs the "override" verb on states.custom.example.com "prod" in namespace "shop"/);
     const eu = await apiOn<{ state: string }>(stack.cluster, 'admin', 'GET', `${CUSTOM}/namespaces/platform/customresources/cluster-eu-1/state`);
     expect(eu.body.state).toBe('active');
   });
