@@ -20,6 +20,8 @@ export interface AdmissionRequest {
   object?: StoredObject | null;
   oldObject?: StoredObject | null;
   dryRun?: boolean;
+  /** The operation's options: for a DELETE, its DeleteOptions. */
+  options?: { preconditions?: { resourceVersion?: string; uid?: string } } | null;
 }
 
 export interface AdmissionResponse {

@@ -99,6 +99,7 @@ describe('GateAdmission', () => {
   it.each([
     { name: 'a DELETE records who asked', req: review('DELETE', null, obj(PATH)), recorded: ['eve'] },
     { name: 'a dry-run DELETE records nothing', req: review('DELETE', null, obj(PATH), true), recorded: [] },
+    { name: 'a DELETE with a resourceVersion precondition records nothing (the write would fail it)', req: { ...review('DELETE', null, obj(PATH)), options: { preconditions: { resourceVersion: '261' } } }, recorded: [] },
     { name: 'a second DELETE of an object already going keeps the first user', req: review('DELETE', null, { ...obj(PATH), metadata: { ...obj(PATH).metadata, deletionTimestamp: '2026-12-01T11:59:00Z' } }), recorded: [] },
   ])('$name', async ({ req, recorded: want }) => {
     const recorded: string[] = [];

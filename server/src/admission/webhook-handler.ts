@@ -9,12 +9,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonBody } from '../http/body.ts';
 import { writeJson } from '../http/respond.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { newMethodNotAllowed } from '../status/status-error.ts';
+import { newForbiddenPath, newMethodNotAllowed } from '../status/status-error.ts';
 import { admissionReview, parseAdmissionReview } from './admission-review.ts';
 import type { GateAdmission } from './gate-admission.ts';
 
 export async function serveAdmission(req: IncomingMessage, res: ServerResponse, admission: GateAdmission, metrics: Metrics): Promise<void> {
   if (req.method !== 'POST') throw newMethodNotAllowed();
+  // kube-apiserver's webhook client sends no identity headers; its proxy always does. A request that
+  // came through the aggregated API (a crafted path) is not an admission call.
+  if (Object.keys(req.headers).some((h) => h.startsWith('x-remote-'))) throw newForbiddenPath('the admission webhook is called by kube-apiserver\'s admission chain, not through the API');
   const request = parseAdmissionReview(await readJsonBody(req));
   const response = await admission.admit(request);
   metrics.admissionReviews.inc({ operation: request.operation, result: response.allowed ? 'allowed' : 'denied' });

@@ -243,3 +243,18 @@ describe('parseRequestInfo: fuzzed', () => {
     fc.assert(fc.property(requestText(80), (raw) => expectClientError(() => parseRequestInfo('GET', requestUrl(raw)))), { numRuns: 3000 });
   });
 });
+
+describe('requestUrl: dot segments are refused, not resolved', () => {
+  it.each([
+    { name: 'the crafted approve path that reached the webhook', target: '/apis/custom.example.com/v1/namespaces/shop/customresources/x/approve/..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2fadmission%2fcustomresources', refused: true },
+    { name: 'literal ..', target: '/apis/custom.example.com/v1/../../admission/customresources', refused: true },
+    { name: 'percent-encoded dots', target: '/apis/custom.example.com/v1/%2e%2e/x', refused: true },
+    { name: 'a single dot', target: '/apis/./custom.example.com/v1', refused: true },
+    { name: 'a backslash form', target: '/apis/custom.example.com/v1/x/..%5c..%5cadmission', refused: true },
+    { name: 'dots inside a name are fine', target: '/apis/custom.example.com/v1/namespaces/shop/customresources/a..b', refused: false },
+    { name: 'dots in the query are fine', target: '/apis/custom.example.com/v1/customresources?labelSelector=a%3D..', refused: false },
+  ])('$name', ({ target, refused }) => {
+    if (refused) expect(() => requestUrl(target)).toThrow(/"\." or "\.\." segment/);
+    else expect(requestUrl(target).pathname).toBe(target.split('?')[0]);
+  });
+});

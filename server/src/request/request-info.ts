@@ -54,11 +54,33 @@ const METHOD_VERBS: ReadonlyMap<string, string> = new Map([
  * 400 BadRequest here too, not an internal error.
  */
 export function requestUrl(target: string | undefined): URL {
+  if (hasDotSegment(target ?? '/')) throw newBadRequest('the request path has a "." or ".." segment; send the path without it');
   try {
     return new URL(target ?? '/', 'https://backend.invalid');
   } catch {
     throw newBadRequest('malformed request target');
   }
+}
+
+/**
+ * Whether the path of a request target has a "." or ".." segment, as sent or
+ * percent-encoded (`%2e%2e`). The URL parser resolves them, so a path that
+ * kube-apiserver authorized as one thing (`…/approve/..%2f..%2fadmission`,
+ * which its proxy decodes to `…/approve/../../admission`) would reach
+ * another. No API path has such a segment (object names may not be "." or
+ * ".."): refuse it rather than resolve it.
+ */
+export function hasDotSegment(target: string): boolean {
+  const path = target.split(/[?#]/, 1)[0]!;
+  return path.split('/').some((seg) => {
+    let s = seg;
+    try {
+      s = decodeURIComponent(seg);
+    } catch {
+      // A malformed escape is the URL parser's to refuse.
+    }
+    return s === '.' || s === '..' || s.split(/[/\\]/).some((p) => p === '.' || p === '..');
+  });
 }
 
 /**
