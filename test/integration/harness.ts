@@ -136,7 +136,8 @@ export function apiOn<T = Record<string, unknown>>(c: ClusterInfo, user: UserNam
       ca: readFileSync(c.caFile),
       cert: readFileSync(c.users[user].cert),
       key: readFileSync(c.users[user].key),
-      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      // Content-Length always: Node does not chunk a DELETE's body, so without it the body would be read as the next request.
+      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}), ...headers },
       timeout: timeoutMs,
     }, (res) => {
       let text = '';
