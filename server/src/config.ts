@@ -141,7 +141,10 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const archive = new CrdHistoryArchive(client);
   const events = new ApiEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
-  const admission = new GateAdmission({ gates, authorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now) });
+  // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted
+  // lets the edit through at once, as the admission policies (kube-apiserver's own authorizer) do.
+  const admissionAuthorizer = new DelegatingAuthorizer(client, { denyTtlMs: 0, onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
+  const admission = new GateAdmission({ gates, authorizer: admissionAuthorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now) });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,
