@@ -35,6 +35,7 @@ import { FreezeCache, type FreezeSource } from './store/freeze-cache.ts';
 import { FreezeStatusController } from './controllers/freeze-status.ts';
 import { GateAdmission } from './admission/gate-admission.ts';
 import { recordDeletion } from './store/deletion-record.ts';
+import { dropApprovalsGivenUnder } from './store/approval-lapse.ts';
 
 /** The name Events and logs give the backend. */
 export const COMPONENT = 'kubectl-custom-backend';
@@ -144,7 +145,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted
   // lets the edit through at once, as the admission policies (kube-apiserver's own authorizer) do.
   const admissionAuthorizer = new DelegatingAuthorizer(client, { denyTtlMs: 0, onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
-  const admission = new GateAdmission({ gates, authorizer: admissionAuthorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now) });
+  const admission = new GateAdmission({ gates, authorizer: admissionAuthorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now), dropApprovals: (obj, labelsHash) => dropApprovalsGivenUnder(store, obj, labelsHash) });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,

@@ -139,4 +139,21 @@ describe('changing labels drops the approvals given', () => {
     expect(trail.map((e) => [e.action, e.user])).toEqual([['approve', 'bob'], ['approve', 'bob'], ['promote', 'alice']]);
     expect(trail.at(-1)).toMatchObject({ to: 'prod', approvers: ['bob'] });
   }, 120_000);
+
+  it('bob approves, the label is changed and put back: the approval is gone for good, and alice\'s promote lacks it', async () => {
+    await createObject(ns(), 'round-trip', { name: 'Round trip', states: ['dev', 'prod'], requiredApprovals: { prod: 1 } }, { team: 'payments' });
+    await waitServed(ns(), 'round-trip');
+    expect((await kubectlCustom('bob', ['approve', 'round-trip', '-n', ns()])).code).toBe(0);
+    expect(await countedBy('round-trip')).toEqual(['bob']);
+    for (const team of ['search', 'payments']) {
+      const label = await kubectl('alice', ['label', 'customresources.example.com', 'round-trip', `team=${team}`, '--overwrite', '-n', ns()]);
+      expect(label.code, label.stderr).toBe(0);
+    }
+    await eventually('the backend sees the label put back', async () => (await api<CustomResource>('admin', 'GET', obj('round-trip'))).body.metadata.labels?.team === 'payments');
+    const stored = await api<{ status?: { approvals?: unknown[] } }>('admin', 'GET', `/apis/example.com/v1/namespaces/${ns()}/customresources/round-trip`);
+    expect(stored.body.status?.approvals ?? []).toEqual([]);
+    const p = await kubectlCustom('alice', ['promote', 'round-trip', '-n', ns()]);
+    expect(p.code, p.stdout).not.toBe(0);
+    expect(p.stderr).toContain('needs 1 approval by holders of "approve" on it other than alice: none given yet');
+  }, 120_000);
 });

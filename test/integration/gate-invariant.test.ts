@@ -215,7 +215,7 @@ class Driver {
   snap = new Map<string, StoredObject>();
   readonly accepted: Accepted[] = [];
   readonly deleted: Deleted[] = [];
-  /** By uid: the last seq of the trail when an accepted edit last changed the spec (approvals given before it no longer count). */
+  /** By uid: the last seq of the trail when an accepted edit last changed the spec or the labels (approvals given before it no longer count, ever). */
   readonly editedAt = new Map<string, number>();
   /** By uid#seq of an approval: the object's labels when it was given (it counts only while they are the same). */
   readonly approvalLabels = new Map<string, string>();
@@ -393,7 +393,7 @@ class Driver {
         }
         if ((b.metadata.finalizers ?? []).includes(FINALIZER) && !(a.metadata.finalizers ?? []).includes(FINALIZER)) problems.push(`the editor removed the backend's finalizer from ${name}`);
         if (!ok(r)) return changed ? [...problems, `the edit of ${name} was refused (${r.status}) but its spec or labels changed`] : problems;
-        if (JSON.stringify(b.spec) !== JSON.stringify(a.spec)) this.editedAt.set(a.metadata.uid!, lastSeq(a));
+        if (changed) this.editedAt.set(a.metadata.uid!, lastSeq(a));
         const w = weakenings(viewOf(b), viewOf(a));
         if (w.length) problems.push(`the editor's edit of ${name} was accepted though it lowers effective gates (${w.join('; ')}); before: spec ${JSON.stringify(b.spec)} labels ${JSON.stringify(b.metadata.labels ?? {})}, after: spec ${JSON.stringify(a.spec)} labels ${JSON.stringify(a.metadata.labels ?? {})}`);
         return problems;
@@ -457,7 +457,7 @@ class Driver {
         const since = Math.max(this.editedAt.get(a.metadata.uid!) ?? 0, before.filter((x) => MOVES.has(x.action)).at(-1)?.seq ?? 0);
         for (const p of e.approvers ?? []) {
           const last = before.filter((x) => (x.seq ?? 0) > since && x.user === p && (x.action === 'approve' || x.action === 'revoke') && x.to === to && x.from === from).at(-1);
-          if (last?.action !== 'approve') problems.push(`the move of ${name} ${from} → ${to} by ${user} counted ${p}'s approval, which was ${last ? 'revoked' : 'not given for this move since the object last changed state or spec'} (changes after seq ${since}; trail: ${before.filter((x) => x.user === p).map(fmtEntry).join('; ') || 'none by them'})`);
+          if (last?.action !== 'approve') problems.push(`the move of ${name} ${from} → ${to} by ${user} counted ${p}'s approval, which was ${last ? 'revoked' : 'not given for this move since the object last changed state, spec or labels'} (changes after seq ${since}; trail: ${before.filter((x) => x.user === p).map(fmtEntry).join('; ') || 'none by them'})`);
           const given = last ? this.approvalLabels.get(`${a.metadata.uid}#${last.seq}`) : undefined;
           if (given !== undefined && given !== labelsKey(b)) problems.push(`the move of ${name} ${from} → ${to} by ${user} counted ${p}'s approval, given while its labels were ${given}, though they are now ${labelsKey(b)}`);
         }
@@ -507,7 +507,7 @@ class Driver {
         const problems: string[] = [];
         if (ok(edit)) {
           // Approvals given before an accepted edit no longer count, whichever way it raced the move.
-          if (JSON.stringify(b0.spec) !== JSON.stringify(a.spec)) this.editedAt.set(a.metadata.uid!, lastSeq(a));
+          if (JSON.stringify(b0.spec) !== JSON.stringify(a.spec) || JSON.stringify(b0.metadata.labels ?? {}) !== JSON.stringify(a.metadata.labels ?? {})) this.editedAt.set(a.metadata.uid!, lastSeq(a));
           const w = weakenings(viewOf(b0), viewOf(a));
           if (w.length) problems.push(`the editor's edit of ${name}, racing a ${kind}, was accepted though it lowers effective gates (${w.join('; ')})`);
         } else if (JSON.stringify(b0.spec) !== JSON.stringify(a.spec) || JSON.stringify(b0.metadata.labels ?? {}) !== JSON.stringify(a.metadata.labels ?? {})) {
@@ -778,7 +778,7 @@ const staleApproval = (n: Short, change: 'labels' | 'spec', approver: Actor, mov
     await d.move(mover, name, 'promote', { reason: 'release', override: false, dryRun: false });
   });
 
-/** A label changed and changed back: approvals count only while the labels are those they were given under. */
+/** A label changed and changed back: the approvals given before are dropped for good. */
 const labelRoundTrip = (n: Short, key: 'team' | 'tier', value: string) =>
   onObject(`labelRoundTrip(${n}, ${key}=${value})`, n, async (d, name) => {
     const was = d.snap.get(name)?.metadata.labels?.[key] ?? null;

@@ -7,6 +7,7 @@ import type { FreezeRef, GatePolicy, StoredObject } from '../../../api/src/types
 import type { Attributes, Authorizer, Decision } from '../auth/delegated-authz.ts';
 import type { UserInfo } from '../auth/user.ts';
 import { memoryLogger } from '../log/logger.ts';
+import { labelsFingerprint } from '../state/approvals.ts';
 import { withPolicies } from '../state/gate-sources.ts';
 import type { AdmissionRequest } from './admission-review.ts';
 import { GateAdmission } from './gate-admission.ts';
@@ -41,13 +42,13 @@ function obj(states: string[], labels?: Record<string, string>, state?: string, 
   };
 }
 
-function admission(held: string[], recorded: string[] = [], ready = true) {
+function admission(held: string[], recorded: string[] = [], ready = true, dropped: (string | undefined)[] = []) {
   const gates = withPolicies(
     { policiesFor: () => [policy] },
     () => [],
     (o, state) => (o.metadata.labels?.['team'] === 'payments' && state === 'prod' ? [freeze] : []),
   );
-  return new GateAdmission({ gates, authorizer: new Allow(held), clock: { now: () => NOW }, log: memoryLogger(), ready: () => ready, recordDeletion: async (_o, user) => void recorded.push(user) });
+  return new GateAdmission({ gates, authorizer: new Allow(held), clock: { now: () => NOW }, log: memoryLogger(), ready: () => ready, recordDeletion: async (_o, user) => void recorded.push(user), dropApprovals: async (_o, h) => void dropped.push(h) });
 }
 
 const review = (operation: AdmissionRequest['operation'], object: StoredObject | null, oldObject: StoredObject | null = null, dryRun = false): AdmissionRequest => ({
@@ -108,7 +109,26 @@ describe('GateAdmission', () => {
   });
 
   it('refuses a DELETE whose user it could not record, so that no deletion goes unnamed', async () => {
-    const a = new GateAdmission({ gates: withPolicies({ policiesFor: () => [] }), authorizer: new Allow([]), clock: { now: () => NOW }, log: memoryLogger(), ready: () => true, recordDeletion: async () => Promise.reject(new Error('kube-apiserver is not reachable')) });
+    const a = new GateAdmission({ gates: withPolicies({ policiesFor: () => [] }), authorizer: new Allow([]), clock: { now: () => NOW }, log: memoryLogger(), ready: () => true, recordDeletion: async () => Promise.reject(new Error('kube-apiserver is not reachable')), dropApprovals: async () => {} });
     expect(await a.admit(review('DELETE', null, obj(PATH)))).toMatchObject({ allowed: false, status: { code: 503, message: expect.stringMatching(/could not record who asked for this deletion \(kube-apiserver is not reachable\); retry/) } });
+  });
+
+  describe('a change of labels drops the approvals given under the labels it leaves', () => {
+    const approved = (labels?: Record<string, string>) => {
+      const o = obj(PATH, labels, 'staging');
+      o.status = { state: 'staging', approvals: [{ from: 'staging', to: 'prod', user: 'bob', time: '2026-12-01T11:00:00Z', ...(labels ? { labelsHash: labelsFingerprint(labels) } : {}) }] };
+      return o;
+    };
+    it.each([
+      { name: 'labels changed: dropped (under the old fingerprint)', req: review('UPDATE', obj(PATH, { team: 'search' }, 'staging'), approved({ team: 'storefront' })), want: [labelsFingerprint({ team: 'storefront' })] },
+      { name: 'labels added to an object approved without any', req: review('UPDATE', obj(PATH, { team: 'search' }, 'staging'), approved()), want: [undefined] },
+      { name: 'labels unchanged (a spec edit): nothing to drop', req: review('UPDATE', obj(PATH, { team: 'storefront' }, 'staging', { name: 'renamed' }), approved({ team: 'storefront' })), want: [] },
+      { name: 'a dry run drops nothing', req: { ...review('UPDATE', obj(PATH, { team: 'search' }, 'staging'), approved({ team: 'storefront' })), dryRun: true }, want: [] },
+      { name: 'a refused change drops nothing', req: review('UPDATE', obj(PATH, {}, 'staging'), approved(PAYMENTS)), want: [] },
+    ])('$name', async ({ req, want }) => {
+      const dropped: (string | undefined)[] = [];
+      await admission([], [], true, dropped).admit(req);
+      expect(dropped).toEqual(want);
+    });
   });
 });

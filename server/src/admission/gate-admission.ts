@@ -4,7 +4,8 @@
 // with the same sources the write path decides with (state/gate-sources.ts),
 // asks state/gate-invariant.ts what the edit needs, and checks those
 // permissions with SubjectAccessReviews for the user kube-apiserver names in
-// the review. A DELETE is allowed and its user recorded for the trail's
+// the review. An allowed change of labels first drops the approvals given
+// under the labels it leaves (store/approval-lapse.ts). A DELETE is allowed and its user recorded for the trail's
 // `deleted` entry (store/deletion-record.ts). Until the backend has
 // listed the GatePolicies and Freezes it refuses (fail closed), as
 // kube-apiserver does while the webhook is unreachable.
@@ -14,6 +15,7 @@ import type { Authorizer } from '../auth/delegated-authz.ts';
 import type { UserInfo } from '../auth/user.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log/logger.ts';
+import { labelsFingerprint } from '../state/approvals.ts';
 import { gateView, neededToCreate, neededToUpdate, type GateView, type Needed } from '../state/gate-invariant.ts';
 import type { GateSources } from '../state/gate-sources.ts';
 import { describeError } from '../status/status-error.ts';
@@ -30,6 +32,8 @@ export interface GateAdmissionDeps {
   ready(): boolean;
   /** Records who asked for a deletion (kept in the object's status until the finalizer archives it). */
   recordDeletion(obj: StoredObject, user: string, now: Date): Promise<void>;
+  /** Removes the approvals given under labels with this fingerprint (store/approval-lapse.ts). */
+  dropApprovals(obj: StoredObject, labelsHash: string | undefined): Promise<void>;
   log: Logger;
 }
 
@@ -67,22 +71,40 @@ export class GateAdmission {
     if (!r.object) return denied(r.uid, 400, 'BadRequest', `the AdmissionReview of a ${r.operation} carries no object`);
     const next = withNamespace(r.object, r.namespace);
     let needed: Needed[];
+    let old: StoredObject | undefined;
     if (r.operation === 'CREATE') {
       needed = neededToCreate(next, viewOf(this.d.gates, next, now));
     } else {
       if (!r.oldObject) return denied(r.uid, 400, 'BadRequest', 'the AdmissionReview of an UPDATE carries no oldObject');
-      const old = withNamespace(r.oldObject, r.namespace);
+      old = withNamespace(r.oldObject, r.namespace);
       needed = neededToUpdate(old, next, viewOf(this.d.gates, old, now), viewOf(this.d.gates, next, now));
     }
-    if (needed.length === 0) return allowed(r.uid);
     const ns = next.metadata.namespace;
     const user = userOf(r);
     const missing: Needed[] = [];
     for (const n of needed) if (!(await this.holds(user, ns, n))) missing.push(n);
-    if (missing.length === 0) return allowed(r.uid);
+    if (missing.length === 0) return this.allowedEdit(r, old, next);
     const subject = `${r.operation === 'CREATE' ? 'creating' : 'changing'} customresources.example.com ${JSON.stringify(next.metadata.name ?? r.name ?? '')}`;
     this.d.log.info('admission refused a change that would open a gate', { object: `${ns}/${next.metadata.name ?? r.name ?? ''}`, operation: r.operation, user: user.name, missing: missing.map((m) => `${m.verb} ${m.state}`) });
     return denied(r.uid, 403, 'Forbidden', `${subject} is refused: ${missing.map((m) => missingLine(m, ns)).join('; ')}`);
+  }
+
+  /**
+   * An allowed edit that changes the labels first drops the approvals given
+   * under the labels it leaves (they lapse for good, as on a spec change);
+   * when that cannot be written, the edit is refused so that none survives.
+   */
+  private async allowedEdit(r: AdmissionRequest, old: StoredObject | undefined, next: StoredObject): Promise<AdmissionResponse> {
+    if (!old || r.dryRun) return allowed(r.uid);
+    const was = labelsFingerprint(old.metadata.labels);
+    if (was === labelsFingerprint(next.metadata.labels) || !(old.status?.approvals ?? []).some((a) => a.labelsHash === was)) return allowed(r.uid);
+    try {
+      await this.d.dropApprovals(old, was);
+      return allowed(r.uid);
+    } catch (err) {
+      this.d.log.warn('could not drop the approvals given under the labels being changed; refusing the change', { object: `${r.namespace}/${r.name}`, error: describeError(err) });
+      return denied(r.uid, 503, 'ServiceUnavailable', `the kubectl-custom backend could not drop the approvals given under the labels being changed (${describeError(err)}); retry`);
+    }
   }
 
   /** `enter` is held by holders of `override` too (break glass counts as entering). */

@@ -165,7 +165,7 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
     policyCheck: { warnings: o.warnings ?? [] },
     policies: { synced: true, policiesFor: () => [] },
     freezes: { synced: true, activeFor: () => [], inForceFor: () => [] },
-    admission: new GateAdmission({ gates: SPEC_ONLY, authorizer, clock: realClock, log, ready: () => true, recordDeletion: async () => {} }),
+    admission: new GateAdmission({ gates: SPEC_ONLY, authorizer, clock: realClock, log, ready: () => true, recordDeletion: async () => {}, dropApprovals: async () => {} }),
     resources: { storage, watch: { log, bookmarkIntervalMs: 60_000 }, subresources: o.subresources ?? {} },
     openapi: buildOpenApi(),
     version: { gitVersion: 'v0.0.0-test' },
