@@ -5,9 +5,16 @@
 // module with a stub, so esbuild is never part of the executable.
 import { readFile } from 'node:fs/promises';
 import { build, transform } from 'esbuild';
-import type { PageAssets } from './page-assets.ts';
 
 const PAGE = new URL('./page/', import.meta.url);
+
+export interface PageAsset {
+  contentType: string;
+  body: string;
+}
+
+/** By file name: index.html (the page), app.js, app.css. */
+export type PageAssets = Readonly<Record<string, PageAsset>>;
 
 export async function buildPage(): Promise<PageAssets> {
   const [js, css, html] = await Promise.all([

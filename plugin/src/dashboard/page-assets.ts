@@ -4,13 +4,9 @@
 // file and no network. Run from source (development, unit tests), the page
 // is built on first use from plugin/src/dashboard/page/.
 
-export interface PageAsset {
-  contentType: string;
-  body: string;
-}
+import type { PageAssets } from './build-page.ts';
 
-/** By file name: index.html (the page), app.js, app.css. */
-export type PageAssets = Readonly<Record<string, PageAsset>>;
+export type { PageAsset, PageAssets } from './build-page.ts';
 
 declare const __KC_DASHBOARD_ASSETS__: string | undefined;
 

@@ -12,7 +12,7 @@ import { deleterOf } from '../store/deletion-record.ts';
 import type { HistoryEntry, StoredObject } from '../../../api/src/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log/logger.ts';
-import { positionOf } from '../state/transitions.ts';
+import { positionOf } from '../state/position.ts';
 import { nextEntry, normalize } from '../state/history.ts';
 import type { CrdWatchCache } from '../store/crd-watch-cache.ts';
 import type { HistoryArchive } from '../store/history-archive.ts';

@@ -7,7 +7,8 @@
 // GatePolicy rule says `serviceAccountApprovals: true`.
 import { createHash } from 'node:crypto';
 import type { Approval, StoredStatus } from '../../../api/src/types.ts';
-import { positionOf, type Refusal, type StoredLike, type TransitionCause } from './transitions.ts';
+import { positionOf, type StoredLike } from './position.ts';
+import type { Refusal, TransitionCause } from './refusal.ts';
 
 export interface ApprovalLike extends StoredLike {
   metadata: { creationTimestamp?: string; generation?: number; labels?: Record<string, string> };

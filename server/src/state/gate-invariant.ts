@@ -22,7 +22,7 @@
 //   g. approvals by ServiceAccounts made to count (labels moved the object
 //      into a GatePolicy rule that allows them).
 import type { Spec, StoredStatus } from '../../../api/src/types.ts';
-import { positionOf } from './transitions.ts';
+import { positionOf } from './position.ts';
 
 /** The gates in force for one object at one moment, by state. */
 export interface GateView {

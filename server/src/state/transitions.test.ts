@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry, Spec, StoredStatus } from '../../../api/src/types.ts';
-import { decideTransition, gateCauses, gatesOfState, isRefusal, nextStateOf, overridden, positionOf, secondsInState, soakRemainingSeconds, type Position, type Refusal, type StoredLike, type Transition, type TransitionRequest } from './transitions.ts';
+import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds, type Position, type StoredLike } from './position.ts';
+import type { Refusal } from './refusal.ts';
+import { decideTransition, gateCauses, gatesOfState, isRefusal, overridden, type Transition, type TransitionRequest } from './transitions.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const CREATED = '2025-06-01T10:00:00Z';

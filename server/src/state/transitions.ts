@@ -1,44 +1,10 @@
-// The state machine's pure rules: where an object is on its path, what comes
-// next, and how long it must still soak. No I/O; `now` is passed in.
-import type { FreezeRef, Spec, StoredStatus } from '../../../api/src/types.ts';
+// The state machine's pure rules: what a promote or set-state would be and
+// which gates stand in its way. No I/O; `now` is passed in. Where an object
+// is on its path is position.ts's; what a refusal says, refusal.ts's.
+import type { FreezeRef, Spec } from '../../../api/src/types.ts';
 import { approvalsCause, approversOf } from './approvals.ts';
-
-export interface Position {
-  /** status.state, or spec.states[0] for an object never moved. */
-  state: string;
-  /** Index of `state` in spec.states; -1 when the spec no longer lists it. */
-  index: number;
-  /** When the object entered `state`: status.stateSince, else its creation. */
-  since?: string;
-}
-
-export function positionOf(spec: Spec, status: StoredStatus | undefined, creationTimestamp?: string): Position {
-  const state = status?.state || spec.states[0] || '';
-  const since = status?.state ? status.stateSince : (status?.stateSince ?? creationTimestamp);
-  return { state, index: spec.states.indexOf(state), ...(since ? { since } : {}) };
-}
-
-/** The state promote moves to, or undefined at the last state or off the path. */
-export function nextStateOf(spec: Spec, pos: Position): string | undefined {
-  if (pos.index < 0) return undefined;
-  return spec.states[pos.index + 1];
-}
-
-export function secondsInState(pos: Position, now: Date): number | undefined {
-  if (!pos.since) return undefined;
-  const t = Date.parse(pos.since);
-  if (Number.isNaN(t)) return undefined;
-  return Math.max(0, Math.floor((now.getTime() - t) / 1000));
-}
-
-/** Seconds of `minSoakSeconds[state]` not yet served; 0 when none is set or it is served. */
-export function soakRemainingSeconds(spec: Spec, pos: Position, now: Date): number {
-  const min = spec.minSoakSeconds?.[pos.state] ?? 0;
-  if (min <= 0) return 0;
-  const inState = secondsInState(pos, now);
-  if (inState === undefined) return min;
-  return Math.max(0, min - inState);
-}
+import { positionOf, soakRemainingSeconds, type Position, type StoredLike } from './position.ts';
+import type { Refusal, TransitionCause } from './refusal.ts';
 
 export interface TransitionRequest {
   action: 'promote' | 'set-state';
@@ -52,17 +18,6 @@ export interface TransitionRequest {
   /** Who asks (named in the approvals cause). */
   mover?: string;
 }
-
-export interface TransitionCause {
-  field: string;
-  reason: 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueRequired' | 'FieldValueForbidden';
-  message: string;
-}
-
-/** Why a transition cannot even be considered: a stale `from`, or a target that is not a move. */
-export type Refusal =
-  | { kind: 'conflict'; current: string; lastChange?: { user: string; time: string } }
-  | { kind: 'invalid'; causes: TransitionCause[] };
 
 /** A skipped state with gates of its own, and which. */
 export interface SkippedGate {
@@ -104,11 +59,6 @@ export interface GateContext {
   soakSource?(state: string): string;
 }
 
-export interface StoredLike {
-  spec: Spec;
-  status?: StoredStatus;
-  metadata: { creationTimestamp?: string; generation?: number };
-}
 
 function quoteList(xs: string[]): string {
   return xs.map((x) => JSON.stringify(x)).join(', ');

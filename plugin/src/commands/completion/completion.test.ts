@@ -6,7 +6,8 @@ import { buildParser } from '../../root-command.ts';
 import { COMMANDS } from '../registry.ts';
 import { GLOBAL_FLAGS } from '../shared/global-flags.ts';
 import { fakeClient } from '../../testing/harness.ts';
-import { complete, completionScript, VERBS } from './completion.ts';
+import { completionScript } from './completion-script.ts';
+import { complete, VERBS } from './completion.ts';
 
 function offlineCtx(): CommandContext & { client: ReturnType<typeof vi.fn> } {
   const deps: Deps = {

@@ -10,7 +10,7 @@ export const completionCommand: CommandSpec = {
   flags: [],
   examples: [['source <(kubectl-custom completion bash)', '']],
   async run(ctx, a) {
-    const { completionScript } = await import('./completion.ts');
+    const { completionScript } = await import('./completion-script.ts');
     ctx.deps.streams.out.write(completionScript(String(a['shell'])));
   },
 };

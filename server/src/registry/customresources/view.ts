@@ -4,7 +4,7 @@ import { GROUP_VERSION, KIND } from '../../../../api/src/names.ts';
 import type { CustomResource, FreezeRef, Spec, Status, StoredObject } from '../../../../api/src/types.ts';
 import { approversOf } from '../../state/approvals.ts';
 import type { GateSources } from '../../state/gate-sources.ts';
-import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds } from '../../state/transitions.ts';
+import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds } from '../../state/position.ts';
 
 /** Metadata the backend never serves: it belongs to the storage object's writers. */
 const HIDDEN_METADATA = ['managedFields', 'selfLink'];
