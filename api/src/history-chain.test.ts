@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, entryHash, verifyChain, verifyLife } from './history-chain.ts';
 import type { HistoryEntry } from './types.ts';
@@ -81,5 +82,35 @@ describe('verifyLife', () => {
     const got = verifyLife({ live: false, entries });
     expect(got).toMatchObject({ ok: false, brokenSeq: 7 });
     expect(got.ok === false && got.cutAfterSeq).toBeUndefined();
+  });
+});
+
+// A known answer, fixed once: the canonical bytes written out by hand and
+// their hashes computed by coreutils (`printf '%s%s' "$prev" "$canonical" |
+// sha256sum`), not by this code. A change of the canonical form or of the
+// hash breaks every stored trail, and fails here.
+describe('the chain format: a known answer', () => {
+  const first: HistoryEntry = { seq: 1, action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: '2026-11-25T10:00:00Z', reason: 'tests green' };
+  const second: HistoryEntry = { user: 'alice', to: 'prod', time: '2026-11-26T09:30:00Z', seq: 2, reason: 'release 2.4 é', from: 'staging', approvers: ['bob', 'carol'], action: 'promote' };
+  const FIRST_CANONICAL = '{"action":"promote","from":"dev","reason":"tests green","seq":1,"time":"2026-11-25T10:00:00Z","to":"staging","user":"alice"}';
+  const SECOND_CANONICAL = '{"action":"promote","approvers":["bob","carol"],"from":"staging","reason":"release 2.4 é","seq":2,"time":"2026-11-26T09:30:00Z","to":"prod","user":"alice"}';
+  const FIRST_HASH = '1ea506746d6cdf4a7896ee876ceb448356a8ad4db1ffa0c4cc96b38de03109ae';
+  const SECOND_HASH = '409e45e67487797ad1eda98110721e5ab0db2dae77bb84cf8648f2cb021e0ab1';
+
+  it('canonical JSON: keys sorted, no spaces, UTF-8 as is', () => {
+    expect(canonicalJson(first)).toBe(FIRST_CANONICAL);
+    expect(canonicalJson(second)).toBe(SECOND_CANONICAL);
+  });
+
+  it('the hashes of the first entry and of the one chained to it', () => {
+    expect(entryHash('', first)).toBe(FIRST_HASH);
+    expect(entryHash(FIRST_HASH, second)).toBe(SECOND_HASH);
+    expect(verifyChain([{ ...first, hash: FIRST_HASH }, { ...second, hash: SECOND_HASH }])).toEqual({ ok: true, entries: 2, firstSeq: 1 });
+  });
+
+  it('sha256sum agrees on the same bytes, now', () => {
+    const sum = (input: string) => execFileSync('sha256sum', { input }).toString().split(' ')[0];
+    expect(sum(FIRST_CANONICAL)).toBe(FIRST_HASH);
+    expect(sum(FIRST_HASH + SECOND_CANONICAL)).toBe(SECOND_HASH);
   });
 });
