@@ -1,17 +1,17 @@
 // Every verb of kubectl custom, in the order help lists them.
 import type { CommandSpec } from './command-spec.ts';
-import { approveCommand } from './approve/flags.ts';
-import { completionCommand } from './completion/flags.ts';
-import { dashboardCommand } from './dashboard/flags.ts';
-import { describeStateCommand } from './describe-state/flags.ts';
-import { freezeCommand } from './freeze/flags.ts';
-import { historyCommand } from './history/flags.ts';
-import { installCertsCommand } from './install-certs/flags.ts';
-import { listCommand } from './list/flags.ts';
-import { promoteCommand } from './promote/flags.ts';
-import { setStateCommand } from './set-state/flags.ts';
-import { unfreezeCommand } from './unfreeze/flags.ts';
-import { uninstallCommand } from './uninstall/flags.ts';
-import { versionCommand } from './version/flags.ts';
+import { approveCommand } from './approve/command.ts';
+import { completionCommand } from './completion/command.ts';
+import { dashboardCommand } from './dashboard/command.ts';
+import { describeStateCommand } from './describe-state/command.ts';
+import { freezeCommand } from './freeze/command.ts';
+import { historyCommand } from './history/command.ts';
+import { installCertsCommand } from './install-certs/command.ts';
+import { listCommand } from './list/command.ts';
+import { promoteCommand } from './promote/command.ts';
+import { setStateCommand } from './set-state/command.ts';
+import { unfreezeCommand } from './unfreeze/command.ts';
+import { uninstallCommand } from './uninstall/command.ts';
+import { versionCommand } from './version/command.ts';
 
 export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, freezeCommand, unfreezeCommand, dashboardCommand, versionCommand, installCertsCommand, uninstallCommand, completionCommand];

@@ -1,6 +1,6 @@
 // kubectl custom promote: its command line (the flags are set-state's).
 import type { CommandSpec } from '../command-spec.ts';
-import { CHANGE_FLAGS, changeOptions } from '../set-state/flags.ts';
+import { CHANGE_FLAGS, changeOptions } from '../set-state/command.ts';
 
 export const promoteCommand: CommandSpec = {
   name: 'promote',
