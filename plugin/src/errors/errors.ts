@@ -17,3 +17,8 @@ export class ExitError extends Error {
     this.code = code;
   }
 }
+
+/** The backend is not installed or not available; the message says which and what to do (commands/shared/diagnose-backend.ts). */
+export class BackendUnavailableError extends Error {
+  override name = 'BackendUnavailableError';
+}

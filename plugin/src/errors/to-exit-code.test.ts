@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, ConfigError, ConnectionError } from '../../../client/src/errors.ts';
-import { BackendUnavailableError } from '../commands/shared/diagnose-backend.ts';
+import { BackendUnavailableError } from './errors.ts';
 import { ExitError, UsageError } from './errors.ts';
 import { describeError, toExitCode } from './to-exit-code.ts';
 

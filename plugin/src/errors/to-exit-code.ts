@@ -7,9 +7,8 @@
 // so every line is escaped for the terminal; only the line breaks between
 // an Invalid error's causes are ours.
 import { ApiError, ConfigError, ConnectionError } from '../../../client/src/errors.ts';
-import { BackendUnavailableError } from '../commands/shared/diagnose-backend.ts';
 import { escapeTerminal } from '../output/escape.ts';
-import { ExitError, UsageError } from './errors.ts';
+import { BackendUnavailableError, ExitError, UsageError } from './errors.ts';
 
 export const DEFAULT_ERROR_EXIT_CODE = 1;
 

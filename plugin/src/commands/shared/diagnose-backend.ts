@@ -6,11 +6,8 @@
 import { APISERVICE, GROUP_PATH } from '../../../../api/src/names.ts';
 import { ApiError } from '../../../../client/src/errors.ts';
 import type { RestClient } from '../../../../client/src/rest-client.ts';
+import { BackendUnavailableError } from '../../errors/errors.ts';
 
-/** The backend is not installed or not available; the message says which and what to do. */
-export class BackendUnavailableError extends Error {
-  override name = 'BackendUnavailableError';
-}
 
 interface ApiServiceCondition {
   type: string;
