@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseCron } from './cron.ts';
-import { MAX_DURATION_MS, parseGoDuration } from './freeze-schedule.ts';
+import { MAX_DURATION_MS, parseFreezeDuration } from './freeze-schedule.ts';
 import { isKnownTimeZone } from './zoned-time.ts';
 
 interface Rule {
@@ -78,6 +78,6 @@ describe('the duration rule of the CRD', () => {
   it('allows at most what the backend allows', () => {
     expect(rules('duration')[0]).toContain(`duration('${MAX_DURATION_MS / 3_600_000}h')`);
     expect(rules('duration')[0]).toContain(`self.matches('^([0-9]+(\\\\.[0-9]+)?(h|m|s))+$')`);
-    expect(parseGoDuration('8784h')).toBe(MAX_DURATION_MS);
+    expect(parseFreezeDuration('8784h')).toBe(MAX_DURATION_MS);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileFreeze, evaluateFreeze, parseGoDuration, rfc3339, type FreezeEvaluation } from './freeze-schedule.ts';
+import { compileFreeze, evaluateFreeze, parseFreezeDuration, rfc3339, type FreezeEvaluation } from './freeze-schedule.ts';
 import type { FreezeSpec } from './types.ts';
 
 const ms = (iso: string) => Date.parse(iso);
@@ -116,7 +116,7 @@ describe('compileFreeze', () => {
   });
 });
 
-describe('parseGoDuration', () => {
+describe('parseFreezeDuration', () => {
   it.each([
     { name: 'hours', s: '2h', want: 7_200_000 },
     { name: 'minutes', s: '90m', want: 5_400_000 },
@@ -131,7 +131,7 @@ describe('parseGoDuration', () => {
     { name: 'empty', s: '', want: undefined },
     { name: 'negative', s: '-1h', want: undefined },
   ])('$name: $s', ({ s, want }) => {
-    expect(parseGoDuration(s)).toBe(want);
+    expect(parseFreezeDuration(s)).toBe(want);
   });
 });
 

@@ -18,6 +18,7 @@
 //   promotion back is recoverable (fix the freeze, or --override); letting
 //   one through during a freeze is not. A schedule that never fires
 //   (February 30) is readable: it is never active, and says so.
+import { parseGoDuration } from './go-duration.ts';
 import { CronError, cronDayMatches, parseCron, type CronSchedule } from './cron.ts';
 import type { FreezeSpec, FreezeWindow } from './types.ts';
 import { isKnownTimeZone, wallResolverForDay, wallTimeAt, wallUtc } from './zoned-time.ts';
@@ -61,14 +62,14 @@ export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-const GO_DURATION = /^([0-9]+(\.[0-9]+)?(h|m|s))+$/;
+/** A Freeze's form of a Go duration, as its CRD checks it: hours, minutes and seconds only (2h, 90m, 1h30m, 1.5h). */
+const FREEZE_DURATION = /^([0-9]+(\.[0-9]+)?(h|m|s))+$/;
 
-/** A Go duration of hours, minutes and seconds (2h, 90m, 1h30m, 1.5h) in ms; undefined when it is not one. */
-export function parseGoDuration(s: string): number | undefined {
-  if (!GO_DURATION.test(s)) return undefined;
-  let ms = 0;
-  for (const [, n, unit] of s.matchAll(/([0-9]+(?:\.[0-9]+)?)(h|m|s)/g)) ms += Number(n) * (unit === 'h' ? HOUR_MS : unit === 'm' ? MINUTE_MS : 1000);
-  return Math.round(ms);
+/** A Freeze's duration in ms (parsed as Go parses it, api/src/go-duration.ts); undefined when it is not of that form. */
+export function parseFreezeDuration(s: string): number | undefined {
+  if (!FREEZE_DURATION.test(s)) return undefined;
+  const ms = parseGoDuration(s);
+  return ms === undefined ? undefined : Math.round(ms);
 }
 
 /** A freeze that cannot be evaluated: active, with no known end. */
@@ -102,7 +103,7 @@ export function compileFreeze(spec: FreezeSpec): CompiledFreeze {
     if (e instanceof CronError) return failClosed('InvalidSchedule', `the schedule cannot be read: ${e.message}`);
     throw e;
   }
-  const duration = parseGoDuration(spec.duration ?? '');
+  const duration = parseFreezeDuration(spec.duration ?? '');
   if (duration === undefined || duration <= 0 || duration > MAX_DURATION_MS) {
     return failClosed('InvalidDuration', `the duration "${spec.duration ?? ''}" must be a duration such as 2h, 90m or 1h30m, more than 0 and at most 8784h`);
   }

@@ -3,6 +3,7 @@
 // file winning for current-context and for every name, missing files
 // skipped, paths relative to the file that names them, and the connection
 // flags (--context, --cluster, --user, --server, --token, -n) applied on top.
+import { parseGoDuration } from '../../api/src/go-duration.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -190,18 +191,11 @@ function fileOrData(base: string, file: string | undefined, data: string | undef
   return undefined;
 }
 
-/** Milliseconds in a duration as kubectl's flags take it: a bare number of seconds, or Go durations like 1m30s, 500ms; undefined if it is neither. */
+/** Milliseconds in a duration as kubectl's flags take it: a bare number of seconds, or a Go duration (1m30s, 500ms); undefined if it is neither, or negative. */
 export function parseDuration(s: string): number | undefined {
   if (/^\d+$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    const n = Number(m[1]);
-    total += m[2] === 'h' ? n * 3600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
-    consumed += m[0].length;
-  }
-  return consumed === s.length && s.length > 0 ? Math.round(total) : undefined;
+  const ms = parseGoDuration(s);
+  return ms === undefined || ms < 0 ? undefined : Math.round(ms);
 }
 
 /** Parses kubectl's --request-timeout: "0" (none), a bare number of seconds, or durations like 1m30s, 500ms. */

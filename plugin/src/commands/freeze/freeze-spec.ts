@@ -3,7 +3,7 @@
 // cron.ts, zoned-time.ts), so a mistake is named before anything is sent;
 // the CRD's rules check again on the server.
 import { CronError, parseCron } from '../../../../api/src/cron.ts';
-import { evaluateFreeze, MAX_DURATION_MS, parseGoDuration, rfc3339 } from '../../../../api/src/freeze-schedule.ts';
+import { evaluateFreeze, MAX_DURATION_MS, parseFreezeDuration, rfc3339 } from '../../../../api/src/freeze-schedule.ts';
 import { parseRequirements, type LabelRequirement } from '../../../../api/src/label-selector-syntax.ts';
 import type { FreezeSpec, LabelSelectorSpec } from '../../../../api/src/types.ts';
 import { isKnownTimeZone } from '../../../../api/src/zoned-time.ts';
@@ -92,7 +92,7 @@ function window(f: FreezeFlags, now: Date): { start: string; end: string } {
     to = Date.parse(f.until);
     if (to <= from) throw new UsageError(`--until ${f.until} is not in the future (it is ${rfc3339(from)} now)`);
   } else {
-    const ms = parseGoDuration(f.for!);
+    const ms = parseFreezeDuration(f.for!);
     if (ms === undefined || ms <= 0) throw new UsageError(`--for "${f.for}" is not a duration such as 2h, 90m or 1h30m`);
     to = from + ms;
   }
@@ -107,7 +107,7 @@ function recurring(f: FreezeFlags, now: Date): { schedule: string; duration: str
     throw e;
   }
   if (f.duration === undefined) throw new UsageError('--schedule needs --duration: how long each window lasts (e.g. 2h)');
-  const ms = parseGoDuration(f.duration);
+  const ms = parseFreezeDuration(f.duration);
   if (ms === undefined || ms <= 0 || ms > MAX_DURATION_MS) throw new UsageError(`--duration "${f.duration}" must be a duration such as 2h, 90m or 1h30m, more than 0 and at most 8784h`);
   if (f.timeZone !== undefined && !isKnownTimeZone(f.timeZone)) {
     throw new UsageError(`--time-zone: unknown time zone "${f.timeZone}": use an IANA name such as Europe/Berlin, America/New_York or UTC`);
