@@ -22,7 +22,7 @@ import { newConflict, newForbidden, newInvalid, StatusError } from '../../status
 import { guardedWrite } from './guarded-write.ts';
 import type { WriteDeps } from './state-rest.ts';
 import type { SubresourceHandler } from './handlers.ts';
-import { dryRunOf, KIND_REF, parseBody } from './strategy.ts';
+import { dryRunOf, KIND_REF, parseBody } from './request-body.ts';
 
 /** Many people approve at once (a release meeting): more attempts than a state change gets. */
 const MAX_ATTEMPTS = 25;

@@ -3,7 +3,7 @@
 // change is decided from the object as read and written with that
 // resourceVersion as precondition (store/status-store.ts); when the object
 // changed meanwhile it is read again and the rules checked again, never a
-// stale decision retried. The rules are strategy.ts's and transitions.ts's.
+// stale decision retried. The rules are transitions.ts's; the bodies, the status written and describe-state are request-body.ts's, change-record.ts's and describe-state.ts's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUP, GROUP_RESOURCE, STATES_RESOURCE, VERSION, type StateVerb } from '../../../../api/src/names.ts';
 import type { CustomResourceState, GateSource, StoredObject } from '../../../../api/src/types.ts';
@@ -26,7 +26,9 @@ import { SPEC_ONLY, type GateSources } from '../../state/gate-sources.ts';
 import { guardedWrite } from './guarded-write.ts';
 import type { SubresourceHandler } from './handlers.ts';
 import { toCustomResource } from './view.ts';
-import { describeState, dryRunOf, eventOf, KIND_REF, parseChangeBody, protectedNextState, statusAfter, type Change } from './strategy.ts';
+import { eventOf, statusAfter, type Change } from './change-record.ts';
+import { describeState, protectedNextState } from './describe-state.ts';
+import { dryRunOf, KIND_REF, parseChangeBody } from './request-body.ts';
 
 /** How a soak's refusal names where it comes from: `spec.minSoakSeconds`, `GatePolicy custom-system/prod-gates`, or both. */
 function soakSourceOf(sources: readonly GateSource[] | undefined): string {
@@ -99,7 +101,7 @@ export class StateRest {
     return d.allowed;
   }
 
-  /** The describe-state document for `user`: the strategy's, with what the authorizer says they may do. */
+  /** The describe-state document for `user`: describe-state.ts's, with what the authorizer says they may do. */
   async describe(obj: StoredObject, user: UserInfo): Promise<CustomResourceState> {
     const { name, namespace: ns } = obj.metadata;
     const now = this.d.clock.now();

@@ -1,7 +1,7 @@
 // The read side of customresources: get, list and the source of watches,
 // served from the watch-fed cache of the storage CRD. Each object is
 // converted to its custom.example.com view (computed status) on the way
-// out; what matches a selector is strategy.ts's to say.
+// out; what matches a selector is selection.ts's to say.
 import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
 import type { CustomResource, ListMeta, StoredObject } from '../../../../api/src/types.ts';
 import type { Clock } from '../../clock.ts';
@@ -9,7 +9,7 @@ import type { GateSources } from '../../state/gate-sources.ts';
 import type { CrdWatchCache, Subscriber } from '../../store/crd-watch-cache.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
 import { encodeContinue, type ListOptions } from './list-options.ts';
-import { matches } from './strategy.ts';
+import { matches } from './selection.ts';
 import { toCustomResource } from './view.ts';
 
 /** How long a request that names a resourceVersion newer than the cache waits for it, as the apiserver's cacher does. */

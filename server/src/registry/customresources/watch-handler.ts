@@ -10,7 +10,7 @@ import type { Target } from '../../http/negotiate.ts';
 import { newResourceExpired } from '../../status/status-error.ts';
 import type { ListOptions } from './list-options.ts';
 import type { CustomResourceStorage } from './storage.ts';
-import { filterEvent, matches } from './strategy.ts';
+import { filterEvent, matches } from './selection.ts';
 import type { IncludeObject } from './table-columns.ts';
 import { sharedChange, WatchEncoder } from './watch-encoder.ts';
 import { watchTimeoutMs } from './watch-timeout.ts';

@@ -1,0 +1,48 @@
+// What an accepted change writes: the new status (state, approvals dropped,
+// the history entry appended, what leaves the window to be archived) and the
+// Event that tells of it.
+import type { HistoryAction, HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
+import type { UserInfo } from '../../auth/user.ts';
+import { append } from '../../state/history.ts';
+import type { Transition } from '../../state/transitions.ts';
+
+/** A decided change: the move, the action recorded, and what an override passed. */
+export interface Change {
+  t: Transition;
+  action: HistoryAction;
+  /** For an override: the gates it passed. */
+  overrode?: string[];
+  /** The approvers of the move, when its target required approvals. */
+  approvers?: string[];
+  /** For an override: the freeze it broke (namespace/name). */
+  freeze?: string;
+}
+
+/** The status after a change: the new state since `now`, the spec generation seen, the entry appended to the window, and what leaves the window. */
+export function statusAfter(obj: StoredObject, change: Change, reason: string | undefined, user: UserInfo, now: Date): { status: StoredStatus; archive: HistoryEntry[] } {
+  const { t, action, overrode, approvers, freeze } = change;
+  const { window, archive } = append(obj.status?.history ?? [], {
+    action,
+    from: t.from,
+    to: t.to,
+    user: user.name,
+    time: now.toISOString(),
+    ...(reason ? { reason } : {}),
+    ...(approvers?.length ? { approvers } : {}),
+    ...(overrode ? { overrode } : {}),
+    ...(freeze ? { freeze } : {}),
+  });
+  // A new state: the approvals given for moves out of the old one no longer count.
+  return { status: { ...obj.status, state: t.to, stateSince: now.toISOString(), observedGeneration: obj.metadata.generation ?? 0, approvals: [], history: window }, archive };
+}
+
+/** The Event a change raises: its type, reason and message. An override is a Warning. */
+export function eventOf(name: string, change: Change, reason: string | undefined, user: UserInfo): { type: 'Normal' | 'Warning'; reason: string; message: string } {
+  const { t, action, overrode } = change;
+  const why = reason ? `: ${reason}` : '';
+  if (action === 'override') {
+    return { type: 'Warning', reason: 'Override', message: `${user.name} overrode ${overrode?.length ? overrode.join(', ') : 'no gate'} to move ${name} from ${t.from} to ${t.to}${why}` };
+  }
+  const verb = action === 'promote' ? 'promoted' : 'moved';
+  return { type: 'Normal', reason: action === 'promote' ? 'Promoted' : 'StateSet', message: `${user.name} ${verb} ${name} from ${t.from} to ${t.to}${why}` };
+}
