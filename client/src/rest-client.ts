@@ -122,87 +122,119 @@ const TOKEN_FILE_TTL_MS = 60_000;
 /** An exec credential is renewed this long before it expires. */
 const EXEC_RENEW_BEFORE_MS = 10_000;
 
-export function newRestClient(config: ResolvedConfig, opts: ClientOptions): RestClient {
-  const a = config.auth;
-  const base = new URL(config.server.endsWith('/') ? config.server : config.server + '/');
-  let caOption = config.tls.ca;
-  if (caOption && opts.caIsProcessDefault) {
-    try {
-      setDefaultCACertificates([caOption.toString('latin1')]);
-      caOption = undefined;
-    } catch {
-      // No PEM certificate in it: leave it to the connection, which fails as it always did.
-    }
-  }
-  let agent: Agent | undefined;
-  let exec: ExecResult | undefined;
-  let fileToken: { value: string; at: number } | undefined;
-  // Exec plugins are used when nothing static authenticates, as client-go does.
-  const usesExec = !!a.exec && !a.token && !(a.clientCert && a.clientKey);
+/**
+ * A connection's credentials as client-go's transport keeps them: a static
+ * token or client certificate, a token file re-read as kubelet rotates it, or
+ * an exec credential renewed before it expires; and the keep-alive agent
+ * that carries the client certificate (made anew when the certificate is).
+ */
+class Credentials {
+  agent: Agent | undefined;
+  /** Exec plugins are used when nothing static authenticates, as client-go does. */
+  readonly usesExec: boolean;
+  private exec: ExecResult | undefined;
+  private fileToken: { value: string; at: number } | undefined;
+  private readonly config: ResolvedConfig;
+  private readonly opts: ClientOptions;
+  private readonly ca: Buffer | undefined;
 
-  async function credentials(forceExec: boolean): Promise<{ authorization?: string; cert?: Buffer; key?: Buffer }> {
-    if (usesExec) {
-      const stale = !exec || (exec.expiresAt !== undefined && exec.expiresAt.getTime() < Date.now() + EXEC_RENEW_BEFORE_MS);
-      if (forceExec || stale) {
-        exec = await runExecCredential(a.exec!, opts.exec, config.clusterForExec);
-        // A new client certificate needs new connections.
-        agent?.destroy();
-        agent = undefined;
+  constructor(config: ResolvedConfig, opts: ClientOptions) {
+    this.config = config;
+    this.opts = opts;
+    const a = config.auth;
+    this.usesExec = !!a.exec && !a.token && !(a.clientCert && a.clientKey);
+    let ca = config.tls.ca;
+    if (ca && opts.caIsProcessDefault) {
+      try {
+        setDefaultCACertificates([ca.toString('latin1')]);
+        ca = undefined;
+      } catch {
+        // No PEM certificate in it: leave it to the connection, which fails as it always did.
       }
-      return { ...(exec!.token ? { authorization: `Bearer ${exec!.token}` } : {}), ...(exec!.clientCert && exec!.clientKey ? { cert: exec!.clientCert, key: exec!.clientKey } : {}) };
+    }
+    this.ca = ca;
+  }
+
+  async current(forceExec: boolean): Promise<{ authorization?: string; cert?: Buffer; key?: Buffer }> {
+    const a = this.config.auth;
+    if (this.usesExec) {
+      const stale = !this.exec || (this.exec.expiresAt !== undefined && this.exec.expiresAt.getTime() < Date.now() + EXEC_RENEW_BEFORE_MS);
+      if (forceExec || stale) {
+        this.exec = await runExecCredential(a.exec!, this.opts.exec, this.config.clusterForExec);
+        // A new client certificate needs new connections.
+        this.agent?.destroy();
+        this.agent = undefined;
+      }
+      const e = this.exec!;
+      return { ...(e.token ? { authorization: `Bearer ${e.token}` } : {}), ...(e.clientCert && e.clientKey ? { cert: e.clientCert, key: e.clientKey } : {}) };
     }
     const certs = { ...(a.clientCert ? { cert: a.clientCert } : {}), ...(a.clientKey ? { key: a.clientKey } : {}) };
     if (a.token) return { authorization: `Bearer ${a.token}`, ...certs };
     if (a.tokenFile) {
-      if (!fileToken || Date.now() - fileToken.at > TOKEN_FILE_TTL_MS) fileToken = { value: readFileSync(a.tokenFile, 'utf8').trim(), at: Date.now() };
-      return { authorization: `Bearer ${fileToken.value}`, ...certs };
+      if (!this.fileToken || Date.now() - this.fileToken.at > TOKEN_FILE_TTL_MS) this.fileToken = { value: readFileSync(a.tokenFile, 'utf8').trim(), at: Date.now() };
+      return { authorization: `Bearer ${this.fileToken.value}`, ...certs };
     }
     if (a.basic) return { authorization: `Basic ${Buffer.from(`${a.basic.username}:${a.basic.password}`).toString('base64')}`, ...certs };
     return certs;
   }
 
-  function agentFor(cert?: Buffer, key?: Buffer): Agent {
-    return new Agent({
+  agentFor(cert?: Buffer, key?: Buffer): Agent {
+    this.agent ??= new Agent({
       keepAlive: true,
-      ...(opts.maxSockets ? { maxSockets: opts.maxSockets } : {}),
-      ...(caOption ? { ca: caOption } : {}),
+      ...(this.opts.maxSockets ? { maxSockets: this.opts.maxSockets } : {}),
+      ...(this.ca ? { ca: this.ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),
-      rejectUnauthorized: !config.tls.insecure,
-      ...(config.tls.serverName ? { servername: config.tls.serverName } : {}),
+      rejectUnauthorized: !this.config.tls.insecure,
+      ...(this.config.tls.serverName ? { servername: this.config.tls.serverName } : {}),
     });
+    return this.agent;
   }
+}
 
+/** The headers of a request: what it accepts, who sends it, as whom (impersonation, as UTF-8), and its body's type and length. */
+function requestHeaders(config: ResolvedConfig, opts: ClientOptions, ro: RequestOpts, authorization: string | undefined, payload: Buffer | undefined): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { Accept: ro.accept ?? 'application/json', 'User-Agent': opts.userAgent };
+  if (authorization) headers['Authorization'] = authorization;
+  if (config.impersonate?.user) headers['Impersonate-User'] = utf8HeaderValue(config.impersonate.user);
+  if (config.impersonate?.groups.length) headers['Impersonate-Group'] = config.impersonate.groups.map(utf8HeaderValue);
+  if (payload) {
+    headers['Content-Type'] = ro.contentType ?? 'application/json';
+    headers['Content-Length'] = String(payload.length);
+  }
+  return headers;
+}
+
+/** One request on the wire; a network failure is a ConnectionError that names the server. */
+function sendOnce(server: string, url: URL, method: string, agent: Agent, headers: OutgoingHttpHeaders, payload: Buffer | undefined, timeout: number, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(url, { method, agent, headers, ...(signal ? { signal } : {}) }, resolve);
+    if (timeout > 0) req.setTimeout(timeout, () => req.destroy(Object.assign(new Error(`request timed out after ${timeout / 1000}s`), { code: 'ETIMEDOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.name === 'AbortError') reject(err);
+      else reject(new ConnectionError(server, describeNetworkError(server, err), err.code));
+    });
+    req.end(payload);
+  });
+}
+
+export function newRestClient(config: ResolvedConfig, opts: ClientOptions): RestClient {
+  const base = new URL(config.server.endsWith('/') ? config.server : config.server + '/');
+  const auth = new Credentials(config, opts);
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   async function send(method: string, path: string, ro: RequestOpts = {}, retried = false, attempt = 0): Promise<IncomingMessage> {
-    const creds = await credentials(false);
-    agent ??= agentFor(creds.cert, creds.key);
+    const creds = await auth.current(false);
+    const agent = auth.agentFor(creds.cert, creds.key);
     const url = new URL(path.replace(/^\//, ''), base);
     for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = ro.body === undefined ? undefined : Buffer.from(JSON.stringify(ro.body));
-    const headers: OutgoingHttpHeaders = { Accept: ro.accept ?? 'application/json', 'User-Agent': opts.userAgent };
-    if (creds.authorization) headers['Authorization'] = creds.authorization;
-    if (config.impersonate?.user) headers['Impersonate-User'] = utf8HeaderValue(config.impersonate.user);
-    if (config.impersonate?.groups.length) headers['Impersonate-Group'] = config.impersonate.groups.map(utf8HeaderValue);
-    if (payload) {
-      headers['Content-Type'] = ro.contentType ?? 'application/json';
-      headers['Content-Length'] = String(payload.length);
-    }
     const timeout = ro.timeoutMs ?? (config.timeoutMs || opts.defaultTimeoutMs || 0);
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, { method, agent, headers, ...(ro.signal ? { signal: ro.signal } : {}) }, resolve);
-      if (timeout > 0) req.setTimeout(timeout, () => req.destroy(Object.assign(new Error(`request timed out after ${timeout / 1000}s`), { code: 'ETIMEDOUT' })));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.name === 'AbortError') reject(err);
-        else reject(new ConnectionError(config.server, describeNetworkError(config.server, err), err.code));
-      });
-      req.end(payload);
-    });
+    const res = await sendOnce(config.server, url, method, agent, requestHeaders(config, opts, ro, creds.authorization, payload), payload, timeout, ro.signal);
     // An exec credential may have been revoked or expired early: get a fresh one once, as client-go does.
-    if (res.statusCode === 401 && usesExec && !retried) {
+    if (res.statusCode === 401 && auth.usesExec && !retried) {
       res.resume();
-      await credentials(true);
+      await auth.current(true);
       return send(method, path, ro, true, attempt);
     }
     const wait = retryAfterMs(res);
@@ -230,7 +262,7 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
       return res;
     },
     close() {
-      agent?.destroy();
+      auth.agent?.destroy();
     },
   };
 }

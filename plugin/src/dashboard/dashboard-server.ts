@@ -94,30 +94,99 @@ async function readJsonObject(req: IncomingMessage, limit: number): Promise<Reco
   return parsed as Record<string, unknown>;
 }
 
-export async function startDashboard(cfg: DashboardConfig): Promise<Dashboard> {
-  const assetNames = new Set(Object.keys(cfg.assets).filter((n) => n !== 'index.html'));
-  const heartbeatMs = cfg.heartbeatMs ?? 15_000;
-  const maxBody = cfg.maxBodyBytes ?? 16 * 1024;
-  const forwardTimeoutMs = cfg.client.config.timeoutMs || (cfg.forwardTimeoutMs ?? 60_000);
-  const feeds = new Set<{ feed: Feed; res: ServerResponse }>();
-  let bound: BoundAddress = { address: cfg.address, port: cfg.port };
+/** Module-level writers: the dashboard's answers carry its security headers, and its refusals are Status documents on the API, plain text elsewhere. */
+function send(res: ServerResponse, code: number, type: string, body: string | Buffer, extra: Record<string, string> = {}, head = false): void {
+  res.writeHead(code, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
+  res.end(head ? undefined : body);
+}
 
-  function send(res: ServerResponse, code: number, type: string, body: string | Buffer, extra: Record<string, string> = {}, head = false): void {
-    res.writeHead(code, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
-    res.end(head ? undefined : body);
+function sendJson(res: ServerResponse, code: number, doc: unknown, extra: Record<string, string> = {}): void {
+  send(res, code, JSON_TYPE, JSON.stringify(doc), extra);
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, code: number, message: string, extra: Record<string, string> = {}): void {
+  // The API answers Status documents; anything else (the page, a bad Host) plain text.
+  if ((req.url ?? '').startsWith('/api/')) sendJson(res, code, localStatus(code, message), extra);
+  else send(res, code, 'text/plain; charset=utf-8', `kubectl custom dashboard: ${message}\n`, extra);
+}
+
+/** One dashboard's requests: admission, routing, the page, the forwarded API calls and the live feeds. */
+class DashboardHandler {
+  readonly feeds = new Set<{ feed: Feed; res: ServerResponse }>();
+  bound: BoundAddress;
+  private readonly cfg: DashboardConfig;
+  private readonly assetNames: ReadonlySet<string>;
+  private readonly heartbeatMs: number;
+  private readonly maxBody: number;
+  private readonly forwardTimeoutMs: number;
+
+  constructor(cfg: DashboardConfig) {
+    this.cfg = cfg;
+    this.assetNames = new Set(Object.keys(cfg.assets).filter((n) => n !== 'index.html'));
+    this.heartbeatMs = cfg.heartbeatMs ?? 15_000;
+    this.maxBody = cfg.maxBodyBytes ?? 16 * 1024;
+    this.forwardTimeoutMs = cfg.client.config.timeoutMs || (cfg.forwardTimeoutMs ?? 60_000);
+    this.bound = { address: cfg.address, port: cfg.port };
   }
-  const sendJson = (res: ServerResponse, code: number, doc: unknown, extra: Record<string, string> = {}) => send(res, code, JSON_TYPE, JSON.stringify(doc), extra);
-  const refuse = (req: IncomingMessage, res: ServerResponse, code: number, message: string, extra: Record<string, string> = {}) => {
-    // The API answers Status documents; anything else (the page, a bad Host) plain text.
-    if ((req.url ?? '').startsWith('/api/')) sendJson(res, code, localStatus(code, message), extra);
-    else send(res, code, 'text/plain; charset=utf-8', `kubectl custom dashboard: ${message}\n`, extra);
-  };
 
-  async function forward(req: IncomingMessage, res: ServerResponse, method: string, apiPath: string, withBody: boolean): Promise<void> {
-    const body = withBody ? await readJsonObject(req, maxBody) : undefined;
+  /** Serves one request; a failure is answered (or the connection dropped once headers went out). */
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    this.handle(req, res).catch((err: unknown) => {
+      const code = err instanceof BodyError ? err.code : 500;
+      if (code === 500) this.cfg.log.warn('dashboard request failed', { error: err instanceof Error ? err.message : String(err), path: req.url?.split('?')[0] });
+      if (!res.headersSent) refuse(req, res, code, err instanceof Error ? err.message : String(err));
+      else res.destroy();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cfg = this.cfg;
+    const method = req.method ?? 'GET';
+    const decision = admit(requestFacts(req), { token: cfg.token, bound: this.bound });
+    if (decision.kind === 'refuse') return refuse(req, res, decision.code, decision.message);
+    if (decision.kind === 'exchange') {
+      res.writeHead(303, { ...SECURITY_HEADERS, 'Set-Cookie': decision.cookie, Location: decision.location, 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    const r = route(method, req.url ?? '/', this.assetNames);
+    const head = method === 'HEAD';
+    switch (r.kind) {
+      case 'error':
+        return refuse(req, res, r.code, r.message, r.allow ? { Allow: r.allow } : {});
+      case 'page': {
+        const page = cfg.assets['index.html']!;
+        return send(res, 200, page.contentType, page.body, {}, head);
+      }
+      case 'asset': {
+        const a = cfg.assets[r.name]!;
+        return send(res, 200, a.contentType, a.body, {}, head);
+      }
+      case 'session':
+        return sendJson(res, 200, this.session());
+      case 'events':
+        return this.serveEvents(req, res, r.labelSelector);
+      case 'forward':
+        return this.forward(req, res, r.method, r.apiPath, r.withBody);
+    }
+  }
+
+  private session(): SessionInfo {
+    const cfg = this.cfg;
+    return {
+      ...(cfg.user ? { user: cfg.user } : {}),
+      ...(cfg.client.config.contextName ? { context: cfg.client.config.contextName } : {}),
+      server: cfg.client.config.server,
+      ...(cfg.namespace !== undefined ? { namespace: cfg.namespace } : {}),
+      token: cfg.token,
+    };
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse, method: string, apiPath: string, withBody: boolean): Promise<void> {
+    const body = withBody ? await readJsonObject(req, this.maxBody) : undefined;
     let answer;
     try {
-      answer = await cfg.client.send(method, apiPath, { ...(body !== undefined ? { body } : {}), accept: 'application/json', timeoutMs: forwardTimeoutMs });
+      answer = await this.cfg.client.send(method, apiPath, { ...(body !== undefined ? { body } : {}), accept: 'application/json', timeoutMs: this.forwardTimeoutMs });
     } catch (err) {
       const message = err instanceof ConnectionError ? err.message : err instanceof Error ? err.message : String(err);
       sendJson(res, 502, localStatus(502, message));
@@ -135,71 +204,29 @@ export async function startDashboard(cfg: DashboardConfig): Promise<Dashboard> {
     sendJson(res, code, doc);
   }
 
-  function serveEvents(req: IncomingMessage, res: ServerResponse, labelSelector: string | undefined): void {
+  private serveEvents(req: IncomingMessage, res: ServerResponse, labelSelector: string | undefined): void {
+    const cfg = this.cfg;
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' });
     res.write(sseRetry(1000));
     const sink: FeedSink = (event, data, id) => {
       if (!res.writableEnded) res.write(sseEvent(event, data, id));
     };
     const entry = { feed: startFeed({ client: cfg.client, namespace: cfg.namespace, labelSelector, send: sink, log: cfg.log }), res };
-    feeds.add(entry);
-    const beat = setInterval(() => res.write(sseComment('keep-alive')), heartbeatMs);
+    this.feeds.add(entry);
+    const beat = setInterval(() => res.write(sseComment('keep-alive')), this.heartbeatMs);
     const end = () => {
       clearInterval(beat);
-      if (!feeds.delete(entry)) return;
+      if (!this.feeds.delete(entry)) return;
       void entry.feed.stop();
     };
     req.on('close', end);
     res.on('close', end);
   }
+}
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    const decision = admit(requestFacts(req), { token: cfg.token, bound });
-    if (decision.kind === 'refuse') return refuse(req, res, decision.code, decision.message);
-    if (decision.kind === 'exchange') {
-      res.writeHead(303, { ...SECURITY_HEADERS, 'Set-Cookie': decision.cookie, Location: decision.location, 'Content-Length': '0' });
-      res.end();
-      return;
-    }
-    const r = route(method, req.url ?? '/', assetNames);
-    const head = method === 'HEAD';
-    switch (r.kind) {
-      case 'error':
-        return refuse(req, res, r.code, r.message, r.allow ? { Allow: r.allow } : {});
-      case 'page': {
-        const page = cfg.assets['index.html']!;
-        return send(res, 200, page.contentType, page.body, {}, head);
-      }
-      case 'asset': {
-        const a = cfg.assets[r.name]!;
-        return send(res, 200, a.contentType, a.body, {}, head);
-      }
-      case 'session': {
-        const info: SessionInfo = {
-          ...(cfg.user ? { user: cfg.user } : {}),
-          ...(cfg.client.config.contextName ? { context: cfg.client.config.contextName } : {}),
-          server: cfg.client.config.server,
-          ...(cfg.namespace !== undefined ? { namespace: cfg.namespace } : {}),
-          token: cfg.token,
-        };
-        return sendJson(res, 200, info);
-      }
-      case 'events':
-        return serveEvents(req, res, r.labelSelector);
-      case 'forward':
-        return forward(req, res, r.method, r.apiPath, r.withBody);
-    }
-  }
-
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 0 }, (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      const code = err instanceof BodyError ? err.code : 500;
-      if (code === 500) cfg.log.warn('dashboard request failed', { error: err instanceof Error ? err.message : String(err), path: req.url?.split('?')[0] });
-      if (!res.headersSent) refuse(req, res, code, err instanceof Error ? err.message : String(err));
-      else res.destroy();
-    });
-  });
+export async function startDashboard(cfg: DashboardConfig): Promise<Dashboard> {
+  const handler = new DashboardHandler(cfg);
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 0 }, (req, res) => handler.serve(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.port, cfg.address, () => {
@@ -207,11 +234,12 @@ export async function startDashboard(cfg: DashboardConfig): Promise<Dashboard> {
       resolve();
     });
   });
-  bound = { address: cfg.address, port: (server.address() as AddressInfo).port };
+  const bound = (handler.bound = { address: cfg.address, port: (server.address() as AddressInfo).port });
   return {
     bound,
     url: `${originOf(bound)}/?${TOKEN_PARAM}=${cfg.token}`,
     async close() {
+      const { feeds } = handler;
       const stopping = [...feeds].map((f) => f.feed.stop());
       for (const f of feeds) f.res.end();
       feeds.clear();
