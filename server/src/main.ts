@@ -24,14 +24,19 @@ async function main(): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc === 'function') process.on('SIGUSR2', () => gc());
   const cfg = await complete(opts);
-  cfg.authnSettings.start();
-  cfg.cache.start();
-  cfg.policies.start();
-  cfg.freezes.start();
-  cfg.historyFinalizer.start();
-  cfg.freezeStatus.start();
-  cfg.policyCheck.start();
-  cfg.servingCertificate.start();
+  // The components that run beside the server, in start order: the watches first, then the
+  // controllers that read them. They stop in the opposite order, after the server has drained.
+  const components: { start(): void; stop(): void | Promise<void> }[] = [
+    cfg.authnSettings,
+    cfg.cache,
+    cfg.policies,
+    cfg.freezes,
+    cfg.historyFinalizer,
+    cfg.freezeStatus,
+    cfg.policyCheck,
+    cfg.servingCertificate,
+  ];
+  for (const c of components) c.start();
   // As k8s.io/apiserver runs its request-header controller once before
   // serving: a request served before the settings are known would be
   // refused as unauthenticated.
@@ -46,11 +51,7 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await running.shutdown();
-  cfg.historyFinalizer.stop();
-  cfg.freezeStatus.stop();
-  cfg.policyCheck.stop();
-  cfg.servingCertificate.stop();
-  await Promise.all([cfg.cache.stop(), cfg.policies.stop(), cfg.freezes.stop(), cfg.authnSettings.stop()]);
+  for (const c of [...components].reverse()) await c.stop();
   cfg.client.close();
   return 0;
 }
