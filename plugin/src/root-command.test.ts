@@ -175,3 +175,23 @@ describe('run: colour of list output', () => {
     expect(client.close).toHaveBeenCalledTimes(1);
   });
 });
+
+// buildParser turns off yargs' eager help layout through its internals
+// (getInternalMethods().getUsageInstance().cacheHelpMessage): a yargs upgrade
+// that renames them would silently bring the cost back. This fails instead.
+describe('the yargs internals the parser relies on', () => {
+  type Internals = { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } };
+  it('a plain yargs parser still has getInternalMethods().getUsageInstance().cacheHelpMessage', async () => {
+    const { default: yargs } = await import('yargs');
+    const y = yargs([]) as unknown as Internals;
+    expect(typeof y.getInternalMethods).toBe('function');
+    expect(typeof y.getInternalMethods!().getUsageInstance().cacheHelpMessage).toBe('function');
+  });
+
+  it('buildParser replaces it with a no-op', async () => {
+    const { buildParser } = await import('./root-command.ts');
+    const y = buildParser(() => {}) as unknown as Internals;
+    const cache = y.getInternalMethods!().getUsageInstance().cacheHelpMessage!;
+    expect(cache.toString()).toMatch(/^\(\) => \{\s*\}$/);
+  });
+});
