@@ -11,6 +11,7 @@
 //   count and lastTimestamp instead of a new object.
 // Best effort: a change that was written is not undone because its Event
 // could not be recorded.
+import { LRUCache } from 'lru-cache';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ApiError } from './errors.ts';
@@ -61,28 +62,6 @@ interface EventBody {
   count: number;
 }
 
-/** A map that forgets its least recently used entries beyond `max` (groupcache's lru, as client-go uses). */
-class Lru<V> {
-  private readonly m = new Map<string, V>();
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
-  get(k: string): V | undefined {
-    const v = this.m.get(k);
-    if (v !== undefined) {
-      this.m.delete(k);
-      this.m.set(k, v);
-    }
-    return v;
-  }
-  set(k: string, v: V): void {
-    this.m.delete(k);
-    this.m.set(k, v);
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value!);
-  }
-}
-
 interface Observed {
   name: string;
   count: number;
@@ -97,16 +76,16 @@ export type Correlated = { skip: true } | { skip: false; event: EventBody; patch
  * but for its caches, so that the unit tests can walk it through time.
  */
 export class EventCorrelator {
-  private readonly spam: Lru<{ tokens: number; at: number }>;
-  private readonly aggregates: Lru<{ localKeys: Set<string>; last: number }>;
-  private readonly seen: Lru<Observed>;
+  private readonly spam: LRUCache<string, { tokens: number; at: number }>;
+  private readonly aggregates: LRUCache<string, { localKeys: Set<string>; last: number }>;
+  private readonly seen: LRUCache<string, Observed>;
   private readonly o: typeof EVENT_DEFAULTS;
 
   constructor(opts: Partial<typeof EVENT_DEFAULTS> = {}) {
     this.o = { ...EVENT_DEFAULTS, ...opts };
-    this.spam = new Lru(this.o.lruEntries);
-    this.aggregates = new Lru(this.o.lruEntries);
-    this.seen = new Lru(this.o.lruEntries);
+    this.spam = new LRUCache({ max: this.o.lruEntries });
+    this.aggregates = new LRUCache({ max: this.o.lruEntries });
+    this.seen = new LRUCache({ max: this.o.lruEntries });
   }
 
   correlate(ev: EventBody, nowMs: number): Correlated {

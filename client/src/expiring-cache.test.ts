@@ -7,9 +7,9 @@ describe('ExpiringCache', () => {
     const c = new ExpiringCache<string>({ now: () => now });
     c.set('a', 'x', 10);
     expect(c.get('a')).toBe('x');
-    now = 1009;
-    expect(c.get('a')).toBe('x');
     now = 1010;
+    expect(c.get('a')).toBe('x');
+    now = 1011;
     expect(c.get('a')).toBeUndefined();
   });
 
@@ -43,5 +43,21 @@ describe('ExpiringCache', () => {
     expect(loads).toBe(1);
     await expect(c.getOrLoad('bad', () => Promise.reject(new Error('boom')), () => 1000)).rejects.toThrow('boom');
     expect(await c.getOrLoad('bad', () => Promise.resolve('ok'), () => 1000)).toEqual({ value: 'ok', hit: false });
+  });
+
+  it('a TTL of 0 keeps nothing, and forgets what was kept', () => {
+    const c = new ExpiringCache<string>();
+    c.set('a', 'x', 1000);
+    c.set('a', 'y', 0);
+    expect(c.get('a')).toBeUndefined();
+  });
+
+  it('keeps a null answer (a token that authenticates nobody)', async () => {
+    const c = new ExpiringCache<string | null>();
+    let loads = 0;
+    const load = async () => (loads++, null);
+    expect(await c.getOrLoad('t', load, () => 1000)).toEqual({ value: null, hit: false });
+    expect(await c.getOrLoad('t', load, () => 1000)).toEqual({ value: null, hit: true });
+    expect(loads).toBe(1);
   });
 });

@@ -1,40 +1,34 @@
 // A map whose entries expire, bounded in size, for answers that may be
 // reused for a few seconds (TokenReviews and SubjectAccessReviews, as
 // k8s.io/apiserver's delegating authenticator and authorizer cache them).
-// When it is full, expired entries go first, then the oldest. Identical
-// lookups in flight share one load.
+// The store is lru-cache (expiry per entry, the least recently used out
+// first when full); what it adds is the TTL chosen by the answer (allowed
+// and denied are kept for different times, 0 not at all) and identical
+// lookups in flight sharing one load.
+import { LRUCache } from 'lru-cache';
 
 export class ExpiringCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
+  // Boxed: lru-cache holds no null or undefined, and a cached answer may be null.
+  private readonly lru: LRUCache<string, { value: V }>;
   private readonly inFlight = new Map<string, Promise<V>>();
-  private readonly maxEntries: number;
-  private readonly now: () => number;
 
   constructor(opts: { maxEntries?: number; now?: () => number } = {}) {
-    this.maxEntries = opts.maxEntries ?? 10_000;
-    this.now = opts.now ?? Date.now;
+    this.lru = new LRUCache<string, { value: V }>({ max: opts.maxEntries ?? 10_000, ttlResolution: 0, ...(opts.now ? { perf: { now: opts.now } } : {}) });
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.lru.size;
   }
 
   /** The value, or undefined when it is absent or expired. */
   get(key: string): V | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.expires <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e.value;
+    return this.lru.get(key)?.value;
   }
 
+  /** Keeps `value` for `ttlMs`; 0 or less keeps nothing (and forgets what was kept). */
   set(key: string, value: V, ttlMs: number): void {
-    const now = this.now();
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) this.evict(now);
-    this.entries.set(key, { value, expires: now + ttlMs });
+    if (ttlMs <= 0) this.lru.delete(key);
+    else this.lru.set(key, { value }, { ttl: ttlMs });
   }
 
   /**
@@ -60,14 +54,5 @@ export class ExpiringCache<V> {
     );
     this.inFlight.set(key, p);
     return { value: await p, hit: false };
-  }
-
-  private evict(now: number): void {
-    for (const [k, e] of this.entries) if (e.expires <= now) this.entries.delete(k);
-    // Still full: drop the oldest (Map keeps insertion order).
-    for (const k of this.entries.keys()) {
-      if (this.entries.size < this.maxEntries) break;
-      this.entries.delete(k);
-    }
   }
 }
