@@ -37,7 +37,7 @@ export class FakeKube implements RestClient {
   rv = 10;
 
   constructor(items: StoredObject[]) {
-    this.items = items;
+    this.items = [...items];
   }
 
   async json<T>(method: string): Promise<T> {
@@ -55,6 +55,16 @@ export class FakeKube implements RestClient {
 
   send(): Promise<IncomingMessage> {
     return Promise.reject(new Error('FakeKube: send is not served'));
+  }
+
+  /**
+   * The watches end with 410 Expired (a gap the watch cannot bridge) and the
+   * next list answers `items` at a newer resourceVersion, as after a compaction.
+   */
+  expireWatches(items: StoredObject[]): void {
+    this.rv += 10;
+    this.items.splice(0, this.items.length, ...items);
+    for (const s of this.streams) s.write(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' } }) + '\n');
   }
 
   /** A watch event on every open stream. */
