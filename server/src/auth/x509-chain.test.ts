@@ -1,7 +1,11 @@
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { X509Certificate, webcrypto } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate, newCertificateAuthority, type CertificateAuthority } from '../../../client/src/certificates.ts';
 import { verifyClientChain } from './x509-chain.ts';
 
@@ -277,5 +281,79 @@ describe('verifyClientChain: verified chains are remembered', () => {
     expect(verifyClientChain(leaf, [], pool).ok).toBe(false);
     pool.push(rootCert);
     expect(verifyClientChain(leaf, [], pool).ok).toBe(true);
+  });
+});
+
+// The same verdicts from an independent verifier: OpenSSL's `verify` with the
+// TLS client purpose, on the same certificates (the root trusted, the sent
+// intermediates untrusted). The chain-length limit is Go's and not OpenSSL's,
+// so that case is not compared.
+describe('verifyClientChain agrees with openssl verify -purpose sslclient', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'x509-openssl-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function openssl(leafPem: string, intermediates: string[], rootPem: string): boolean {
+    const f = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+    const args = ['verify', '-purpose', 'sslclient', '-CAfile', f('root.pem', rootPem), ...(intermediates.length ? ['-untrusted', f('inter.pem', intermediates.join(''))] : []), f('leaf.pem', leafPem)];
+    try {
+      execFileSync('openssl', args, { stdio: 'pipe' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('openssl is not on PATH: apt-get install openssl');
+      return false;
+    }
+  }
+
+  it.each<{ name: string; ok: boolean; make: () => Promise<{ leaf: string; intermediates: string[]; root: string }> }>([
+    { name: 'a client certificate issued by the root', ok: true, make: async () => ({ leaf: (await issueCertificate(root, { commonName: 'alice', usage: 'client' })).cert, intermediates: [], root: root.cert }) },
+    { name: 'another root', ok: false, make: async () => ({ leaf: (await issueCertificate(root, { commonName: 'alice', usage: 'client' })).cert, intermediates: [], root: otherRoot.cert }) },
+    { name: 'a look-alike root (same subject, other key)', ok: false, make: async () => ({ leaf: (await issueCertificate(root, { commonName: 'alice', usage: 'client' })).cert, intermediates: [], root: lookalikeRoot.cert }) },
+    { name: 'a server-only certificate', ok: false, make: async () => ({ leaf: (await issueCertificate(root, { commonName: 'web', usage: 'server', dnsNames: ['web'] })).cert, intermediates: [], root: root.cert }) },
+    {
+      name: 'through a CA intermediate', ok: true,
+      make: async () => {
+        const mid = await sign(root, { subject: 'CN=mid', ca: true });
+        return { leaf: (await issueCertificate(mid, { commonName: 'bob', usage: 'client' })).cert, intermediates: [mid.cert], root: root.cert };
+      },
+    },
+    {
+      name: 'the intermediate missing', ok: false,
+      make: async () => {
+        const mid = await sign(root, { subject: 'CN=mid', ca: true });
+        return { leaf: (await issueCertificate(mid, { commonName: 'bob', usage: 'client' })).cert, intermediates: [], root: root.cert };
+      },
+    },
+    {
+      name: 'an intermediate that is not a CA', ok: false,
+      make: async () => {
+        const notCa = await sign(root, { subject: 'CN=not-a-ca', ca: false, keyCertSign: true });
+        return { leaf: (await issueCertificate(notCa, { commonName: 'dave', usage: 'client' })).cert, intermediates: [notCa.cert], root: root.cert };
+      },
+    },
+    {
+      name: 'an intermediate limited to server authentication', ok: false,
+      make: async () => {
+        const serverOnly = await sign(root, { subject: 'CN=server-only-ca', ca: true, eku: ['1.3.6.1.5.5.7.3.1'] });
+        return { leaf: (await issueCertificate(serverOnly, { commonName: 'erin', usage: 'client' })).cert, intermediates: [serverOnly.cert], root: root.cert };
+      },
+    },
+    {
+      name: 'an intermediate allowing client authentication', ok: true,
+      make: async () => {
+        const clientCa = await sign(root, { subject: 'CN=client-only-ca', ca: true, eku: ['1.3.6.1.5.5.7.3.2'] });
+        return { leaf: (await issueCertificate(clientCa, { commonName: 'frank', usage: 'client' })).cert, intermediates: [clientCa.cert], root: root.cert };
+      },
+    },
+    {
+      name: 'an expired intermediate', ok: false,
+      make: async () => {
+        const old = await sign(root, { subject: 'CN=old-ca', ca: true, notBefore: new Date(Date.now() - 3 * DAY), notAfter: new Date(Date.now() - DAY) });
+        return { leaf: (await issueCertificate(old, { commonName: 'gina', usage: 'client' })).cert, intermediates: [old.cert], root: root.cert };
+      },
+    },
+  ])('$name: accepted is $ok by both', async ({ ok, make }) => {
+    const m = await make();
+    expect(openssl(m.leaf, m.intermediates, m.root), 'openssl').toBe(ok);
+    expect(verifyClientChain(node(m.leaf), m.intermediates.map(node), [node(m.root)]).ok, 'ours').toBe(ok);
   });
 });
