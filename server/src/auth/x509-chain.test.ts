@@ -299,7 +299,7 @@ describe('verifyClientChain agrees with openssl verify -purpose sslclient', () =
       execFileSync('openssl', args, { stdio: 'pipe' });
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('openssl is not on PATH: apt-get install openssl');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('openssl is not on PATH: apt-get install openssl', { cause: err });
       return false;
     }
   }
