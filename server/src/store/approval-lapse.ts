@@ -10,26 +10,16 @@
 // after its own update lost the race with this write; a PUT that carried the
 // old resourceVersion is answered 409, and its retry passes).
 import type { StoredObject } from '../../../api/src/types.ts';
-import { WriteConflict, type StatusStore } from './status-store.ts';
-
-const ATTEMPTS = 5;
+import type { StatusStore } from './status-store.ts';
+import { rewriteStatus } from './status-rewrite.ts';
 
 /** Removes the approvals given while the object's labels had the fingerprint `labelsHash` (undefined: no labels). */
-export async function dropApprovalsGivenUnder(store: StatusStore, obj: StoredObject, labelsHash: string | undefined): Promise<void> {
-  const { namespace, name, uid } = obj.metadata;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const cur = attempt === 0 ? (store.cached(namespace, name) ?? (await store.fetch(namespace, name))) : await store.fetch(namespace, name);
-    if (!cur || cur.metadata.uid !== uid) return;
+export function dropApprovalsGivenUnder(store: StatusStore, obj: StoredObject, labelsHash: string | undefined): Promise<void> {
+  return rewriteStatus(store, obj, 'the approvals given under its old labels were being dropped', (cur) => {
     const approvals = cur.status?.approvals ?? [];
     const kept = approvals.filter((a) => a.labelsHash !== labelsHash);
-    if (kept.length === approvals.length) return;
+    if (kept.length === approvals.length) return undefined;
     const { approvals: _dropped, ...rest } = cur.status ?? {};
-    try {
-      await store.writeStatus(cur, kept.length ? { ...rest, approvals: kept } : rest);
-      return;
-    } catch (err) {
-      if (!(err instanceof WriteConflict)) throw err;
-    }
-  }
-  throw new Error(`customresources.example.com "${name}" kept changing while the approvals given under its old labels were being dropped`);
+    return kept.length ? { ...rest, approvals: kept } : rest;
+  });
 }

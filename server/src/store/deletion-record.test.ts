@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredObject, StoredStatus } from '../../../api/src/types.ts';
 import { deleterOf, recordDeletion } from './deletion-record.ts';
-import { WriteConflict, type StatusStore } from './status-store.ts';
+import { OneObjectStatusStore } from '../testing/one-object-status-store.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 
@@ -9,33 +9,9 @@ function obj(status?: StoredStatus, deletionTimestamp?: string): StoredObject {
   return { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { namespace: 'shop', name: 'cart', uid: 'u1', resourceVersion: '1', ...(deletionTimestamp ? { deletionTimestamp } : {}) }, spec: { name: 'Cart', states: ['a'] }, ...(status ? { status } : {}) };
 }
 
-class Store implements StatusStore {
-  synced = true;
-  writes: StoredStatus[] = [];
-  conflicts = 0;
-  current: StoredObject | undefined;
-  constructor(current: StoredObject | undefined) {
-    this.current = current;
-  }
-  cached() {
-    return this.current;
-  }
-  async fetch() {
-    return this.current;
-  }
-  async writeStatus(o: StoredObject, status: StoredStatus) {
-    if (this.conflicts-- > 0) throw new WriteConflict('changed');
-    this.writes.push(status);
-    return (this.current = { ...o, status });
-  }
-  async setFinalizers(o: StoredObject) {
-    return o;
-  }
-}
-
 describe('recordDeletion', () => {
   it('records the user in status, keeping the rest, and retries a lost precondition', async () => {
-    const s = new Store(obj({ state: 'a' }));
+    const s = new OneObjectStatusStore(obj({ state: 'a' }));
     s.conflicts = 2;
     await recordDeletion(s, obj(), 'eve', NOW);
     expect(s.writes).toEqual([{ state: 'a', deletion: { user: 'eve', time: NOW.toISOString() } }]);
@@ -46,7 +22,7 @@ describe('recordDeletion', () => {
     { name: 'another life of the name', current: { ...obj(), metadata: { ...obj().metadata, uid: 'u2' } } },
     { name: 'an object gone', current: undefined },
   ])('writes nothing for $name', async ({ current }) => {
-    const s = new Store(current);
+    const s = new OneObjectStatusStore(current);
     await recordDeletion(s, obj(), 'eve', NOW);
     expect(s.writes).toEqual([]);
   });

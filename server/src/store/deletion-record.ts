@@ -7,30 +7,21 @@
 // recorded: kube-apiserver may ask the webhook again when its own update of
 // the object lost a race with this write.
 import type { DeletionRecord, StoredObject } from '../../../api/src/types.ts';
-import { WriteConflict, type StatusStore } from './status-store.ts';
-
-const ATTEMPTS = 5;
+import type { StatusStore } from './status-store.ts';
+import { rewriteStatus } from './status-rewrite.ts';
 
 /** How long before the deletion's own timestamp a record still names its user (a record older than that is from a deletion that did not happen). */
 export const DELETION_RECORD_MAX_AGE_MS = 60_000;
 
-export async function recordDeletion(store: StatusStore, obj: StoredObject, user: string, now: Date): Promise<void> {
-  const { namespace, name, uid } = obj.metadata;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const cur = attempt === 0 ? (store.cached(namespace, name) ?? (await store.fetch(namespace, name))) : await store.fetch(namespace, name);
-    // Gone, another life of the name, or already being deleted: nothing to record.
-    if (!cur || cur.metadata.uid !== uid || cur.metadata.deletionTimestamp) return;
+export function recordDeletion(store: StatusStore, obj: StoredObject, user: string, now: Date): Promise<void> {
+  return rewriteStatus(store, obj, 'the deletion was being recorded', (cur) => {
+    // Already being deleted: the first deleter stands.
+    if (cur.metadata.deletionTimestamp) return undefined;
     const had = cur.status?.deletion;
-    if (had?.user === user && now.getTime() - Date.parse(had.time) < DELETION_RECORD_MAX_AGE_MS / 2) return;
+    if (had?.user === user && now.getTime() - Date.parse(had.time) < DELETION_RECORD_MAX_AGE_MS / 2) return undefined;
     const deletion: DeletionRecord = { user, time: now.toISOString() };
-    try {
-      await store.writeStatus(cur, { ...(cur.status ?? {}), deletion });
-      return;
-    } catch (err) {
-      if (!(err instanceof WriteConflict)) throw err;
-    }
-  }
-  throw new Error(`customresources.example.com "${name}" kept changing while the deletion was being recorded`);
+    return { ...(cur.status ?? {}), deletion };
+  });
 }
 
 /**
