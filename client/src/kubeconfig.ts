@@ -3,12 +3,15 @@
 // file winning for current-context and for every name, missing files
 // skipped, paths relative to the file that names them, and the connection
 // flags (--context, --cluster, --user, --server, --token, -n) applied on top.
+// On every operating system as kubectl built for it (clientcmd/loader.go):
+// KUBECONFIG split by filepath.SplitList (";" on Windows), the default file
+// in homedir.HomeDir() (%USERPROFILE%\.kube\config), paths judged and joined
+// by the platform's rules (platform.ts, which tests replace).
 import { parseGoDuration } from '../../api/src/go-duration.ts';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from './errors.ts';
+import { homeDir, type HomeEnv } from './homedir.ts';
+import { hostPlatform, resolveAgainst, splitList, type Platform } from './platform.ts';
 
 export interface ConnectionFlags {
   kubeconfig?: string;
@@ -104,9 +107,8 @@ export interface ResolvedConfig {
   clusterForExec?: Record<string, unknown>;
 }
 
-export interface Env {
+export interface Env extends HomeEnv {
   KUBECONFIG?: string;
-  HOME?: string;
   KUBERNETES_SERVICE_HOST?: string;
   KUBERNETES_SERVICE_PORT?: string;
 }
@@ -114,10 +116,10 @@ export interface Env {
 const IN_CLUSTER_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** A kubeconfig file's document; undefined when the file does not exist and `mayBeMissing`. */
-function readFile(path: string, mayBeMissing: boolean): Record<string, unknown> | undefined {
+function readFile(path: string, mayBeMissing: boolean, platform: Platform): Record<string, unknown> | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = platform.readFile(path).toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const missing = code === 'ENOENT' || code === 'ENOTDIR';
@@ -151,23 +153,23 @@ function namedList(doc: Record<string, unknown>, key: string, inner: string, pat
   });
 }
 
-/** The kubeconfig files kubectl would read, in precedence order. */
-export function kubeconfigFiles(flags: ConnectionFlags, env: Env): { files: string[]; explicit: boolean } {
+/** The kubeconfig files kubectl would read, in precedence order: KUBECONFIG's without empty entries or repeats. */
+export function kubeconfigFiles(flags: ConnectionFlags, env: Env, platform: Platform = hostPlatform()): { files: string[]; explicit: boolean } {
   if (flags.kubeconfig) return { files: [flags.kubeconfig], explicit: true };
-  if (env.KUBECONFIG) return { files: env.KUBECONFIG.split(':').filter(Boolean), explicit: false };
-  return { files: [join(env.HOME || homedir(), '.kube', 'config')], explicit: false };
+  if (env.KUBECONFIG) return { files: [...new Set(splitList(env.KUBECONFIG, platform).filter(Boolean))], explicit: false };
+  return { files: [platform.path.join(homeDir(env, platform), '.kube', 'config')], explicit: false };
 }
 
-export function loadRawConfig(flags: ConnectionFlags, env: Env): RawConfig {
-  const { files, explicit } = kubeconfigFiles(flags, env);
+export function loadRawConfig(flags: ConnectionFlags, env: Env, platform: Platform = hostPlatform()): RawConfig {
+  const { files, explicit } = kubeconfigFiles(flags, env, platform);
   const raw: RawConfig = { clusters: new Map(), users: new Map(), contexts: new Map(), files: [] };
   for (const file of files) {
-    const path = resolve(file);
+    const path = platform.path.resolve(platform.cwd(), file);
     // --kubeconfig must exist; KUBECONFIG entries and the default file may be missing.
-    const doc = readFile(path, !explicit);
+    const doc = readFile(path, !explicit, platform);
     if (!doc) continue;
     raw.files.push(path);
-    const base = dirname(path);
+    const base = platform.path.dirname(path);
     // First file to define a name wins, as clientcmd merges.
     for (const { name, value } of namedList(doc, 'clusters', 'cluster', path)) if (!raw.clusters.has(name)) raw.clusters.set(name, { name, value: value as ClusterEntry, base });
     for (const { name, value } of namedList(doc, 'users', 'user', path)) if (!raw.users.has(name)) raw.users.set(name, { name, value: value as UserEntry, base });
@@ -178,12 +180,12 @@ export function loadRawConfig(flags: ConnectionFlags, env: Env): RawConfig {
   return raw;
 }
 
-function fileOrData(base: string, file: string | undefined, data: string | undefined): Buffer | undefined {
+function fileOrData(base: string, file: string | undefined, data: string | undefined, platform: Platform): Buffer | undefined {
   if (data) return Buffer.from(data, 'base64');
   if (file) {
-    const p = isAbsolute(file) ? file : join(base, file);
+    const p = resolveAgainst(base, file, platform);
     try {
-      return readFileSync(p);
+      return platform.readFile(p);
     } catch {
       throw new ConfigError(`cannot read ${p}, named in the kubeconfig`);
     }
@@ -206,29 +208,57 @@ export function parseTimeout(s: string | undefined): number {
   return ms;
 }
 
-/** The pod's service account, as client-go's rest.InClusterConfig; undefined outside a pod. */
-export function inClusterConfig(flags: ConnectionFlags, env: Env): ResolvedConfig | undefined {
-  if (!env.KUBERNETES_SERVICE_HOST || !env.KUBERNETES_SERVICE_PORT || !existsSync(join(IN_CLUSTER_DIR, 'token'))) return undefined;
+/** The pod's service account, as client-go's rest.InClusterConfig; undefined outside a pod. Its paths are client-go's, on Windows too (the current drive's root). */
+export function inClusterConfig(flags: ConnectionFlags, env: Env, platform: Platform = hostPlatform()): ResolvedConfig | undefined {
+  const tokenFile = `${IN_CLUSTER_DIR}/token`;
+  if (!env.KUBERNETES_SERVICE_HOST || !env.KUBERNETES_SERVICE_PORT || !platform.stat(tokenFile)) return undefined;
   const host = env.KUBERNETES_SERVICE_HOST.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST;
-  const nsFile = join(IN_CLUSTER_DIR, 'namespace');
+  const nsFile = `${IN_CLUSTER_DIR}/namespace`;
   return {
     server: flags.server ?? `https://${host}:${env.KUBERNETES_SERVICE_PORT}`,
-    namespace: flags.namespace ?? (existsSync(nsFile) ? readFileSync(nsFile, 'utf8').trim() : 'default'),
+    namespace: flags.namespace ?? (platform.stat(nsFile) ? platform.readFile(nsFile).toString('utf8').trim() : 'default'),
     namespaceExplicit: !!flags.namespace,
-    tls: { ca: readFileSync(join(IN_CLUSTER_DIR, 'ca.crt')), insecure: !!flags.insecureSkipTlsVerify },
-    auth: flags.token ? { token: flags.token } : { tokenFile: join(IN_CLUSTER_DIR, 'token') },
+    tls: { ca: platform.readFile(`${IN_CLUSTER_DIR}/ca.crt`), insecure: !!flags.insecureSkipTlsVerify },
+    auth: flags.token ? { token: flags.token } : { tokenFile },
     ...(flags.as || flags.asGroups?.length ? { impersonate: { ...(flags.as ? { user: flags.as } : {}), groups: flags.asGroups ?? [] } } : {}),
     timeoutMs: parseTimeout(flags.requestTimeout),
   };
 }
 
+/**
+ * The user's credentials, files read and paths made absolute against the
+ * folder of the kubeconfig that defined the user (clientcmd's
+ * ResolveLocalPaths). The exec command only when it holds the platform's
+ * separator ("/"; "\" on Windows, where "./bin/x" is left to the command
+ * lookup, relative to the working directory, as kubectl leaves it).
+ */
+function userAuth(flags: ConnectionFlags, u: UserEntry, ubase: string, platform: Platform): ResolvedConfig['auth'] {
+  const auth: ResolvedConfig['auth'] = {};
+  if (flags.token) {
+    auth.token = flags.token;
+    return auth;
+  }
+  const cert = fileOrData(ubase, u['client-certificate'], u['client-certificate-data'], platform);
+  const key = fileOrData(ubase, u['client-key'], u['client-key-data'], platform);
+  if (cert) auth.clientCert = cert;
+  if (key) auth.clientKey = key;
+  if (u.token) auth.token = u.token;
+  else if (u.tokenFile) auth.tokenFile = resolveAgainst(ubase, u.tokenFile, platform);
+  else if (u.username && u.password !== undefined) auth.basic = { username: u.username, password: u.password };
+  if (u.exec) {
+    const command = u.exec.command.includes(platform.path.sep) ? resolveAgainst(ubase, u.exec.command, platform) : u.exec.command;
+    auth.exec = { ...u.exec, command };
+  }
+  return auth;
+}
+
 /** The connection kubectl would use with these flags and this environment. */
-export function resolveConfig(flags: ConnectionFlags, env: Env): ResolvedConfig {
-  const raw = loadRawConfig(flags, env);
+export function resolveConfig(flags: ConnectionFlags, env: Env, platform: Platform = hostPlatform()): ResolvedConfig {
+  const raw = loadRawConfig(flags, env, platform);
   if (raw.files.length === 0 && !flags.server) {
-    const ic = inClusterConfig(flags, env);
+    const ic = inClusterConfig(flags, env, platform);
     if (ic) return ic;
-    const { files } = kubeconfigFiles(flags, env);
+    const { files } = kubeconfigFiles(flags, env, platform);
     throw new ConfigError(`no kubeconfig found (looked for ${files.join(', ')}); set KUBECONFIG or pass --kubeconfig`);
   }
   const contextName = flags.context || raw.currentContext;
@@ -246,27 +276,14 @@ export function resolveConfig(flags: ConnectionFlags, env: Env): ResolvedConfig 
   const server = flags.server || cluster?.value.server;
   if (!server) throw new ConfigError(`no server for cluster "${clusterName ?? ''}" in the kubeconfig; pass --server`);
   const c = cluster?.value ?? {};
-  const cbase = cluster?.base ?? process.cwd();
+  const cbase = cluster?.base ?? platform.cwd();
   const u = user?.value ?? {};
-  const ubase = user?.base ?? process.cwd();
+  const ubase = user?.base ?? platform.cwd();
   if (u['auth-provider'] && !u.exec) {
     throw new ConfigError(`user "${userName}" uses the auth-provider "${u['auth-provider'].name}", which kubectl no longer supports either; switch it to an exec credential plugin`);
   }
-  const ca = fileOrData(cbase, c['certificate-authority'], c['certificate-authority-data']);
-  const auth: ResolvedConfig['auth'] = {};
-  if (flags.token) auth.token = flags.token;
-  else {
-    const cert = fileOrData(ubase, u['client-certificate'], u['client-certificate-data']);
-    const key = fileOrData(ubase, u['client-key'], u['client-key-data']);
-    if (cert) auth.clientCert = cert;
-    if (key) auth.clientKey = key;
-    if (u.token) auth.token = u.token;
-    else if (u.tokenFile) auth.tokenFile = isAbsolute(u.tokenFile) ? u.tokenFile : join(ubase, u.tokenFile);
-    else if (u.username && u.password !== undefined) auth.basic = { username: u.username, password: u.password };
-    if (u.exec) {
-      auth.exec = { ...u.exec, command: u.exec.command.includes('/') && !isAbsolute(u.exec.command) ? join(ubase, u.exec.command) : u.exec.command };
-    }
-  }
+  const ca = fileOrData(cbase, c['certificate-authority'], c['certificate-authority-data'], platform);
+  const auth = userAuth(flags, u, ubase, platform);
   const impUser = flags.as ?? u.as;
   const impGroups = flags.asGroups?.length ? flags.asGroups : (u['as-groups'] ?? []);
   const namespace = flags.namespace || ctx?.value.namespace || 'default';
