@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.ts';
 import { execInfo, runExecCredential, type ExecIO } from './exec-credential.ts';
 import type { ExecConfig } from './kubeconfig.ts';
+import { fakePlatform } from './testing/fake-platform.ts';
 
 const V1 = 'client.authentication.k8s.io/v1';
 const V1BETA1 = 'client.authentication.k8s.io/v1beta1';
@@ -127,6 +128,11 @@ describe('runExecCredential: KUBERNETES_EXEC_INFO', () => {
     expect(withInfo.spec).toEqual({ interactive: false, cluster: { ...cluster, config: { audience: 'k8s' } } });
   });
 
+  it('is client-go\'s even when the kubeconfig\'s env names it (it is set last)', async () => {
+    const r = await runExecCredential(exec({ env: [{ name: 'KUBERNETES_EXEC_INFO', value: 'forged' }] }), io());
+    expect(seen(r.token).info.kind).toBe('ExecCredential');
+  });
+
   it('execInfo says interactive on a terminal when the mode allows it', () => {
     expect(JSON.parse(execInfo(exec({ interactiveMode: 'Always' }), true, undefined))).toEqual({ apiVersion: V1, kind: 'ExecCredential', spec: { interactive: true } });
   });
@@ -178,5 +184,27 @@ describe('runExecCredential: errors', () => {
   ])('bad output: $name', async ({ command, want }) => {
     const e = await rejection(runExecCredential(exec({ command: script(command) }), io()));
     expect(e.message).toContain(want);
+  });
+});
+
+// Windows: found as kubectl.exe finds it (the lookup and the cmd.exe line have their own tests);
+// these stop before spawning, which this machine cannot do for a Windows program.
+describe('runExecCredential on Windows', () => {
+  const win = fakePlatform('win32', { files: { 'C:\\sdk\\gcloud.cmd': '', 'D:\\work\\gcloud.exe': '' }, cwd: 'D:\\work' });
+  const winIO = (env: NodeJS.ProcessEnv): ExecIO => ({ stdinIsTTY: false, env, platform: win });
+
+  it('a command not on %PATH% is "not found", with the install hint', async () => {
+    const e = await rejection(runExecCredential(exec({ command: 'aws', installHint: 'Install the AWS CLI' }), winIO({ Path: 'C:\\sdk' })));
+    expect(e.message).toBe('getting credentials: exec: executable aws not found\n\nInstall the AWS CLI');
+  });
+
+  it('one only in the current directory is refused as kubectl refuses it', async () => {
+    const e = await rejection(runExecCredential(exec({ command: 'gcloud' }), winIO({ Path: 'C:\\elsewhere' })));
+    expect(e.message).toBe('getting credentials: exec: executable gcloud not found (only in the current directory, which kubectl does not run plugins from)');
+  });
+
+  it('a .cmd given an argument with a line break is refused before cmd.exe could run a second command', async () => {
+    const e = await rejection(runExecCredential(exec({ command: 'C:\\sdk\\gcloud.cmd', args: ['x\r\ncalc'] }), winIO({})));
+    expect(e.message).toBe('getting credentials: exec: batch file arguments are invalid: an argument holds a line break');
   });
 });
