@@ -1,5 +1,13 @@
 // Colour only on a terminal, and never with NO_COLOR (https://no-color.org)
 // or --no-color. FORCE_COLOR forces it on (for a pager that understands it).
+// The same rules on Windows, which needs nothing of its own: a console
+// (cmd, PowerShell, Windows Terminal) is a terminal that takes these ANSI
+// colours (Windows 10+ natively, older consoles through libuv's
+// translation), TERM is usually unset there, and where stdout is a pipe
+// (Git Bash's mintty, a redirect) there is no colour, as Go's isatty makes
+// kubectl see no terminal there either. The terminal's width (help
+// wrapping, root-command.ts) is Node's stdout.columns, which on Windows is
+// the console's window width as kubectl's term.GetSize reads it.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { OutStream } from '../deps.ts';
 import { escapeTerminal } from './escape.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../client/src/errors.ts';
 import { apiError, fakeClient, harness } from '../../testing/harness.ts';
 import type { CommandContext } from '../context.ts';
-import { parseDashboardOptions, runDashboard, type DashboardHooks } from './dashboard.ts';
+import { parseDashboardOptions, runDashboard, stopSignals, type DashboardHooks } from './dashboard.ts';
 import { browserCommand } from './open-browser.ts';
 import { UsageError } from '../../errors/errors.ts';
 import { newChalk } from '../../output/color.ts';
@@ -41,9 +41,20 @@ describe('browserCommand', () => {
     { name: 'Linux with Wayland', platform: 'linux' as const, env: { WAYLAND_DISPLAY: 'wayland-0' }, want: ['xdg-open', [url]] },
     { name: 'Linux without a display (SSH, a server)', platform: 'linux' as const, env: {}, want: undefined },
     { name: 'macOS', platform: 'darwin' as const, env: {}, want: ['open', [url]] },
-    { name: 'Windows, with & escaped for cmd', platform: 'win32' as const, env: {}, want: ['cmd', ['/c', 'start', '""', 'http://a/?x=1^&token=t']], url: 'http://a/?x=1&token=t' },
+    // No shell: the URL is one argument, & and all.
+    { name: 'Windows', platform: 'win32' as const, env: { SystemRoot: 'C:\\WINDOWS' }, want: ['C:\\WINDOWS\\System32\\rundll32.exe', ['url.dll,FileProtocolHandler', 'http://a/?x=1&token=t']], url: 'http://a/?x=1&token=t' },
+    { name: 'Windows, SystemRoot named in another case', platform: 'win32' as const, env: { SYSTEMROOT: 'D:\\Win' }, want: ['D:\\Win\\System32\\rundll32.exe', ['url.dll,FileProtocolHandler', url]] },
+    { name: 'Windows without SystemRoot', platform: 'win32' as const, env: {}, want: ['C:\\Windows\\System32\\rundll32.exe', ['url.dll,FileProtocolHandler', url]] },
   ])('$name', ({ platform, env, want, url: u }) => {
     expect(browserCommand(u ?? url, platform, env)).toEqual(want);
+  });
+});
+
+describe('stopSignals', () => {
+  it('is Ctrl+C and SIGTERM on Unix; Ctrl+C, Ctrl+Break and closing the console on Windows', () => {
+    expect(stopSignals('linux')).toEqual(['SIGINT', 'SIGTERM']);
+    expect(stopSignals('darwin')).toEqual(['SIGINT', 'SIGTERM']);
+    expect(stopSignals('win32')).toEqual(['SIGINT', 'SIGBREAK', 'SIGHUP']);
   });
 });
 

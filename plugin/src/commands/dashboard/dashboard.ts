@@ -38,21 +38,30 @@ export interface DashboardHooks {
   assets?: PageAssets;
   platform?: NodeJS.Platform;
   openBrowser?: (command: [string, string[]]) => Promise<boolean>;
-  /** Resolves when the dashboard should stop; by default at SIGINT or SIGTERM. */
+  /** Resolves when the dashboard should stop; by default at one of stopSignals(). */
   stopped?: Promise<void>;
   /** Called once the server listens, with its URL. */
   ready?: (url: string) => void;
 }
 
-function untilSignal(): Promise<void> {
+/**
+ * The signals that stop the dashboard. Unix: Ctrl+C and SIGTERM. Windows has
+ * no SIGTERM to receive; there, as Go's os/signal maps the console's events
+ * for kubectl port-forward, Ctrl+C and Ctrl+Break (SIGBREAK), and closing
+ * the console window (Node's SIGHUP, with a few seconds to close).
+ */
+export function stopSignals(platform: NodeJS.Platform): NodeJS.Signals[] {
+  return platform === 'win32' ? ['SIGINT', 'SIGBREAK', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+}
+
+function untilSignal(platform: NodeJS.Platform): Promise<void> {
+  const signals = stopSignals(platform);
   return new Promise((resolve) => {
     const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      for (const s of signals) process.off(s, stop);
       resolve();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    for (const s of signals) process.on(s, stop);
   });
 }
 
@@ -96,12 +105,13 @@ export async function runDashboard(ctx: CommandContext, opts: DashboardOptions, 
       err.write(`warning: listening on ${opts.address}${isUnspecified(opts.address) ? ' (every interface)' : ''}, not loopback: anyone who can reach this port and learns the URL acts in the cluster with your credentials\n`);
     }
     hooks.ready?.(dashboard.url);
+    const platform = hooks.platform ?? process.platform;
     if (opts.open) {
-      const command = browserCommand(dashboard.url, hooks.platform ?? process.platform, ctx.deps.env);
+      const command = browserCommand(dashboard.url, platform, ctx.deps.env);
       if (!command) err.write('No display found (DISPLAY and WAYLAND_DISPLAY are unset): open the URL above in a browser.\n');
       else if (!(await (hooks.openBrowser ?? openBrowser)(command))) err.write(`Could not start ${command[0]}: open the URL above in a browser.\n`);
     }
-    await (hooks.stopped ?? untilSignal());
+    await (hooks.stopped ?? untilSignal(platform));
   } finally {
     await dashboard.close();
   }
