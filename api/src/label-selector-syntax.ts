@@ -53,36 +53,82 @@ const SYMBOLS: ReadonlyMap<string, TokenKind> = new Map<string, TokenKind>([
 const isWhitespace = (ch: string): boolean => ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n';
 const isSpecial = (ch: string): boolean => '=!(),><'.includes(ch);
 
-function tokenize(s: string): Token[] {
-  // Upstream reads a NUL byte as the end of input; so does this.
-  const nul = s.indexOf('\0');
-  const input = nul >= 0 ? s.slice(0, nul) : s;
-  const tokens: Token[] = [];
-  let pos = 0;
-  for (;;) {
-    while (pos < input.length && isWhitespace(input.charAt(pos))) pos++;
-    if (pos >= input.length) {
-      tokens.push({ kind: 'end', literal: '' });
-      return tokens;
-    }
-    const ch = input.charAt(pos);
-    if (isSpecial(ch)) {
-      // Longest symbol wins; the only two-character ones are `==` and `!=`.
-      const two = input.slice(pos, pos + 2);
-      const twoKind = two.length === 2 ? SYMBOLS.get(two) : undefined;
-      if (twoKind) {
-        tokens.push({ kind: twoKind, literal: two });
-        pos += 2;
-      } else {
-        tokens.push({ kind: SYMBOLS.get(ch) ?? 'identifier', literal: ch });
-        pos += 1;
+/**
+ * Lexer.Lex, one character at a time as upstream reads bytes: `read` answers
+ * NUL at the end of the input, and also for a NUL in it, which it consumes.
+ * So a NUL where a token would start ends the input, while one inside a
+ * word or right after an operator only ends that token, and lexing goes on
+ * after it (`a\0=b` is `a=b`, `a=b,\0c` is `a=b,c`, `a \0,c` is `a`).
+ */
+class Lexer {
+  private readonly s: string;
+  private pos = 0;
+
+  constructor(s: string) {
+    this.s = s;
+  }
+
+  private read(): string {
+    return this.pos < this.s.length ? this.s.charAt(this.pos++) : '\0';
+  }
+
+  private unread(): void {
+    this.pos--;
+  }
+
+  lex(): Token {
+    let ch = this.read();
+    while (isWhitespace(ch)) ch = this.read();
+    if (ch === '\0') return { kind: 'end', literal: '' };
+    this.unread();
+    return isSpecial(ch) ? this.scanSpecialSymbol() : this.scanIdOrKeyword();
+  }
+
+  private scanIdOrKeyword(): Token {
+    let word = '';
+    for (;;) {
+      const ch = this.read();
+      if (ch === '\0') break;
+      if (isSpecial(ch) || isWhitespace(ch)) {
+        this.unread();
+        break;
       }
-      continue;
+      word += ch;
     }
-    const start = pos;
-    while (pos < input.length && !isSpecial(input.charAt(pos)) && !isWhitespace(input.charAt(pos))) pos++;
-    const word = input.slice(start, pos);
-    tokens.push({ kind: word === 'in' ? 'in' : word === 'notin' ? 'notIn' : 'identifier', literal: word });
+    return { kind: word === 'in' ? 'in' : word === 'notin' ? 'notIn' : 'identifier', literal: word };
+  }
+
+  /** The longest symbol (`==` and `!=` are the only two-character ones); every special character is a symbol on its own. */
+  private scanSpecialSymbol(): Token {
+    let buffer = '';
+    let last: Token | undefined;
+    for (;;) {
+      const ch = this.read();
+      if (ch === '\0') break;
+      if (!isSpecial(ch)) {
+        this.unread();
+        break;
+      }
+      buffer += ch;
+      const kind = SYMBOLS.get(buffer);
+      if (kind) {
+        last = { kind, literal: buffer };
+      } else {
+        this.unread();
+        break;
+      }
+    }
+    return last ?? { kind: 'identifier', literal: buffer };
+  }
+}
+
+function tokenize(s: string): Token[] {
+  const lexer = new Lexer(s);
+  const tokens: Token[] = [];
+  for (;;) {
+    const t = lexer.lex();
+    tokens.push(t);
+    if (t.kind === 'end') return tokens;
   }
 }
 

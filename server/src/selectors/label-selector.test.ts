@@ -42,6 +42,14 @@ describe('parseLabelSelector: valid selectors', () => {
     { name: 'duplicate values collapse', selector: 'a in (b,b,a)', str: 'a in (a,b)', yes: [{ a: 'a' }], no: [{ a: 'c' }] },
     { name: 'same key twice keeps written order', selector: 'a=b,a!=c', str: 'a=b,a!=c', yes: [{ a: 'b' }], no: [{ a: 'c' }] },
     { name: 'inherited properties are not labels', selector: 'toString', str: 'toString', yes: [{ toString: 'x' }], no: [{}] },
+    // A NUL reads as the end where a token would start, but only ends the token it follows (kube-apiserver's answers, test/integration/label-selectors.test.ts).
+    { name: 'NUL at the start ends the input', selector: '\0a=b', str: '', yes: [{}], no: [] },
+    { name: 'NUL after whitespace ends the input', selector: 'a \0,b', str: 'a', yes: [{ a: '' }], no: [{ b: '' }] },
+    { name: 'NUL after a key ends only the key', selector: 'a\0=b', str: 'a=b', yes: [{ a: 'b' }], no: [{ a: '' }] },
+    { name: 'NUL after an operator ends only the operator', selector: 'a=\0b', str: 'a=b', yes: [{ a: 'b' }], no: [{ a: '' }] },
+    { name: 'NUL after a value ends only the value', selector: 'a=b\0,c=d', str: 'a=b,c=d', yes: [{ a: 'b', c: 'd' }], no: [{ a: 'b' }] },
+    { name: 'NUL after a comma ends only the comma', selector: 'a=b,\0c', str: 'a=b,c', yes: [{ a: 'b', c: '' }], no: [{ a: 'b' }] },
+    { name: 'NUL inside a set', selector: 'a in (b\0)', str: 'a in (b)', yes: [{ a: 'b' }], no: [{ a: '' }] },
   ])('$name', ({ selector, str, yes, no }) => {
     const s = parseLabelSelector(selector);
     expect(s.toString()).toBe(str);
@@ -91,6 +99,7 @@ describe('parseLabelSelector: invalid selectors', () => {
     { name: 'triple equals', selector: 'a===b', message: "unable to parse requirement: found '=', expected: identifier" },
     { name: 'bare not', selector: '!', message: "unable to parse requirement: found '', expected: identifier" },
     { name: 'not with a value', selector: '!a=b', message: "found '=', expected: ',' or 'end of string'" },
+    { name: 'NUL between two words', selector: 'a\0b', message: "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt" },
   ])('$name', ({ selector, message }) => {
     let thrown: unknown;
     try {
