@@ -4,6 +4,7 @@
 // result at build time (scripts/build-plugin.ts); its bundle replaces this
 // module with a stub, so esbuild is never part of the executable.
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { build, transform } from 'esbuild';
 
 const PAGE = new URL('./page/', import.meta.url);
@@ -19,7 +20,8 @@ export type PageAssets = Readonly<Record<string, PageAsset>>;
 export async function buildPage(): Promise<PageAssets> {
   const [js, css, html] = await Promise.all([
     build({
-      entryPoints: [new URL('main.ts', PAGE).pathname],
+      // A path, not the URL's pathname, which on Windows is /C:/… (and %-escaped everywhere).
+      entryPoints: [fileURLToPath(new URL('main.ts', PAGE))],
       bundle: true,
       write: false,
       format: 'iife',
