@@ -16,7 +16,7 @@ import type { Ctx } from './context.ts';
 import { checkWindowsFull, createObjects, CUSTOM, fillWindows, STORAGE, waitCache } from './fixtures.ts';
 import { backendClient, benchClient } from './http-client.ts';
 import { log, machine, Report } from './report.ts';
-import { scenarioCli } from './scenarios/cli.ts';
+import { nodeSeaExecutable, scenarioCli } from './scenarios/cli.ts';
 import { scenarioFreshRead } from './scenarios/fresh-read.ts';
 import { MemoryProbe, type MemSample, rowRss, rowsGrowth, scenarioMemoryUnderLoad } from './scenarios/memory.ts';
 import { scenarioGet, scenarioList } from './scenarios/reads.ts';
@@ -37,7 +37,11 @@ async function main() {
   const sc = (x: number) => Math.round(x * cfg.scale);
   // Object counts: ~1,000, then 6,000 (5,000 in one namespace), 11,000 (5,000 more across 50 namespaces), 20,000.
   const counts = { first: Math.max(CLI_OBJECTS, sc(1000)), list: sc(5000), spread: SPREAD_NAMESPACES * sc(100), total: sc(20_000) };
-  if (on('cli') && !upToDate()) await buildExecutable({ log });
+  if (on('cli')) {
+    if (!upToDate()) await buildExecutable({ log });
+    // The runtime the plugin does not ship, for the side-by-side comparison.
+    await buildExecutable({ runtime: 'node-sea', output: nodeSeaExecutable(ROOT), log });
+  }
   const dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-bench-'));
   // The backend as it runs in its image: the bundle under plain node with the
   // image's flags (running the TypeScript sources would add Node's type

