@@ -53,7 +53,8 @@ function parseWords(words: string[]): Parsed {
 async function candidates(ctx: CommandContext, how: Completion | undefined, p: Parsed): Promise<string[]> {
   if (!how) return [];
   if ('values' in how) return [...how.values];
-  if (how.lookup === 'timeZones') return ['UTC', ...Intl.supportedValuesOf('timeZone')];
+  // Bun's runtime lists UTC among the zones too.
+  if (how.lookup === 'timeZones') return [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])];
   const { positionals } = p;
   const client = await ctx.client();
   switch (how.lookup) {
