@@ -28,7 +28,7 @@ export async function getJson<T>(c: BenchClient, path: string): Promise<T> {
   return JSON.parse(r.text) as T;
 }
 
-export async function createNamespace(c: BenchClient, name: string): Promise<void> {
+async function createNamespace(c: BenchClient, name: string): Promise<void> {
   const r = await c.call('POST', '/api/v1/namespaces', { metadata: { name } });
   if (r.status !== 201 && r.status !== 409) throw new Error(`namespace ${name}: ${r.status} ${r.text}`);
 }
@@ -96,7 +96,7 @@ export async function waitCache(c: BenchClient, ns: string | undefined, count: n
 }
 
 /** Every object of a list, page by page (`base` is CUSTOM or STORAGE). */
-export async function listAll(c: BenchClient, base: string, ns?: string, pageSize = 500): Promise<Listed[]> {
+async function listAll(c: BenchClient, base: string, ns?: string, pageSize = 500): Promise<Listed[]> {
   const out: Listed[] = [];
   let cont: string | undefined;
   do {

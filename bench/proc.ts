@@ -23,12 +23,12 @@ export function statTicks(stat: string): number {
 }
 
 /** CPU time a process has used since it started, in ms. */
-export function cpuMs(pid: number): number {
+function cpuMs(pid: number): number {
   return (statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / clockTicks();
 }
 
 /** CPU time this process has used, in ms. */
-export function ownCpuMs(): number {
+function ownCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }

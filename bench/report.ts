@@ -64,7 +64,7 @@ export const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 export const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
-export function ratio(a: number, b: number): number {
+function ratio(a: number, b: number): number {
   return b === 0 ? NaN : a / b;
 }
 

@@ -1,14 +1,5 @@
 // Small statistics for benchmarks: medians and percentiles of samples taken
 // side by side, so that machines' noise cancels out in the ratios.
-export function percentile(xs: ArrayLike<number>, p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = Float64Array.from(xs).sort();
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[i]!;
-}
-
-export const median = (xs: ArrayLike<number>) => percentile(xs, 50);
-
 export interface Summary {
   n: number;
   p50: number;

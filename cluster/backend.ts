@@ -19,7 +19,7 @@ import { freePort, isAlive, startProcess, stopProcess, waitFor, type Started } f
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BACKEND_SERVICE = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
-export const BACKEND_SERVICE_ACCOUNT = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
+const BACKEND_SERVICE_ACCOUNT = { namespace: 'custom-system', name: 'kubectl-custom-backend' };
 
 export interface BackendInfo {
   dir: string;
@@ -167,7 +167,7 @@ export async function startBackend(opts: StartBackendOptions): Promise<BackendIn
 }
 
 /** A counter of the backend's /metrics (summed over its labels matching `labels`), read directly as the front proxy. */
-export function backendCounter(cluster: ClusterInfo, b: Pick<BackendInfo, 'port' | 'caFile'>, name: string, labels = ''): Promise<number> {
+function backendCounter(cluster: ClusterInfo, b: Pick<BackendInfo, 'port' | 'caFile'>, name: string, labels = ''): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1', port: b.port, path: '/metrics', ca: readFileSync(b.caFile), servername: `${BACKEND_SERVICE.name}.${BACKEND_SERVICE.namespace}.svc`,

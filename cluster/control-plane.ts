@@ -120,11 +120,11 @@ function etcdHealthy(url: string): Promise<boolean> {
   });
 }
 
-export async function waitForEtcd(proc: Started, url: string, timeoutMs = 60_000): Promise<void> {
+async function waitForEtcd(proc: Started, url: string, timeoutMs = 60_000): Promise<void> {
   await waitFor(`${url}/health`, proc, () => etcdHealthy(url), timeoutMs);
 }
 
-export async function waitForApiserver(proc: Started, info: Pick<ClusterInfo, 'server' | 'caFile' | 'users'>, timeoutMs = 120_000): Promise<void> {
+async function waitForApiserver(proc: Started, info: Pick<ClusterInfo, 'server' | 'caFile' | 'users'>, timeoutMs = 120_000): Promise<void> {
   const admin = info.users.admin;
   await waitFor(`${info.server}/readyz`, proc, async () => (await apiserverGet(info, admin, '/readyz')).status === 200, timeoutMs);
   // readyz can pass a moment before the authentication trust controller has

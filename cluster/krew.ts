@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path';
 import { cacheRoot } from './binaries.ts';
 
-export const KREW_VERSION = 'v0.4.3';
+const KREW_VERSION = 'v0.4.3';
 
 export interface Krew {
   /** A folder to put on PATH: kubectl-krew and validate-krew-manifest. */

@@ -76,7 +76,7 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
   }
 }
 
-export function tailOf(file: string, lines = 30): string {
+function tailOf(file: string, lines = 30): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {

@@ -27,7 +27,7 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
 /** How far windows are merged, back and forward. */
-export const HORIZON_MS = 366 * DAY_MS;
+const HORIZON_MS = 366 * DAY_MS;
 /** The longest duration (the CRD's limit too). */
 export const MAX_DURATION_MS = 8784 * HOUR_MS;
 /** How far ahead the next occurrence is looked for: February 29 recurs at most every 8 years (2096, 2104). */

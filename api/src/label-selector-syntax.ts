@@ -392,7 +392,7 @@ function dns1123SubdomainErrors(value: string): string[] {
 }
 
 /** content.IsLabelKey: `[prefix/]name`, prefix a DNS-1123 subdomain. */
-export function labelKeyErrors(key: string): string[] {
+function labelKeyErrors(key: string): string[] {
   const errors: string[] = [];
   const parts = key.split('/');
   let name: string;
@@ -415,7 +415,7 @@ export function labelKeyErrors(key: string): string[] {
 }
 
 /** content.IsLabelValue: empty, or up to 63 characters of the label-name charset. */
-export function labelValueErrors(value: string): string[] {
+function labelValueErrors(value: string): string[] {
   const errors: string[] = [];
   if (byteLength(value) > LABEL_VALUE_MAX) errors.push(maxLenError(LABEL_VALUE_MAX));
   if (!LABEL_VALUE_RE.test(value)) errors.push(regexError(LABEL_VALUE_ERR, LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
@@ -444,7 +444,7 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 const SHORT_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
 
 /** strconv.Quote, i.e. what `%q` prints for a string. */
-export function goQuote(s: string): string {
+function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
     const cp = ch.codePointAt(0) ?? 0;

@@ -28,7 +28,6 @@ export const SYSTEM_NAMESPACE = 'custom-system';
 
 /** The backend's ServiceAccount, as kube-apiserver names its user. */
 export const BACKEND_SERVICE_ACCOUNT = { namespace: SYSTEM_NAMESPACE, name: 'kubectl-custom-backend' } as const;
-export const BACKEND_USER = `system:serviceaccount:${BACKEND_SERVICE_ACCOUNT.namespace}:${BACKEND_SERVICE_ACCOUNT.name}`;
 
 /** The backend's validating admission webhook for the storage CRD (manifests/base/webhook.yaml): its configuration, and the webhook's name kubectl shows in a refusal. */
 export const WEBHOOK_CONFIGURATION = 'kubectl-custom-gates';
@@ -59,7 +58,6 @@ export const HISTORY_ANNOTATIONS = {
 } as const;
 
 /** Central gate policies (example.com/v1), written by the platform team; those in SYSTEM_NAMESPACE apply to every namespace. */
-export const GATE_POLICY_KIND = 'GatePolicy';
 export const GATE_POLICY_RESOURCE = 'gatepolicies';
 /**
  * Change freezes (example.com/v1, namespaced), written by people allowed to

@@ -1,6 +1,6 @@
 // The wire types of custom.example.com/v1 (served by the backend) and of the
 // storage CRD example.com/v1. Field names are spelled exactly as on the wire.
-import type { GROUP_VERSION, KIND, LIST_KIND, STATE_KIND } from './names.ts';
+import type { GROUP_VERSION, KIND, STATE_KIND } from './names.ts';
 
 export interface ObjectMeta {
   name: string;
@@ -138,17 +138,8 @@ export interface ListMeta {
   remainingItemCount?: number;
 }
 
-export interface CustomResourceList {
-  apiVersion: typeof GROUP_VERSION;
-  kind: typeof LIST_KIND;
-  metadata: ListMeta;
-  items: CustomResource[];
-}
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-
 /** Why promote would be refused now; describe-state lists every one that applies. */
-export type PromoteBlocker = 'invalid-state' | 'last-state' | 'soak' | 'permission' | 'enter-permission';
+export type PromoteBlocker = 'invalid-state' | 'last-state' | 'soak' | 'approvals' | 'freeze' | 'permission' | 'enter-permission';
 
 /** The describe-state document (kind CustomResourceState): GET …/state, and the answer to every change. */
 export interface CustomResourceState {

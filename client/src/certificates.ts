@@ -41,12 +41,12 @@ async function generateKeys(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
 }
 
-export async function privateKeyPem(key: CryptoKey): Promise<string> {
+async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-export async function publicKeyPem(key: CryptoKey): Promise<string> {
+async function publicKeyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('spki', key);
   return x509.PemConverter.encode(der, 'PUBLIC KEY');
 }

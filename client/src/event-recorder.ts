@@ -75,7 +75,7 @@ export type Correlated = { skip: true } | { skip: false; event: EventBody; patch
  * client-go's EventCorrelator over plain objects; `now` is injected. Pure
  * but for its caches, so that the unit tests can walk it through time.
  */
-export class EventCorrelator {
+class EventCorrelator {
   private readonly spam: LRUCache<string, { tokens: number; at: number }>;
   private readonly aggregates: LRUCache<string, { localKeys: Set<string>; last: number }>;
   private readonly seen: LRUCache<string, Observed>;

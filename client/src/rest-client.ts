@@ -53,7 +53,7 @@ export interface ClientOptions {
  * fairness), or a 5xx with Retry-After. The request was not processed, so
  * client-go sends it again after Retry-After, whatever its verb.
  */
-export function retryAfterMs(res: IncomingMessage): number | undefined {
+function retryAfterMs(res: IncomingMessage): number | undefined {
   const code = res.statusCode ?? 0;
   const header = res.headers['retry-after'];
   if (code !== 429 && !(code >= 500 && header !== undefined)) return undefined;
@@ -74,7 +74,7 @@ export interface RestClient {
 }
 
 /** One line that says what failed and what to check, as kubectl words connection errors. */
-export function describeNetworkError(server: string, err: NodeJS.ErrnoException): string {
+function describeNetworkError(server: string, err: NodeJS.ErrnoException): string {
   const where = `the cluster at ${server}`;
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -103,7 +103,7 @@ export async function readBody(res: IncomingMessage): Promise<string> {
 }
 
 /** The ApiError for a non-2xx response (reads the body). */
-export async function apiErrorFrom(res: IncomingMessage, path: string): Promise<ApiError> {
+async function apiErrorFrom(res: IncomingMessage, path: string): Promise<ApiError> {
   return apiErrorOf(res.statusCode ?? 0, await readBody(res), path);
 }
 

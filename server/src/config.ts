@@ -38,7 +38,7 @@ import { recordDeletion } from './store/deletion-record.ts';
 import { dropApprovalsGivenUnder } from './store/approval-lapse.ts';
 
 /** The name Events and logs give the backend. */
-export const COMPONENT = 'kubectl-custom-backend';
+const COMPONENT = 'kubectl-custom-backend';
 
 /** What newServer needs. */
 export interface ServerConfig {

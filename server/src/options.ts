@@ -109,7 +109,7 @@ export function parseOptions(argv: string[]): ServerOptions | 'help' {
   return opts;
 }
 
-export function validateOptions(o: ServerOptions): void {
+function validateOptions(o: ServerOptions): void {
   const errs: string[] = [];
   if (!Number.isInteger(o.securePort) || o.securePort < 1 || o.securePort > 65535) errs.push(`--secure-port ${o.securePort} must be 1-65535`);
   if (!!o.tlsCertFile !== !!o.tlsPrivateKeyFile) errs.push('--tls-cert-file and --tls-private-key-file go together');

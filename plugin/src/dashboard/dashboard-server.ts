@@ -21,7 +21,7 @@ import { admit, requestFacts, TOKEN_PARAM } from './session.ts';
 import { sseComment, sseEvent, sseRetry } from './sse.ts';
 
 /** What the page is told about its session (GET /api/session). */
-export interface SessionInfo {
+interface SessionInfo {
   /** The user the cluster authenticated (SelfSubjectReview), when it said. */
   user?: string;
   context?: string;
@@ -61,7 +61,7 @@ export interface Dashboard {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The dashboard's own refusals are Status documents too, so the page shows every failure one way; their messages start with "dashboard:". */
-export function localStatus(code: number, message: string): Status {
+function localStatus(code: number, message: string): Status {
   const reasons: Record<number, Status['reason']> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType', 502: 'ServiceUnavailable' };
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `dashboard: ${message}`, reason: reasons[code] ?? 'InternalError', code };
 }

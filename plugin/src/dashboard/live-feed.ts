@@ -17,7 +17,7 @@ import type { FeedEvents } from './feed-events.ts';
 export type FeedSink = <K extends keyof FeedEvents>(event: K, data: FeedEvents[K], id?: string) => void;
 
 /** The reflector's store, writing each list and event to the page. */
-export function feedStore(send: FeedSink): ReflectorStore<CustomResource> {
+function feedStore(send: FeedSink): ReflectorStore<CustomResource> {
   return {
     replace(items, resourceVersion) {
       send('snapshot', { resourceVersion, items }, resourceVersion);
@@ -33,7 +33,7 @@ export function feedStore(send: FeedSink): ReflectorStore<CustomResource> {
 }
 
 /** Reflector log lines for the page: a failed list or watch says why (the API's Status message), e.g. a 403 for a namespace one may not list. */
-export function feedLogger(send: FeedSink, log: ClientLogger): ClientLogger {
+function feedLogger(send: FeedSink, log: ClientLogger): ClientLogger {
   return {
     info: (msg, fields) => log.info(msg, fields),
     warn: (msg, fields) => {

@@ -15,8 +15,3 @@ export async function loadPageAssets(): Promise<PageAssets> {
   const { buildPage } = await import('./build-page.ts');
   return buildPage();
 }
-
-/** The size of every file together, in bytes (as served, uncompressed). */
-export function assetsSize(assets: PageAssets): number {
-  return Object.values(assets).reduce((n, a) => n + Buffer.byteLength(a.body), 0);
-}

@@ -9,7 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hostAllowed, type BoundAddress } from './host-check.ts';
 
 /** The header the page sends its token in with every state-changing request. */
-export const TOKEN_HEADER = 'x-dashboard-token';
+const TOKEN_HEADER = 'x-dashboard-token';
 /** The query parameter of the printed URL. */
 export const TOKEN_PARAM = 'token';
 
@@ -30,7 +30,7 @@ export function cookieName(port: number): string {
   return `kubectl-custom-dashboard-${port}`;
 }
 
-export function sessionCookie(name: string, token: string): string {
+function sessionCookie(name: string, token: string): string {
   return `${name}=${token}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
@@ -86,7 +86,7 @@ export function requestFacts(req: { method?: string; url?: string; headers: Reco
 }
 
 /** Whether an Origin header names this server (scheme http, an allowed host and our port). */
-export function originAllowed(origin: string, bound: BoundAddress): boolean {
+function originAllowed(origin: string, bound: BoundAddress): boolean {
   let u: URL;
   try {
     u = new URL(origin);

@@ -58,7 +58,7 @@ export interface ObjectView {
 export const keyOf = (o: { metadata: { namespace: string; name: string } }): string => `${o.metadata.namespace}/${o.metadata.name}`;
 
 /** Seconds still to serve in the current state, counted down from when the object arrived. */
-export function soakLeftSeconds(f: FeedObject, now: number): number {
+function soakLeftSeconds(f: FeedObject, now: number): number {
   const left = f.object.status.soakRemainingSeconds ?? 0;
   return Math.max(0, Math.ceil(left - (now - f.receivedAt) / 1000));
 }

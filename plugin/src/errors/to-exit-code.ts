@@ -10,7 +10,7 @@ import { ApiError, ConfigError, ConnectionError } from '../../../client/src/erro
 import { escapeTerminal } from '../output/escape.ts';
 import { BackendUnavailableError, ExitError, UsageError } from './errors.ts';
 
-export const DEFAULT_ERROR_EXIT_CODE = 1;
+const DEFAULT_ERROR_EXIT_CODE = 1;
 
 /** kubectl's MultilineError: one cause after the prefix, several as a list. */
 function multiline(prefix: string, causes: string[]): string {

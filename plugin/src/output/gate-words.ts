@@ -2,9 +2,9 @@
 // panel alike: why promote is refused now (describe-state's
 // gates.promoteBlockedBy; a value a newer server sends and this list lacks
 // is shown as it is), and where a gate comes from.
-import type { GateSource } from '../../../api/src/types.ts';
+import type { GateSource, PromoteBlocker } from '../../../api/src/types.ts';
 
-const BLOCKERS: Readonly<Record<string, string>> = {
+const BLOCKERS: Readonly<Record<PromoteBlocker, string>> = {
   'invalid-state': 'the current state is not in the path',
   'last-state': 'already at the last state',
   soak: 'soak time not served',
@@ -15,7 +15,7 @@ const BLOCKERS: Readonly<Record<string, string>> = {
 };
 
 export function blockerText(blocker: string): string {
-  return Object.hasOwn(BLOCKERS, blocker) ? BLOCKERS[blocker]! : blocker;
+  return Object.hasOwn(BLOCKERS, blocker) ? BLOCKERS[blocker as PromoteBlocker] : blocker;
 }
 
 /** `spec`, or `GatePolicy NAMESPACE/NAME`. */

@@ -20,7 +20,7 @@ export interface HistoryPrintOptions {
   protectedStates?: string[];
 }
 
-export const HISTORY_COLUMNS = ['SEQ', 'TIME', 'AGE', 'ACTION', 'FROM', 'TO', 'USER', 'DETAILS', 'REASON'] as const;
+const HISTORY_COLUMNS = ['SEQ', 'TIME', 'AGE', 'ACTION', 'FROM', 'TO', 'USER', 'DETAILS', 'REASON'] as const;
 
 /** `1 entry`, `3 entries`. */
 export function entriesText(n: number): string {
@@ -28,18 +28,18 @@ export function entriesText(n: number): string {
 }
 
 /** How long ago `time` was, kubectl style (`45m`). */
-export function ageOf(time: string, now: Date): string {
+function ageOf(time: string, now: Date): string {
   return humanDuration(now.getTime() - Date.parse(time));
 }
 
 /** ACTION: the action, and for an override the gates it passed: `override (soak, skipped-states)`. */
-export function actionText(h: HistoryEntry, c: ChalkInstance): string {
+function actionText(h: HistoryEntry, c: ChalkInstance): string {
   if (h.action !== 'override') return escapeTerminal(h.action);
   return c.red(escapeTerminal(h.overrode?.length ? `override (${h.overrode.join(', ')})` : 'override'));
 }
 
 /** DETAILS: who approved the move, and the freeze an override broke. */
-export function detailsText(h: HistoryEntry): string {
+function detailsText(h: HistoryEntry): string {
   const parts: string[] = [];
   if (h.approvers?.length) parts.push(`approved by ${h.approvers.join(', ')}`);
   if (h.freeze) parts.push(`freeze ${h.freeze}`);

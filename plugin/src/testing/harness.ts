@@ -22,7 +22,7 @@ export const customResource = (name: string, resourceVersion: string, state = 'd
 });
 
 /** What connect throws when a test gave no client: the command got as far as connecting. */
-export class ConnectSentinel extends Error {
+class ConnectSentinel extends Error {
   constructor() {
     super('sentinel: connect was called');
   }
@@ -70,9 +70,9 @@ export interface FakeCall {
 }
 
 /** Answers a request: returns the JSON body, or throws (an ApiError for a failed request). */
-export type FakeRoute = (call: FakeCall) => unknown;
+type FakeRoute = (call: FakeCall) => unknown;
 
-export const TEST_CONFIG: ResolvedConfig = { server: 'https://k.example', namespace: 'shop', namespaceExplicit: true, tls: { insecure: false }, auth: {}, timeoutMs: 0 };
+const TEST_CONFIG: ResolvedConfig = { server: 'https://k.example', namespace: 'shop', namespaceExplicit: true, tls: { insecure: false }, auth: {}, timeoutMs: 0 };
 
 /**
  * A RestClient answering `METHOD /path` from `routes` (a value, or a

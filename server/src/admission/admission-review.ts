@@ -7,7 +7,7 @@ import type { StoredObject } from '../../../api/src/types.ts';
 import { newBadRequest } from '../status/status-error.ts';
 import type { UserInfo } from '../auth/user.ts';
 
-export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
+const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
 export interface AdmissionRequest {
   uid: string;

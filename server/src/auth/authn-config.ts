@@ -8,7 +8,7 @@ import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RequestHeaderNames } from './request-header.ts';
 
-export const AUTHN_CONFIGMAP = { namespace: 'kube-system', name: 'extension-apiserver-authentication' };
+const AUTHN_CONFIGMAP = { namespace: 'kube-system', name: 'extension-apiserver-authentication' };
 
 export interface AuthenticationSettings extends RequestHeaderNames {
   /** Verifies users' client certificates. */

@@ -34,8 +34,8 @@ export interface Authorizer {
   authorize(user: UserInfo, attrs: Attributes): Promise<Decision>;
 }
 
-export const ALWAYS_ALLOW_PATHS = ['/healthz', '/readyz', '/livez'];
-export const ALWAYS_ALLOW_GROUPS = ['system:masters'];
+const ALWAYS_ALLOW_PATHS = ['/healthz', '/readyz', '/livez'];
+const ALWAYS_ALLOW_GROUPS = ['system:masters'];
 
 export interface AuthzStats {
   hits: number;

@@ -19,7 +19,7 @@ export type DistinctHeaders = Record<string, string[] | undefined>;
  * josé arrives as "josÃ©" otherwise). Bytes that are not UTF-8 become U+FFFD,
  * as they do when Go encodes the string as JSON for a SubjectAccessReview.
  */
-export function decodeHeaderValue(v: string): string {
+function decodeHeaderValue(v: string): string {
   // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(v) ? v : Buffer.from(v, 'latin1').toString('utf8');
 }

@@ -6,7 +6,7 @@ export interface UserInfo {
   extra: Record<string, string[]>;
 }
 
-export const ALL_AUTHENTICATED = 'system:authenticated';
+const ALL_AUTHENTICATED = 'system:authenticated';
 
 /** Adds system:authenticated, as the apiserver's authenticated-group adder does. */
 export function withAuthenticatedGroup(u: UserInfo): UserInfo {

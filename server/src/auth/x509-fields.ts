@@ -133,7 +133,7 @@ export function parseCertificate(der: Buffer): CertificateFields {
 const cache = new WeakMap<X509Certificate, CertificateFields>();
 
 /** The certificate's fields; throws DerError when it cannot be read as Go would read it. */
-export function certificateFields(c: X509Certificate): CertificateFields {
+function certificateFields(c: X509Certificate): CertificateFields {
   let f = cache.get(c);
   if (!f) {
     f = parseCertificate(c.raw);

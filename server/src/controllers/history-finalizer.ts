@@ -19,7 +19,7 @@ import type { HistoryArchive } from '../store/history-archive.ts';
 import { hasFinalizer, WriteConflict, type StatusStore } from '../store/status-store.ts';
 
 /** The `deleted` entry's user when the admission webhook recorded none (it was not installed, say): kube-apiserver's audit log has it. */
-export const DELETED_BY = '<unknown>';
+const DELETED_BY = '<unknown>';
 
 export interface HistoryFinalizerDeps {
   cache: CrdWatchCache;
@@ -34,7 +34,7 @@ export interface HistoryFinalizerDeps {
 }
 
 /** The entries a deletion archives: what of the window is not archived yet, then `deleted`. */
-export function deletionEntries(obj: StoredObject, archivedThrough: number): HistoryEntry[] {
+function deletionEntries(obj: StoredObject, archivedThrough: number): HistoryEntry[] {
   const window = normalize(obj.status?.history ?? []);
   const deleted = nextEntry(window, {
     action: 'deleted',

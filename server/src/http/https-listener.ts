@@ -19,7 +19,7 @@ import type { KeyPair, ServingCertificate } from './serving-certificate.ts';
  * That refused users with many groups, which kube-apiserver sends as one
  * X-Remote-Group line each.
  */
-export const MAX_HEADER_BYTES = 1 << 20;
+const MAX_HEADER_BYTES = 1 << 20;
 
 /** What a secure context is made of; a new serving pair replaces it for the handshakes that follow. */
 function secureContext(pair: KeyPair) {
@@ -30,7 +30,7 @@ function secureContext(pair: KeyPair) {
 const HEADERS_TIMEOUT_MS = 66_000;
 
 /** As k8s.io/apiserver's --http2-max-streams-per-connection, as kube-apiserver sets it. */
-export const HTTP2_MAX_STREAMS = 1000;
+const HTTP2_MAX_STREAMS = 1000;
 
 /** The listener, with node:http's ways to close connections, for both protocols. */
 export type HttpsServer = Http2SecureServer & {

@@ -20,13 +20,13 @@ export interface RequestRecord {
 const VERBS: ReadonlySet<string> = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy', 'head', 'post', 'put', 'options']);
 const SUBRESOURCES: ReadonlySet<string> = new Set(CUSTOMRESOURCES.subresources.map((s) => s.name));
 /** What a label says of anything the server does not serve: URLs are the client's, series are not. */
-export const OTHER = 'other';
+const OTHER = 'other';
 
 /**
  * Labels from what the server serves, never from the URL as sent: every
  * distinct path of a 404 or 403 would otherwise be a series of its own.
  */
-export function metricLabels(method: string, info: RequestInfo | undefined): { verb: string; resource: string; subresource: string } {
+function metricLabels(method: string, info: RequestInfo | undefined): { verb: string; resource: string; subresource: string } {
   const verb = info?.verb ?? method.toLowerCase();
   const labels = { verb: VERBS.has(verb) ? verb : OTHER, resource: '', subresource: '' };
   if (!info?.isResourceRequest) return labels;

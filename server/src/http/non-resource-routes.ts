@@ -22,7 +22,7 @@ export interface NonResourceDeps {
 }
 
 /** RFC 7234 warn-text, as kube-apiserver sends its warnings: `299 - "text"`. */
-export function warningHeader(text: string): string {
+function warningHeader(text: string): string {
   return `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 

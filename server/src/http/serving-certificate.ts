@@ -31,7 +31,7 @@ export function staticServingCertificate(pair: KeyPair): ServingCertificate {
 }
 
 /** Reads and checks a pair as tls.X509KeyPair does: both present, the certificate parses, the key matches it. */
-export function loadKeyPair(certFile: string, keyFile: string): KeyPair {
+function loadKeyPair(certFile: string, keyFile: string): KeyPair {
   const pair = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
   if (!pair.cert.trim() || !pair.key.trim()) throw new Error(`missing content for serving cert ${certFile}::${keyFile}`);
   new X509Certificate(pair.cert);

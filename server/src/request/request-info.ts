@@ -70,7 +70,7 @@ export function requestUrl(target: string | undefined): URL {
  * another. No API path has such a segment (object names may not be "." or
  * ".."): refuse it rather than resolve it.
  */
-export function hasDotSegment(target: string): boolean {
+function hasDotSegment(target: string): boolean {
   const path = target.split(/[?#]/, 1)[0]!;
   return path.split('/').some((seg) => {
     let s = seg;

@@ -16,8 +16,8 @@ export interface ApprovalLike extends StoredLike {
 }
 
 /** How a ServiceAccount's user name begins, and the group every ServiceAccount is in (k8s.io/apiserver's serviceaccount package). */
-export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
-export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
+const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';
+const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
 
 /** Whether the user is a ServiceAccount: by its user name, or by the group all ServiceAccounts are in. */
 export function isServiceAccount(user: { name: string; groups?: readonly string[] }): boolean {
@@ -58,7 +58,7 @@ export function approversOf(obj: ApprovalLike, to: string, mover: string, servic
 }
 
 /** The 422 cause when a ServiceAccount approves a move into `to` where its approval would not count. */
-export function serviceAccountCause(to: string, user: string): TransitionCause {
+function serviceAccountCause(to: string, user: string): TransitionCause {
   return {
     field: 'status.approvals',
     reason: 'FieldValueForbidden',

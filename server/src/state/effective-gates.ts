@@ -48,7 +48,7 @@ export interface GatedObject {
 const SPEC: GateSource = { kind: 'spec' };
 
 /** Whether `policy` can gate objects in `namespace`: its own namespace, or cluster-wide from custom-system. */
-export function policyAppliesIn(policy: GatePolicy, namespace: string): boolean {
+function policyAppliesIn(policy: GatePolicy, namespace: string): boolean {
   return policy.metadata.namespace === namespace || policy.metadata.namespace === SYSTEM_NAMESPACE;
 }
 

@@ -71,7 +71,7 @@ function soakBefore(v: GateView, state: string): number {
 }
 
 /** Whether moving into `state` has a gate of its own (what makes a state worth guarding against reorders). */
-export function gatedToEnter(v: GateView, state: string): boolean {
+function gatedToEnter(v: GateView, state: string): boolean {
   return v.protected.has(state) || (v.approvals.get(state) ?? 0) > 0 || soakBefore(v, state) > 0 || (v.freezes.get(state)?.length ?? 0) > 0;
 }
 

@@ -25,7 +25,7 @@ export interface GateSources {
 const SPEC: GateSource = { kind: 'spec' };
 
 /** The sources of a spec's own gates. */
-export function specSources(spec: Spec): Map<string, GateSource[]> {
+function specSources(spec: Spec): Map<string, GateSource[]> {
   const m = new Map<string, GateSource[]>();
   for (const s of spec.protectedStates ?? []) m.set(`protected/${s}`, [SPEC]);
   for (const [s, n] of Object.entries(spec.requiredApprovals ?? {})) if (n > 0) m.set(`approvals/${s}`, [SPEC]);

@@ -136,7 +136,7 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
 }
 
 /** The 422 cause of one active freeze of the target. */
-export function freezeCause(to: string, f: FreezeRef): TransitionCause {
+function freezeCause(to: string, f: FreezeRef): TransitionCause {
   return {
     field: 'freeze',
     reason: 'FieldValueForbidden',

@@ -23,7 +23,7 @@ export interface GroupResource {
 }
 
 /** `customresources.custom.example.com`, or just the resource for the core group. */
-export function qualified(gr: GroupResource): string {
+function qualified(gr: GroupResource): string {
   return gr.group ? `${gr.resource}.${gr.group}` : gr.resource;
 }
 
@@ -98,10 +98,6 @@ export function newUnauthorized(message = 'Unauthorized'): StatusError {
 
 export function newMethodNotSupported(gr: GroupResource, action: string): StatusError {
   return new StatusError(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualified(gr)}"`, { group: gr.group, kind: gr.resource });
-}
-
-export function newGone(message: string): StatusError {
-  return new StatusError(410, 'Gone', message);
 }
 
 export function newResourceExpired(message: string): StatusError {

@@ -11,7 +11,7 @@ import type { StatusStore } from './status-store.ts';
 import { rewriteStatus } from './status-rewrite.ts';
 
 /** How long before the deletion's own timestamp a record still names its user (a record older than that is from a deletion that did not happen). */
-export const DELETION_RECORD_MAX_AGE_MS = 60_000;
+const DELETION_RECORD_MAX_AGE_MS = 60_000;
 
 export function recordDeletion(store: StatusStore, obj: StoredObject, user: string, now: Date): Promise<void> {
   return rewriteStatus(store, obj, 'the deletion was being recorded', (cur) => {

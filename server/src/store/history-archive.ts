@@ -27,16 +27,16 @@ export interface HistoryArchive {
 const SEGMENTS_PATH = `${STORAGE_PATH}/namespaces/${SYSTEM_NAMESPACE}/${HISTORY_RESOURCE}`;
 
 /** Label values are at most 63 characters: a hash of namespace/name finds every life of a name. */
-export function nameHash(namespace: string, name: string): string {
+function nameHash(namespace: string, name: string): string {
   return createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 48);
 }
 
 /** `<uid>.<first seq, 10 digits>`: sorts by seq, and is the same for every writer of the same entries. */
-export function segmentName(uid: string, firstSeq: number): string {
+function segmentName(uid: string, firstSeq: number): string {
   return `${uid}.${String(firstSeq).padStart(10, '0')}`;
 }
 
-export function segmentOf(object: ObjectRef, entries: readonly HistoryEntry[]): StateHistorySegment {
+function segmentOf(object: ObjectRef, entries: readonly HistoryEntry[]): StateHistorySegment {
   return {
     apiVersion: `${STORAGE_GROUP}/${STORAGE_VERSION}`,
     kind: HISTORY_KIND,

@@ -1,7 +1,7 @@
 // kubectl custom completion: its command line.
 import type { CommandSpec } from '../command-spec.ts';
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 export const completionCommand: CommandSpec = {
   name: 'completion',

@@ -66,7 +66,7 @@ function untilSignal(platform: NodeJS.Platform): Promise<void> {
 }
 
 /** The user the cluster sees (SelfSubjectReview, as kubectl auth whoami); undefined when the cluster does not say. */
-export async function whoAmI(client: RestClient): Promise<string | undefined> {
+async function whoAmI(client: RestClient): Promise<string | undefined> {
   try {
     const r = await client.json<{ status?: { userInfo?: { username?: string } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },

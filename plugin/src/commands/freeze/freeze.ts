@@ -21,7 +21,7 @@ export interface FreezeOptions extends FreezeFlags {
 }
 
 /** The prefix of a generated name, `freeze-20261124-`; the API server adds five random characters. */
-export function generateNamePrefix(now: Date): string {
+function generateNamePrefix(now: Date): string {
   return `freeze-${now.toISOString().slice(0, 10).replaceAll('-', '')}-`;
 }
 

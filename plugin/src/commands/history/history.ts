@@ -22,7 +22,7 @@ export interface HistoryOptions {
 }
 
 /** A life's trail failed verification: the lines are printed, the message says which and exits non-zero. */
-export class TrailBrokenError extends Error {
+class TrailBrokenError extends Error {
   override name = 'TrailBrokenError';
 }
 
@@ -38,7 +38,7 @@ function verifiedRange(check: ChainCheck, verb = ''): string {
  * broken seq and what is wrong, or, for a deleted object's life without its
  * `deleted` entry, the last seq kept.
  */
-export function verificationLine(check: ChainCheck): string {
+function verificationLine(check: ChainCheck): string {
   if (!check.ok && check.cutAfterSeq !== undefined) {
     if (check.entries === 0) return 'cut: the object is gone, but no entry of its life is kept, not even its deleted entry';
     return `cut after seq ${check.cutAfterSeq}: the object is gone, but its life does not end with its deleted entry (${verifiedRange(check, ' verify')}; the entries after seq ${check.cutAfterSeq} are missing)`;

@@ -12,9 +12,9 @@ import type { RestClient } from '../../../../client/src/rest-client.ts';
 import { UsageError } from '../../errors/errors.ts';
 import type { CommandContext } from '../context.ts';
 
-export const NAMESPACE = 'custom-system';
-export const SECRET = 'kubectl-custom-backend-serving-cert';
-export const SERVICE = 'kubectl-custom-backend';
+const NAMESPACE = 'custom-system';
+const SECRET = 'kubectl-custom-backend-serving-cert';
+const SERVICE = 'kubectl-custom-backend';
 const DNS_NAMES = [`${SERVICE}.${NAMESPACE}.svc`, `${SERVICE}.${NAMESPACE}.svc.cluster.local`];
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 
@@ -27,7 +27,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
 
 /** Whether the Secret holds a CA-signed certificate for the Service that stays valid for a while yet. */
-export function usable(secret: Secret | undefined, now: Date): boolean {
+function usable(secret: Secret | undefined, now: Date): boolean {
   const crt = unb64(secret?.data?.['tls.crt']);
   const ca = unb64(secret?.data?.['ca.crt']);
   if (!crt || !ca || !secret?.data?.['tls.key']) return false;

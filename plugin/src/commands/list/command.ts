@@ -1,7 +1,7 @@
 // kubectl custom list: its command line.
 import { boolArg, stringArg, type CommandSpec } from '../command-spec.ts';
 
-export const OUTPUTS = ['wide', 'json', 'yaml', 'name'] as const;
+const OUTPUTS = ['wide', 'json', 'yaml', 'name'] as const;
 
 export const listCommand: CommandSpec = {
   name: 'list',

@@ -11,7 +11,7 @@ import { headerTexts, layout, printTable, rowTexts, type ServerTable, type Table
 import type { CommandContext } from '../context.ts';
 
 /** A server-side Table, as kubectl get asks for one (with the plain object as fallback). */
-export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
 export type ListOutput = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 

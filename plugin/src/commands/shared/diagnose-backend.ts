@@ -17,7 +17,7 @@ interface ApiServiceCondition {
 }
 
 /** Whether an error says the whole API group is missing or unreachable, rather than one object. */
-export function groupUnreachable(e: unknown): e is ApiError {
+function groupUnreachable(e: unknown): e is ApiError {
   if (!(e instanceof ApiError) || !e.path.startsWith(GROUP_PATH)) return false;
   if (e.code === 503) return true;
   // kube-apiserver's 404 for a path nobody serves has no details; an object's NotFound names it.

@@ -1,7 +1,7 @@
 // kubectl custom uninstall: its command line.
 import { boolArg, stringArg, type CommandSpec } from '../command-spec.ts';
 
-export const DEFAULT_TIMEOUT = '5m';
+const DEFAULT_TIMEOUT = '5m';
 
 export const uninstallCommand: CommandSpec = {
   name: 'uninstall',

@@ -36,7 +36,7 @@ export interface Sleeper {
 
 const realSleeper: Sleeper = { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
-export const POLL_MS = 1000;
+const POLL_MS = 1000;
 /** Deletions in flight at once. */
 const PARALLEL = 8;
 /** Objects named in a timeout's message, at most. */

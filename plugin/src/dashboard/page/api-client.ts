@@ -28,7 +28,7 @@ export class CallError extends Error {
 }
 
 /** As kubectl prints it: `Error from server (Forbidden): …`, with an Invalid error's causes. */
-export function statusText(s: StatusDoc): string {
+function statusText(s: StatusDoc): string {
   const causes = (s.details?.causes ?? []).map((c) => `${c.field ? `${c.field}: ` : ''}${c.message ?? ''}`);
   const head = s.reason ? `Error from server (${s.reason}): ${s.message ?? ''}` : s.message ?? `HTTP ${s.code ?? '?'}`;
   return causes.length && s.reason === 'Invalid' ? `${head} — ${causes.join('; ')}` : head;

@@ -29,7 +29,7 @@ function ago(time: string, now: number): string {
   return Number.isFinite(t) ? `${humanDuration(now - t)} ago` : time;
 }
 
-export function historyTable(entries: readonly HistoryEntry[], caption: string, now: number): HTMLTableElement {
+function historyTable(entries: readonly HistoryEntry[], caption: string, now: number): HTMLTableElement {
   return h(
     'table',
     { class: 'history' },

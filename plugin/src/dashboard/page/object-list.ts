@@ -22,7 +22,7 @@ export function renderSteps(steps: readonly Step[], label: string): HTMLOListEle
   );
 }
 
-export function renderBadges(badges: readonly Badge[], label: string): HTMLUListElement | null {
+function renderBadges(badges: readonly Badge[], label: string): HTMLUListElement | null {
   if (!badges.length) return null;
   return h(
     'ul',

@@ -2,7 +2,7 @@
 // where the object stands, the path, every gate of the next move with where
 // it comes from, and what the caller may do.
 import { GROUP_VERSION, STATE_KIND } from '../../../../api/src/names.ts';
-import type { CustomResourceState, FreezeRef, GateCheck, Spec, Status, StoredObject } from '../../../../api/src/types.ts';
+import type { CustomResourceState, FreezeRef, GateCheck, PromoteBlocker, Spec, Status, StoredObject } from '../../../../api/src/types.ts';
 import { approversOf, validApprovals } from '../../state/approvals.ts';
 import { formatGateSource } from '../../state/effective-gates.ts';
 import type { EffectiveSpec } from '../../state/gate-sources.ts';
@@ -39,7 +39,7 @@ export function protectedNextState(obj: StoredObject, now: Date, spec: Spec = ob
 }
 
 /** Every gate of the move into `next`, met or not, with its sources. */
-export function gateChecks(obj: StoredObject, st: Status, next: string, may: Permissions, ctx: DescribeContext): GateCheck[] {
+function gateChecks(obj: StoredObject, st: Status, next: string, may: Permissions, ctx: DescribeContext): GateCheck[] {
   const { spec, sources } = ctx.gates;
   const src = (key: string) => sources.get(key) ?? [];
   const checks: GateCheck[] = [];
@@ -79,7 +79,7 @@ export function describeState(obj: StoredObject, now: Date, may: Permissions, ct
   const soakLeft = st.soakRemainingSeconds ?? 0;
   const nextProtected = protectedNextState(obj, now, spec) !== undefined;
   const checks = next !== undefined && ctx ? gateChecks(obj, st, next, may, ctx) : [];
-  const blockedBy: string[] = [];
+  const blockedBy: PromoteBlocker[] = [];
   if (!st.valid) blockedBy.push('invalid-state');
   else if (next === undefined) blockedBy.push('last-state');
   if (soakLeft > 0) blockedBy.push('soak');

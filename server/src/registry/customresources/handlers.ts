@@ -33,7 +33,7 @@ export interface ResourceHandlerDeps {
  * selector, which is how it was authorized): only that object, as upstream
  * serves it. A field selector must then name the same object (400 otherwise).
  */
-export function byName(opts: ListOptions, name: string): ListOptions {
+function byName(opts: ListOptions, name: string): ListOptions {
   if (!name) return opts;
   if (!opts.fieldSelector.empty && opts.fieldSelector.requiresExactMatch('metadata.name') !== name) throw newBadRequest('fieldSelector metadata.name doesn\'t match requested name');
   if (!opts.fieldSelector.empty) return opts;

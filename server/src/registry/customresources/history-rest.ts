@@ -23,7 +23,7 @@ function merged(...parts: HistoryEntry[][]): HistoryEntry[] {
 }
 
 /** The trail of every life of namespace/name: the live one first, then earlier ones, most recent first. */
-export function livesOf(live: StoredObject | undefined, segments: readonly StateHistorySegment[]): HistoryLife[] {
+function livesOf(live: StoredObject | undefined, segments: readonly StateHistorySegment[]): HistoryLife[] {
   const byUid = new Map<string, HistoryEntry[][]>();
   for (const s of segments) {
     const parts = byUid.get(s.spec.object.uid) ?? [];

@@ -8,7 +8,7 @@ import { newBadRequest, newInvalid } from '../../status/status-error.ts';
 /** The kind Invalid errors name (kubectl prints `The CustomResource "x" is invalid`). */
 export const KIND_REF = { group: GROUP, kind: KIND };
 
-export const MAX_REASON = 1024;
+const MAX_REASON = 1024;
 
 /** What a subresource's body takes: string fields, one true/false flag, and the fields it needs. */
 export interface BodySpec<S extends string, F extends string> {
@@ -32,7 +32,7 @@ const BODIES: Record<TransitionRequest['action'], BodySpec<'state' | 'reason' | 
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
 /** The 422 cause for a reason that is not printable text of at most MAX_REASON characters, if it is not. */
-export function reasonCause(reason: string): { field: string; reason: string; message: string } | undefined {
+function reasonCause(reason: string): { field: string; reason: string; message: string } | undefined {
   if ([...reason].length > MAX_REASON) return { field: 'reason', reason: 'FieldValueInvalid', message: `Too long: may not be more than ${MAX_REASON} characters` };
   const bad = UNPRINTABLE.exec(reason);
   if (bad) {

@@ -9,7 +9,7 @@ import type { Target } from '../../http/negotiate.ts';
 import { COLUMNS, tableRow, type IncludeObject } from './table-columns.ts';
 
 /** The annotation of the bookmark that ends a watch's initial events (sendInitialEvents). */
-export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
 export class WatchEncoder {
   private readonly asTable: boolean;

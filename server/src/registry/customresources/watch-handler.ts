@@ -30,7 +30,7 @@ export interface WatchDeps {
 const HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
 
 /** Bytes queued for one watcher (by Node, or here while its initial events go out) before it is closed as too slow. */
-export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
+const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
 
 /**
  * Writes a watch's frames. Until its first events are out (the initial

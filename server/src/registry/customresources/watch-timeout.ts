@@ -5,7 +5,7 @@
 // longer timeout is held to that bound (Go's timers have none worth reaching).
 
 /** kube-apiserver's default --min-request-timeout. */
-export const MIN_REQUEST_TIMEOUT_SECONDS = 1800;
+const MIN_REQUEST_TIMEOUT_SECONDS = 1800;
 /** The longest delay setTimeout honours. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
