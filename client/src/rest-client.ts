@@ -91,6 +91,9 @@ function describeNetworkError(server: string, err: NodeJS.ErrnoException): strin
     case 'CERT_HAS_EXPIRED':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `cannot trust ${where}: ${err.message} (check certificate-authority in the kubeconfig)`;
+    case 'ERR_BORINGSSL':
+      // Bun's TLS library refusing what the kubeconfig gave it ("Invalid CA", "Invalid private key").
+      return `cannot connect to ${where}: ${err.message} (check certificate-authority, client-certificate and client-key in the kubeconfig)`;
     default:
       return `cannot reach ${where}: ${err.message}`;
   }
@@ -208,7 +211,14 @@ function requestHeaders(config: ResolvedConfig, opts: ClientOptions, ro: Request
 /** One request on the wire; a network failure is a ConnectionError that names the server. */
 function sendOnce(server: string, url: URL, method: string, agent: Agent, headers: OutgoingHttpHeaders, payload: Buffer | undefined, timeout: number, signal: AbortSignal | undefined): Promise<IncomingMessage> {
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request(url, { method, agent, headers, ...(signal ? { signal } : {}) }, resolve);
+    let req: ReturnType<typeof request>;
+    try {
+      req = request(url, { method, agent, headers, ...(signal ? { signal } : {}) }, resolve);
+    } catch (err) {
+      // Bun's runtime (the plugin's) refuses a CA or key it cannot read when the request is made, not on the socket.
+      reject(new ConnectionError(server, describeNetworkError(server, err as NodeJS.ErrnoException), (err as NodeJS.ErrnoException).code));
+      return;
+    }
     if (timeout > 0) req.setTimeout(timeout, () => req.destroy(Object.assign(new Error(`request timed out after ${timeout / 1000}s`), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.name === 'AbortError') reject(err);
