@@ -51,7 +51,8 @@ export function executableName(t: Target): string {
  */
 export function completionHook(t: Target): { name: string; text: string } {
   if (t.os === 'windows') {
-    return { name: 'kubectl_complete-custom.cmd', text: '@echo off\r\nrem kubectl calls this to complete `kubectl custom ...` (kubectl plugin completion).\r\nkubectl-custom.exe __complete %*\r\n' };
+    // %~dp0: the folder of this file, so cmd runs the executable beside it, not one in the current folder.
+    return { name: 'kubectl_complete-custom.cmd', text: '@echo off\r\nrem kubectl calls this to complete `kubectl custom ...` (kubectl plugin completion).\r\n"%~dp0kubectl-custom.exe" __complete %*\r\n' };
   }
   return { name: 'kubectl_complete-custom', text: '#!/bin/sh\n# kubectl calls this to complete `kubectl custom …` (kubectl plugin completion).\nexec kubectl-custom __complete "$@"\n' };
 }

@@ -1,9 +1,10 @@
 // kubectl-custom: the kubectl plugin. The only place that exits the process.
 //
-// In the single executable this file is evaluated ahead of time into a V8
-// startup snapshot (scripts/build-plugin.ts), so yargs and the command tree
-// are already in memory when the program starts; nothing here may touch the
-// process's streams or environment before start() runs.
+// The shipped executable runs it on Bun's runtime (scripts/build-plugin.ts).
+// In the Node SEA that the bench compares it with (scripts/node-sea.ts) this
+// file is evaluated ahead of time into a V8 startup snapshot, so yargs and
+// the command tree are already in memory when the program starts; nothing
+// here may touch the process's streams or environment before start() runs.
 import v8 from 'node:v8';
 import { defaultConnect, type Deps } from './deps.ts';
 import { run } from './root-command.ts';
