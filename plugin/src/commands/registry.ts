@@ -4,6 +4,7 @@ import { approveCommand } from './approve/command.ts';
 import { completionCommand } from './completion/command.ts';
 import { dashboardCommand } from './dashboard/command.ts';
 import { describeStateCommand } from './describe-state/command.ts';
+import { doctorCommand } from './doctor/command.ts';
 import { freezeCommand } from './freeze/command.ts';
 import { historyCommand } from './history/command.ts';
 import { installCertsCommand } from './install-certs/command.ts';
@@ -14,4 +15,4 @@ import { unfreezeCommand } from './unfreeze/command.ts';
 import { uninstallCommand } from './uninstall/command.ts';
 import { versionCommand } from './version/command.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, freezeCommand, unfreezeCommand, dashboardCommand, versionCommand, installCertsCommand, uninstallCommand, completionCommand];
+export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, freezeCommand, unfreezeCommand, dashboardCommand, versionCommand, doctorCommand, installCertsCommand, uninstallCommand, completionCommand];
