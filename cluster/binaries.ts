@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { minutesSeconds, ProgressLine } from './progress.ts';
 import { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';
 
-const BUILD_MODULE = fileURLToPath(new URL('./k8s-build/', import.meta.url));
+export const BUILD_MODULE = fileURLToPath(new URL('./k8s-build/', import.meta.url));
 
 export interface Binaries {
   dir: string;
@@ -66,27 +66,52 @@ function tilde(p: string): string {
 
 /**
  * Builds kube-apiserver, kubectl and etcd into the cache unless they are
- * there. Builds into a temporary folder and renames it, so an interrupted or
- * concurrent build never leaves a half-written cache entry behind. What Go
- * prints goes to a log file next to the cache entry; people see one line of
- * progress (see progress.ts) and, on failure, the log's tail.
+ * there (see buildCached).
  */
 export async function ensureBinaries(log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Binaries> {
   const cached = cachedBinaries();
   if (cached) return cached;
   const dir = binariesDir();
+  await buildCached({
+    dir,
+    packages: MAIN_PACKAGES,
+    announce: `Building kube-apiserver and kubectl ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} from their Go modules (once: about 10 minutes on 2 quiet cores, longer on a busy machine)`,
+  }, log);
+  return binariesIn(dir);
+}
+
+export interface CachedBuild {
+  /** The cache entry: a folder named by the inputs' hash. */
+  dir: string;
+  /** Main packages of the wrapper module (k8s-build/) to build into it. */
+  packages: string[];
+  /** Another go.mod of the wrapper module (`go build -modfile`), e.g. node.mod. */
+  modfile?: string;
+  /** The first line people see. */
+  announce: string;
+}
+
+/**
+ * Builds `packages` into the cache entry `dir`. Builds into a temporary
+ * folder and renames it, so an interrupted or concurrent build never leaves a
+ * half-written cache entry behind. What Go prints goes to a log file next to
+ * the cache entry; people see one line of progress (see progress.ts) and, on
+ * failure, the log's tail.
+ */
+export async function buildCached(spec: CachedBuild, log: (line: string) => void): Promise<void> {
+  const { dir } = spec;
   mkdirSync(cacheRoot(), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const logFile = `${dir}.build.log`;
-  log(`Building kube-apiserver and kubectl ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} from their Go modules (once: about 10 minutes on 2 quiet cores, longer on a busy machine)`);
+  log(spec.announce);
   log(`  into ${tilde(dir)}; Go's output in ${tilde(logFile)}`);
   const started = Date.now();
   const progress = new ProgressLine({ log: (l) => log(`  ${l}`) });
   const out = openSync(logFile, 'w');
   try {
-    await goBuild(tmp, { out, logFile, progress, started });
+    await goBuild(tmp, spec, { out, logFile, progress, started });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
@@ -101,7 +126,6 @@ export async function ensureBinaries(log: (line: string) => void = (l) => proces
     renameSync(tmp, dir);
   }
   log(`Built in ${minutesSeconds(Date.now() - started)}.`);
-  return binariesIn(dir);
 }
 
 /** `go` from PATH, else where the machine image installs it. */
@@ -152,18 +176,19 @@ function runGo(args: string[], b: BuildLog, onLine: (line: string) => void, onOu
   });
 }
 
-async function goBuild(outDir: string, b: BuildLog): Promise<void> {
+async function goBuild(outDir: string, spec: Pick<CachedBuild, 'packages' | 'modfile'>, b: BuildLog): Promise<void> {
+  const modfile = spec.modfile ? [`-modfile=${spec.modfile}`] : [];
   const elapsed = () => minutesSeconds(Date.now() - b.started);
   // Listing the packages first downloads the modules and gives the build a total to count towards.
   let modules = 0;
   let packages = 0;
-  await runGo(['list', '-deps', ...MAIN_PACKAGES], b, (line) => {
+  await runGo(['list', ...modfile, '-deps', ...spec.packages], b, (line) => {
     const m = /^go: downloading (\S+ \S+)/.exec(line);
     if (m) b.progress.update(`downloading Go modules: ${++modules} (${m[1]}), ${elapsed()}`, 'download');
   }, () => packages++);
   let compiled = 0;
   // -buildvcs=false: the binaries carry the Kubernetes version (ldflags), not this repository's commit.
-  const args = ['build', '-v', '-trimpath', '-buildvcs=false', '-ldflags', versionLdflags(), '-o', outDir + '/', ...MAIN_PACKAGES];
+  const args = ['build', ...modfile, '-v', '-trimpath', '-buildvcs=false', '-ldflags', versionLdflags(), '-o', outDir + '/', ...spec.packages];
   await runGo(args, b, (line) => {
     if (!line || line.startsWith('go: ') || line.startsWith('#')) return;
     compiled++;
