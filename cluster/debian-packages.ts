@@ -1,8 +1,9 @@
-// What the tests need from Debian's packages (Chromium for the dashboard,
-// Wine and QEMU for the plugin's Windows and arm64 executables), installed by
-// the test run itself on a fresh machine, as the README promises that the
-// test command does all the set-up: with apt-get when running as root,
-// otherwise it says in one line how to install them.
+// What the project needs from Debian's packages (the image builder's buildah
+// and mmdebstrap; for the tests Chromium for the dashboard, Wine and QEMU for
+// the plugin's Windows and arm64 executables), installed by the build or the
+// test run itself on a fresh machine, as the README promises that the test
+// command does all the set-up: with apt-get when running as root, otherwise
+// it says in one line how to install them.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -19,7 +20,7 @@ function run(cmd: string, args: string[], log: (l: string) => void): Promise<voi
 
 /** The command a person runs to install them by hand. */
 function installHint(packages: string[], why: string): string {
-  return `${why} is missing: install it with "sudo apt-get install -y --no-install-recommends ${packages.join(' ')}" (Debian's packages), then run the tests again`;
+  return `${why} is missing: install it with "sudo apt-get install -y --no-install-recommends ${packages.join(' ')}" (Debian's packages), then run the command again`;
 }
 
 /**

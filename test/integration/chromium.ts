@@ -1,7 +1,7 @@
 // The browser the dashboard's tests drive: Debian's `chromium` package,
 // through playwright-core (which downloads no browser of its own), installed
-// by the test run on a fresh machine (debian-packages.ts).
-import { ensureDebianPackages } from './debian-packages.ts';
+// by the test run on a fresh machine (cluster/debian-packages.ts).
+import { ensureDebianPackages } from '../../cluster/debian-packages.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 

@@ -2,7 +2,7 @@
 // linux/arm64 under QEMU's user-mode emulation (qemu-user-static, with the
 // arm64 C and C++ runtimes from Debian's cross packages), windows/amd64
 // under Wine (wine64). Both come from Debian's packages, installed by the
-// test run when missing (debian-packages.ts).
+// test run when missing (cluster/debian-packages.ts).
 //
 // Debian 12's Wine (8.0) lacks bcryptprimitives.dll, which every Windows
 // since 8 has and which Rust-built programs (Bun's runtime among them) load
@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDebianPackages } from './debian-packages.ts';
+import { ensureDebianPackages } from '../../cluster/debian-packages.ts';
 
 export interface Run {
   code: number;
