@@ -1,0 +1,76 @@
+// Verification checks (issue 21): a state is entered only when the checks say
+// the thing is healthy. A check names a provider (a PromQL query against a
+// Prometheus, or a GET of a URL) and a CEL condition on what it returns,
+// measured `count` times `intervalSeconds` apart, with Argo Rollouts'
+// AnalysisTemplate semantics: each measurement is Successful, Failed,
+// Inconclusive (both conditions given and neither holds) or Error; the run
+// fails once more than `failureLimit` measurements failed, is inconclusive
+// once more than `inconclusiveLimit` were, and errs after
+// CONSECUTIVE_ERROR_LIMIT errors in a row.
+
+/** A key of a Secret: in custom-system for a GatePolicy's check, in the object's namespace for a spec's. Its value is never echoed. */
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+export interface PrometheusCheck {
+  /** http(s)://host:port of the Prometheus server (its HTTP API under /api/v1). */
+  address: string;
+  /** PromQL; {{name}}, {{namespace}}, {{labels.KEY}}, {{from}} and {{to}} are filled in, escaped for a PromQL string. */
+  query: string;
+  /** PEM CA certificates to verify an https address with. */
+  caSecretRef?: SecretKeyRef;
+  /** A bearer token sent as Authorization. */
+  tokenSecretRef?: SecretKeyRef;
+}
+
+export interface HttpCheck {
+  /** http(s) URL to GET; the same placeholders, percent-encoded. */
+  url: string;
+  caSecretRef?: SecretKeyRef;
+  tokenSecretRef?: SecretKeyRef;
+}
+
+export interface CheckSpec {
+  /** Unique among the checks of a state; names it in refusals and in the trail. */
+  name: string;
+  prometheus?: PrometheusCheck;
+  http?: HttpCheck;
+  /**
+   * CEL over the provider's answer: `result` (a list of numbers, one per
+   * series of a PromQL vector, or one for a scalar) for prometheus; `status`
+   * (a number) and `body` (the JSON body, or its text) for http.
+   */
+  successCondition: string;
+  /** With it, a measurement where neither condition holds is Inconclusive (a human decides: an approval or override). */
+  failureCondition?: string;
+  /** Measurements per run; 1 by default. */
+  count?: number;
+  /** Seconds between measurements; 60 by default. */
+  intervalSeconds?: number;
+  /** Failed measurements a run tolerates; 0 by default. */
+  failureLimit?: number;
+  /** Inconclusive measurements a run tolerates; 0 by default. */
+  inconclusiveLimit?: number;
+  /** Seconds a measurement may take; 10 by default. */
+  timeoutSeconds?: number;
+}
+
+export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
+
+export interface Measurement {
+  phase: MeasurementPhase;
+  /** When it was taken (RFC 3339). */
+  time: string;
+  /** What the provider answered, as JSON (numbers for prometheus; status and body for http), when it answered. */
+  value?: string;
+  /** Why it failed or erred, in words. */
+  message?: string;
+}
+
+export type RunPhase = 'Running' | 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
+
+export const CHECK_DEFAULTS = { count: 1, intervalSeconds: 60, failureLimit: 0, inconclusiveLimit: 0, timeoutSeconds: 10 } as const;
+/** As Argo Rollouts' consecutiveErrorLimit default. */
+export const CONSECUTIVE_ERROR_LIMIT = 4;

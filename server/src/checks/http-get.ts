@@ -1,0 +1,57 @@
+// One GET for a check's provider: http or https, a CA of the check's own
+// (never the backend's trust of the cluster), a bearer token that goes only
+// into the Authorization header (never into a message), a timeout, and at
+// most 1 MiB of body. Every failure is an Error with a sentence that says
+// what happened; the caller records it as the measurement's message.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface GetOptions {
+  ca?: string;
+  token?: string;
+  timeoutMs: number;
+  /** What is being asked, for messages: "Prometheus at https://…", "https://…". */
+  what: string;
+}
+
+export interface GetResult {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const MAX_BODY = 1 << 20;
+
+function describe(err: NodeJS.ErrnoException, what: string): string {
+  if (err.code === 'ECONNREFUSED') return `cannot reach ${what}: connection refused`;
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `cannot reach ${what}: the host name does not resolve`;
+  if (err.code === 'ETIMEDOUT') return `${what} did not answer in time`;
+  if (/CERT|SSL|TLS|self.signed|issuer/i.test(`${err.code ?? ''} ${err.message}`)) return `cannot trust ${what}: ${err.message} (check the check's caSecretRef)`;
+  return `cannot reach ${what}: ${err.message}`;
+}
+
+export function get(url: URL, opts: GetOptions): Promise<GetResult> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`${opts.what}: only http and https URLs are checked, not ${url.protocol}`));
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<GetResult>((resolve, reject) => {
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kubectl-custom-backend (checks)' };
+    if (opts.token) headers['Authorization'] = `Bearer ${opts.token}`;
+    const req = request(url, { method: 'GET', headers, ...(opts.ca ? { ca: opts.ca } : {}), timeout: opts.timeoutMs }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) {
+          req.destroy(new Error(`${opts.what} answered more than 1 MiB`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e: NodeJS.ErrnoException) => reject(new Error(describe(e, opts.what))));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(new Error(e.message.includes('more than 1 MiB') ? e.message : describe(e, opts.what))));
+    req.end();
+  });
+}
