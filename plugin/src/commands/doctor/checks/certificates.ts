@@ -15,6 +15,9 @@ export const SERVING_SECRET = 'kubectl-custom-backend-serving-cert';
 const SERVICE_DNS = `${BACKEND}.${SYSTEM_NAMESPACE}.svc`;
 const RENEW = 'kubectl custom install-certs --renew   (with cert-manager: cmctl renew -n custom-system kubectl-custom-backend)';
 const DAY = 24 * 3600 * 1000;
+/** Where kube-apiserver publishes its front-proxy CA, and what to do when it does not. */
+export const AUTHENTICATION_CONFIGMAP = '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication';
+export const AGGREGATION_LAYER_FIX = 'start kube-apiserver with --requestheader-client-ca-file, --proxy-client-cert-file and --proxy-client-key-file (https://kubernetes.io/docs/tasks/extend-kubernetes/configure-aggregation-layer/)';
 
 /** Every certificate in a PEM bundle. */
 function certificates(pem: string): X509Certificate[] {
@@ -122,8 +125,8 @@ const frontProxy: Check = {
   group: 'certificates',
   title: 'Front-proxy CA (kube-system/extension-apiserver-authentication)',
   async run(p) {
-    const cm = await p.get<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication');
-    if (!cm.found) return cm.forbidden ? skip('you may not read it') : fail('missing: kube-apiserver publishes it when it runs with the aggregation layer', 'start kube-apiserver with --requestheader-client-ca-file, --proxy-client-cert-file and --proxy-client-key-file (https://kubernetes.io/docs/tasks/extend-kubernetes/configure-aggregation-layer/)');
+    const cm = await p.get<{ data?: Record<string, string> }>(AUTHENTICATION_CONFIGMAP);
+    if (!cm.found) return cm.forbidden ? skip('you may not read it') : fail('missing: kube-apiserver publishes it when it runs with the aggregation layer', AGGREGATION_LAYER_FIX);
     const pem = cm.object.data?.['requestheader-client-ca-file'] ?? '';
     let cas: X509Certificate[] = [];
     try {
@@ -131,7 +134,7 @@ const frontProxy: Check = {
     } catch {
       // reported below
     }
-    if (!cas.length) return fail('no requestheader-client-ca-file: kube-apiserver runs without the aggregation layer', 'start kube-apiserver with --requestheader-client-ca-file and the proxy client certificate');
+    if (!cas.length) return fail('no requestheader-client-ca-file: kube-apiserver runs without the aggregation layer', AGGREGATION_LAYER_FIX);
     const expired = cas.filter((c) => new Date(c.validTo).getTime() <= p.now.getTime());
     if (expired.length === cas.length) return fail('every front-proxy CA has expired', "renew the cluster's front-proxy CA");
     const names = cm.object.data?.['requestheader-allowed-names'] ?? '[]';

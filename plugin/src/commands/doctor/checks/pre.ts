@@ -5,6 +5,7 @@
 // and whether you may create what `kubectl apply -k manifests/base` creates.
 import { type Check, fail, ok } from '../check.ts';
 import { describeAccess, type Access } from '../probe.ts';
+import { AGGREGATION_LAYER_FIX, AUTHENTICATION_CONFIGMAP } from './certificates.ts';
 
 /** The oldest Kubernetes the manifests are tested against with MutatingAdmissionPolicy v1 served. */
 export const MIN_KUBERNETES = { major: 1, minor: 36 };
@@ -40,10 +41,10 @@ const aggregation: Check = {
   group: 'pre',
   title: 'Aggregation layer',
   async run(p) {
-    const cm = await p.get<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication');
+    const cm = await p.get<{ data?: Record<string, string> }>(AUTHENTICATION_CONFIGMAP);
     if (cm.found && cm.object.data?.['requestheader-client-ca-file']) return ok('kube-apiserver publishes its front-proxy CA');
     if (!cm.found && cm.forbidden) return fail('you may not read kube-system/extension-apiserver-authentication: ask a cluster admin to install');
-    return fail('kube-apiserver runs without the aggregation layer', 'start kube-apiserver with --requestheader-client-ca-file, --proxy-client-cert-file and --proxy-client-key-file (https://kubernetes.io/docs/tasks/extend-kubernetes/configure-aggregation-layer/)');
+    return fail('kube-apiserver runs without the aggregation layer', AGGREGATION_LAYER_FIX);
   },
 };
 
