@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Binaries } from './binaries.ts';
+import type { NodeNetwork } from './node-network.ts';
 import { generateClusterPki, USERS, FRONT_PROXY_CLIENT_CN, type ClusterPki, type UserName, type PairFiles } from './pki.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort, startProcess, stopProcess, waitFor, type Started } from './processes.ts';
@@ -17,6 +18,10 @@ export interface ClusterInfo {
   users: Record<UserName, PairFiles>;
   /** For signing more client certificates in tests. */
   clusterCa: PairFiles;
+  /** The ServiceAccount token signing key pair (kube-controller-manager signs with it on a node). */
+  serviceAccount: { privateKey: string; publicKey: string };
+  /** Set when kube-apiserver was started for a real node (startCluster's `network`). */
+  network?: NodeNetwork;
   /** The front proxy's CA and client pair, for talking to a backend directly as kube-apiserver does. */
   frontProxyCa: PairFiles;
   frontProxyClient: PairFiles;
@@ -33,6 +38,14 @@ export interface StartClusterOptions {
   binaries: Binaries;
   /** Keep running after this process exits (cluster:up). */
   detached?: boolean;
+  /**
+   * For a real node (node.ts): kube-apiserver listens on the node bridge's
+   * address (where pods reach it through the kubernetes Service) instead of
+   * 127.0.0.1, with that Service's range, the Node authorizer and the
+   * ServiceAccount admission, and reaches aggregated servers and webhooks at
+   * their endpoints (pod addresses).
+   */
+  network?: NodeNetwork;
   log?: (line: string) => void;
 }
 
@@ -84,6 +97,29 @@ function apiserverArgs(pki: ClusterPki, port: number, etcdUrl: string, certDir: 
     `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
     `--proxy-client-key-file=${pki.frontProxyClient.key}`,
     '--v=1',
+  ];
+}
+
+/** What a cluster with a real node changes in kube-apiserver's flags. */
+function nodeApiserverArgs(args: string[], net: NodeNetwork, pki: ClusterPki): string[] {
+  const replaced: Record<string, string> = {
+    '--bind-address': net.gateway,
+    '--advertise-address': net.gateway,
+    '--service-cluster-ip-range': net.serviceCidr,
+    '--authorization-mode': 'Node,RBAC',
+  };
+  // The kubernetes Service's endpoint is kept by the lease reconciler (default), ServiceAccount admission is on.
+  const dropped = ['--endpoint-reconciler-type', '--disable-admission-plugins'];
+  const out = args.filter((a) => !dropped.includes(a.split('=')[0]!)).map((a) => {
+    const name = a.split('=')[0]!;
+    return name in replaced ? `${name}=${replaced[name]}` : a;
+  });
+  return [
+    ...out,
+    '--enable-admission-plugins=NodeRestriction',
+    '--enable-aggregator-routing=true',
+    `--kubelet-client-certificate=${pki.apiserverKubeletClient!.cert}`,
+    `--kubelet-client-key=${pki.apiserverKubeletClient!.key}`,
   ];
 }
 
@@ -142,7 +178,9 @@ export async function startCluster(opts: StartClusterOptions): Promise<ClusterIn
   const log = opts.log ?? (() => {});
   const { dir, binaries } = opts;
   mkdirSync(dir, { recursive: true });
-  const pki = await generateClusterPki(join(dir, 'pki'));
+  const net = opts.network;
+  const pki = await generateClusterPki(join(dir, 'pki'), net ? { servingIps: [net.gateway, net.apiserverServiceIp], kubeletClient: true } : {});
+  const host = net?.gateway ?? '127.0.0.1';
   const started: Started[] = [];
   try {
     for (let attempt = 1; ; attempt++) {
@@ -153,8 +191,9 @@ export async function startCluster(opts: StartClusterOptions): Promise<ClusterIn
       log(`starting etcd on ${etcdUrl}`);
       const etcd = startProcess({ name: 'etcd', command: binaries.etcd, args: eArgs, logFile: logs.etcd, detached: opts.detached });
       started.push(etcd);
-      const aArgs = apiserverArgs(pki, apiPort, etcdUrl, join(dir, 'apiserver-certs'));
-      const server = `https://127.0.0.1:${apiPort}`;
+      const plain = apiserverArgs(pki, apiPort, etcdUrl, join(dir, 'apiserver-certs'));
+      const aArgs = net ? nodeApiserverArgs(plain, net, pki) : plain;
+      const server = `https://${host}:${apiPort}`;
       try {
         await waitForEtcd(etcd, etcdUrl);
         log(`starting kube-apiserver on ${server}`);
@@ -171,6 +210,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<ClusterIn
           frontProxyCa: pki.frontProxyCa,
           frontProxyClient: pki.frontProxyClient,
           binaries,
+          serviceAccount: pki.serviceAccount,
+          ...(net ? { network: net } : {}),
           pids: { etcd: etcd.pid, kubeApiserver: apiserver.pid },
           logs,
           kubeApiserverArgs: aArgs,

@@ -30,6 +30,8 @@ export interface ClusterPki {
   dir: string;
   clusterCa: PairFiles;
   apiserverServing: PairFiles;
+  /** kube-apiserver's client certificate for kubelets (logs, exec), when the cluster has a node. */
+  apiserverKubeletClient?: PairFiles;
   frontProxyCa: PairFiles;
   frontProxyClient: PairFiles;
   serviceAccount: { privateKey: string; publicKey: string };
@@ -48,7 +50,7 @@ function writePair(dir: string, name: string, pair: KeyPairPem): PairFiles {
  * client certificates), a separate front-proxy CA for the aggregation layer,
  * and a service-account signing key.
  */
-export async function generateClusterPki(dir: string): Promise<ClusterPki & { cas: { cluster: CertificateAuthority; frontProxy: CertificateAuthority } }> {
+export async function generateClusterPki(dir: string, opts: { servingIps?: string[]; kubeletClient?: boolean } = {}): Promise<ClusterPki & { cas: { cluster: CertificateAuthority; frontProxy: CertificateAuthority } }> {
   mkdirSync(dir, { recursive: true });
   const cluster = await newCertificateAuthority('kubernetes-ca');
   const frontProxy = await newCertificateAuthority('front-proxy-ca');
@@ -56,7 +58,7 @@ export async function generateClusterPki(dir: string): Promise<ClusterPki & { ca
     commonName: 'kube-apiserver',
     usage: 'server',
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-    ipAddresses: ['127.0.0.1', '10.0.0.1'],
+    ipAddresses: ['127.0.0.1', '10.0.0.1', ...(opts.servingIps ?? [])],
   });
   const proxyClient = await issueCertificate(frontProxy, { commonName: FRONT_PROXY_CLIENT_CN, usage: 'client' });
   const users = {} as Record<UserName, PairFiles>;
@@ -71,6 +73,7 @@ export async function generateClusterPki(dir: string): Promise<ClusterPki & { ca
     dir,
     clusterCa: writePair(dir, 'ca', cluster),
     apiserverServing: writePair(dir, 'apiserver', serving),
+    ...(opts.kubeletClient ? { apiserverKubeletClient: writePair(dir, 'apiserver-kubelet-client', await issueCertificate(cluster, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' })) } : {}),
     frontProxyCa: writePair(dir, 'front-proxy-ca', frontProxy),
     frontProxyClient: writePair(dir, 'front-proxy-client', proxyClient),
     serviceAccount,

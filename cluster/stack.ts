@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { installBase, startBackend, type BackendInfo } from './backend.ts';
 import { ensureBinaries } from './binaries.ts';
 import { startCluster, stopCluster, type ClusterInfo } from './control-plane.ts';
+import { prepareNodeHost, startNode, stopNode, type NodeInfo } from './node.ts';
+import { ensureNodeBinaries } from './node-binaries.ts';
 import { stopProcess } from './processes.ts';
 
 export interface Stack {
@@ -29,6 +31,52 @@ export async function startStack(opts: { dir: string; detached?: boolean; backen
     };
   } catch (err) {
     await stopCluster(cluster);
+    throw err;
+  }
+}
+
+export interface NodeStack {
+  cluster: ClusterInfo;
+  node: NodeInfo;
+  /** Stops the control plane, then the node (undoing its host changes). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A control plane with a real node (node.ts) and nothing installed: the
+ * backend runs in it once manifests are applied (kubectl apply -k, an image
+ * imported with images.ts). One per machine; `dir/node` holds the node.
+ */
+export interface NodeStackOptions {
+  dir: string;
+  detached?: boolean;
+  log?: (l: string) => void;
+  /** Wait this long for another run's node to stop (one per machine) instead of failing at once. */
+  waitMs?: number;
+}
+
+export async function startNodeStack(opts: NodeStackOptions): Promise<NodeStack> {
+  const log = opts.log ?? (() => {});
+  const [binaries, nodeBinaries] = [await ensureBinaries(log), await ensureNodeBinaries(log)];
+  const nodeDir = join(opts.dir, 'node');
+  const host = await prepareNodeHost(nodeDir, log, { waitMs: opts.waitMs ?? 0 });
+  let cluster: ClusterInfo | undefined;
+  try {
+    cluster = await startCluster({ dir: opts.dir, binaries, network: host.record.network!, ...(opts.detached ? { detached: true } : {}), log });
+    const node = await startNode({ dir: nodeDir, cluster, binaries: nodeBinaries, host, ...(opts.detached ? { detached: true } : {}), log });
+    const c = cluster;
+    return {
+      cluster: c,
+      node,
+      async stop() {
+        // kube-apiserver first, while its address (the bridge's) is there for it to remove its own lease and endpoint.
+        await stopCluster(c);
+        await stopNode({ dir: nodeDir, log });
+      },
+    };
+  } catch (err) {
+    if (cluster) await stopCluster(cluster);
+    await stopNode({ dir: nodeDir, log });
     throw err;
   }
 }
