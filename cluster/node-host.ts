@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { nftTables, undoNodeNetwork, type NodeNetwork } from './node-network.ts';
+import { NODE_NETWORK, nftTables, nodeChain, undoNodeNetwork, type NodeNetwork } from './node-network.ts';
 
 export const NODE_STATE_DIR = '/run/kubectl-custom-node';
 const RECORD = join(NODE_STATE_DIR, 'record.json');
@@ -20,7 +20,7 @@ export const NETNS_LOG = join(NODE_STATE_DIR, 'netns');
  * plugin's forwarding, kube-proxy's bridge and conntrack settings): their
  * values before the node started are restored on teardown.
  */
-const SYSCTLS = [
+export const NODE_SYSCTLS = [
   'vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes',
   'net.ipv4.ip_forward', 'net.ipv4.conf.all.forwarding', 'net.ipv4.conf.default.forwarding', 'net.ipv6.conf.all.forwarding', 'net.ipv4.conf.all.route_localnet',
   'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables',
@@ -166,7 +166,7 @@ export class HostChanges {
         owner: processRef('owner', process.pid),
         dir,
         processes: [],
-        sysctls: Object.fromEntries(SYSCTLS.flatMap((s) => {
+        sysctls: Object.fromEntries(NODE_SYSCTLS.flatMap((s) => {
           const v = readSysctl(s);
           return v === undefined ? [] : [[s, v]];
         })),
@@ -367,17 +367,24 @@ function restoreSysctls(saved: Record<string, string>): void {
 }
 
 /**
+ * Stops the node's processes: its agents first (pods keep running without
+ * them), then the pods' processes and their shims, containerd last.
+ */
+export async function stopNodeProcesses(rec: HostRecord): Promise<void> {
+  const procs = [...rec.processes].reverse();
+  await Promise.all(procs.filter((x) => x.name !== 'containerd').map((p) => stopRef(p, 5000)));
+  for (let i = 0; i < 50 && killPodProcesses() > 0; i++) await sleep(100);
+  killShims(rec.containerdSocket);
+  for (const p of procs.filter((x) => x.name === 'containerd')) await stopRef(p, 5000);
+}
+
+/**
  * Undoes everything `rec` records and removes the record (the lock). Safe
  * to run again after it failed half-way, and for a node that died at any
  * point of its start.
  */
 export async function undoHostChanges(rec: HostRecord, log: (l: string) => void = () => {}, recordFile = RECORD): Promise<void> {
-  const procs = [...rec.processes].reverse();
-  // The node's agents first (pods keep running without them), containerd after its pods and shims.
-  await Promise.all(procs.filter((x) => x.name !== 'containerd').map((p) => stopRef(p, 5000)));
-  for (let i = 0; i < 50 && killPodProcesses() > 0; i++) await sleep(100);
-  killShims(rec.containerdSocket);
-  for (const p of procs.filter((x) => x.name === 'containerd')) await stopRef(p, 5000);
+  await stopNodeProcesses(rec);
   const netns = recordedNetns();
   unmountAll(rec, netns);
   for (const ns of netns) rmSync(ns, { force: true });
@@ -422,4 +429,64 @@ export async function stopRecordedNode(opts: { dir?: string; log?: (l: string) =
   }
   await undoHostChanges(rec, opts.log, claimed);
   return true;
+}
+
+/** What a node leaves on this machine: all of it empty (and the sysctls as they were) when none runs. */
+export interface NodeFootprint {
+  /** kubelet's, kube-proxy's and our iptables chains (`iptables|ip6tables table chain`). */
+  chains: string[];
+  nftTables: string[];
+  bridge: boolean;
+  routes: string[];
+  /** Mounts under `dir`, /var/lib/kubelet and /run/containerd, and network namespaces in /run/netns. */
+  mounts: string[];
+  fixedDirs: string[];
+  cgroups: string[];
+  /** containerd shims whose command line names `dir`. */
+  shims: number[];
+  record: boolean;
+  sysctls: Record<string, string>;
+}
+
+function chainsNow(): string[] {
+  const out: string[] = [];
+  for (const bin of ['iptables', 'ip6tables']) {
+    for (const table of ['filter', 'nat', 'mangle', 'raw', 'security']) {
+      let saved: string;
+      try {
+        saved = execFileSync(`${bin}-save`, ['-t', table], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        continue;
+      }
+      for (const l of saved.split('\n')) if (l.startsWith(':') && nodeChain(l.slice(1).split(' ')[0]!)) out.push(`${bin} ${table} ${l.slice(1).split(' ')[0]!}`);
+    }
+  }
+  return out;
+}
+
+export function nodeFootprint(dir: string, net: NodeNetwork = NODE_NETWORK): NodeFootprint {
+  const ip = (args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
+  const shims = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv[0]?.endsWith('containerd-shim-runc-v2') && argv.some((a) => a.startsWith(dir));
+    } catch {
+      return false;
+    }
+  }).map(Number);
+  return {
+    chains: chainsNow(),
+    nftTables: (nftTables() ?? []).sort(),
+    bridge: ip(['-o', 'link', 'show']).includes(` ${net.bridge}:`),
+    routes: ip(['-4', 'route', 'show', 'table', 'all']).split('\n').filter((r) => r.includes(net.bridge) || r.includes(net.podCidr) || r.includes(net.serviceCidr)),
+    mounts: mounts().map((m) => m.target).filter((t) => [dir, '/var/lib/kubelet', '/run/containerd', '/run/netns'].some((r) => under(t, r))),
+    fixedDirs: FIXED_HOST_DIRS.filter((d) => existsSync(d)),
+    cgroups: cgroupRoots().map((r) => join(r, 'kubepods')).filter((d) => existsSync(d)),
+    shims,
+    record: existsSync(RECORD),
+    sysctls: Object.fromEntries(NODE_SYSCTLS.flatMap((s) => {
+      const v = readSysctl(s);
+      return v === undefined ? [] : [[s, v]];
+    })),
+  };
 }

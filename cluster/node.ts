@@ -15,7 +15,7 @@ import { ensureDebianPackages } from './debian-packages.ts';
 import { apiserverGet, type ClusterInfo } from './control-plane.ts';
 import { ctr, importImage } from './images.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
-import { FIXED_HOST_DIRS, HostChanges, NETNS_LOG, stopRecordedNode, undoHostChanges } from './node-host.ts';
+import { FIXED_HOST_DIRS, HostChanges, NETNS_LOG, readRecord, stopNodeProcesses, stopRecordedNode, undoHostChanges } from './node-host.ts';
 import type { NodeBinaries } from './node-binaries.ts';
 import { NODE_NETWORK, setUpNodeNetwork, type NodeNetwork } from './node-network.ts';
 import { writeOciArchive } from './oci-image.ts';
@@ -66,6 +66,12 @@ export async function prepareNodeHost(dir: string, log: (l: string) => void, opt
     await undoHostChanges(host.record, log);
     throw err;
   }
+}
+
+/** Stops the processes of the node in `dir` (agents, pods, containerd), leaving the host changes for stopNode. */
+export async function haltNode(dir: string): Promise<void> {
+  const rec = readRecord();
+  if (rec?.dir === dir) await stopNodeProcesses(rec);
 }
 
 /** Stops the node in `dir` (or one a dead run left) and undoes its host changes; false if there was none of those. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { installBase, startBackend, type BackendInfo } from './backend.ts';
 import { ensureBinaries } from './binaries.ts';
 import { startCluster, stopCluster, type ClusterInfo } from './control-plane.ts';
-import { prepareNodeHost, startNode, stopNode, type NodeInfo } from './node.ts';
+import { haltNode, prepareNodeHost, startNode, stopNode, type NodeInfo } from './node.ts';
 import { ensureNodeBinaries } from './node-binaries.ts';
 import { stopProcess } from './processes.ts';
 
@@ -69,7 +69,9 @@ export async function startNodeStack(opts: NodeStackOptions): Promise<NodeStack>
       cluster: c,
       node,
       async stop() {
-        // kube-apiserver first, while its address (the bridge's) is there for it to remove its own lease and endpoint.
+        // The node's processes first (kube-apiserver would wait for their watches), then kube-apiserver while its
+        // address (the bridge's) is still there for it to remove its own lease and endpoint, then the host changes.
+        await haltNode(nodeDir);
         await stopCluster(c);
         await stopNode({ dir: nodeDir, log });
       },
