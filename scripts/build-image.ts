@@ -45,6 +45,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { cacheRoot } from '../cluster/binaries.ts';
 import { ensureDebianPackages } from '../cluster/debian-packages.ts';
+import { isAlive } from '../cluster/processes.ts';
 import { minutesSeconds, ProgressLine } from '../cluster/progress.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -526,25 +527,65 @@ export async function buildImage(opts: BuildImageOptions = {}): Promise<BuiltIma
   const dir = imageCacheDir();
   const entry = join(dir, `${IMAGE_REPOSITORY}-${version}-${imageKey(version)}.oci.tar`);
   const archive = join(ROOT, 'dist/image', `${IMAGE_REPOSITORY}-${version}.oci.tar`);
-  if (!opts.force && existsSync(entry) && existsSync(`${entry}.json`)) {
-    const meta = { ...(JSON.parse(readFileSync(`${entry}.json`, 'utf8')) as BuiltImage), archive, cached: entry, fromCache: true };
-    return publish(entry, meta);
-  }
+  const cached = (): BuiltImage | undefined => {
+    if (!existsSync(entry) || !existsSync(`${entry}.json`)) return undefined;
+    return publish(entry, { ...(JSON.parse(readFileSync(`${entry}.json`, 'utf8')) as BuiltImage), archive, cached: entry, fromCache: true });
+  };
+  const hit = opts.force ? undefined : cached();
+  if (hit) return hit;
   if (process.getuid?.() !== 0) throw new Error('building the image needs root: mmdebstrap and buildah write root-owned files (run it with sudo)');
   await ensureDebianPackages(['buildah', 'mmdebstrap'], ['/usr/bin/buildah', '/usr/bin/mmdebstrap'], 'The image builder (buildah and mmdebstrap)', log);
   mkdirSync(dir, { recursive: true });
-  const logFile = `${entry}.build.log`;
-  log(`Building the image ${name} with buildah from server/Dockerfile, its bases from Debian ${DEBIAN_SUITE} with mmdebstrap (once: a few minutes)`);
-  log(`  into ${tilde(entry)}; the tools' output in ${tilde(logFile)}`);
-  const out = openSync(logFile, 'w');
-  const b: Build = { out, logFile, progress: new ProgressLine({ log: (l) => log(`  ${l}`) }), started: Date.now(), note: (l) => writeSync(out, `${l}\n`) };
+  // One build at a time (two test files may ask at once): the second finds the first's result.
+  return withLock(join(dir, 'build.lock'), log, async () => {
+    const now = opts.force ? undefined : cached();
+    if (now) return now;
+    const logFile = `${entry}.build.log`;
+    log(`Building the image ${name} with buildah from server/Dockerfile, its bases from Debian ${DEBIAN_SUITE} with mmdebstrap (once: a few minutes)`);
+    log(`  into ${tilde(entry)}; the tools' output in ${tilde(logFile)}`);
+    const out = openSync(logFile, 'w');
+    const b: Build = { out, logFile, progress: new ProgressLine({ log: (l) => log(`  ${l}`) }), started: Date.now(), note: (l) => writeSync(out, `${l}\n`) };
+    try {
+      const built = await build(b, { version, name, entry, archive, force: !!opts.force });
+      log(`Built ${name} (${built.imageId.slice(0, 19)}, ${Math.round(statSync(entry).size / 1e6)} MB archive) in ${minutesSeconds(Date.now() - b.started)}: ${relative(process.cwd(), archive) || archive}`);
+      return built;
+    } finally {
+      b.progress.done();
+      closeSync(out);
+    }
+  });
+}
+
+/** Runs `fn` holding `file` (made exclusively, with our pid); waits while a live process holds it. */
+async function withLock<T>(file: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let owner: number;
+      try {
+        owner = Number(readFileSync(file, 'utf8'));
+      } catch {
+        continue; // released in between
+      }
+      if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      if (!told) log(`Waiting for another build of the image (process ${owner || '?'}) to finish`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   try {
-    const built = await build(b, { version, name, entry, archive, force: !!opts.force });
-    log(`Built ${name} (${built.imageId.slice(0, 19)}, ${Math.round(statSync(entry).size / 1e6)} MB archive) in ${minutesSeconds(Date.now() - b.started)}: ${relative(process.cwd(), archive) || archive}`);
-    return built;
+    return await fn();
   } finally {
-    b.progress.done();
-    closeSync(out);
+    rmSync(file, { force: true });
   }
 }
 
