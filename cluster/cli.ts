@@ -2,7 +2,11 @@
 //
 // cluster:up starts a control plane and the backend that outlive this
 // command, for a person to use; their state lives in .cluster/ (git-ignored)
-// and cluster:down stops them.
+// and cluster:down stops them. With --in-cluster (cluster:up and demo) the
+// control plane gets a real node (node.ts, as root) and the backend runs in
+// it from its image, installed with kubectl apply -k (in-cluster.ts);
+// cluster:down stops the node and undoes what it changed on the machine,
+// and also undoes a node a dead run left behind.
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +15,11 @@ import type { BackendInfo } from './backend.ts';
 import { ensureBinaries } from './binaries.ts';
 import { apiserverGet, stopCluster, type ClusterInfo } from './control-plane.ts';
 import { Demo } from './demo.ts';
+import { installInCluster } from './in-cluster.ts';
+import { ensureNodeBinaries } from './node-binaries.ts';
+import { haltNode, stopNode, type NodeInfo } from './node.ts';
 import { isAlive, stopProcess } from './processes.ts';
-import { startStack } from './stack.ts';
+import { startNodeStack, startStack } from './stack.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const STATE_DIR = join(ROOT, '.cluster');
@@ -24,8 +31,13 @@ const rel = (p: string) => relative(process.cwd(), p) || '.';
 
 interface State {
   cluster: ClusterInfo;
-  backend: BackendInfo;
+  /** The backend as a local process; absent when it runs in the node. */
+  backend?: BackendInfo;
+  /** The real node (--in-cluster). */
+  node?: NodeInfo;
 }
+
+const NODE_DIR = join(STATE_DIR, 'node');
 
 function readState(): State | undefined {
   if (!existsSync(STATE_FILE)) return undefined;
@@ -33,7 +45,8 @@ function readState(): State | undefined {
 }
 
 async function running(s: State): Promise<boolean> {
-  if (![s.cluster.pids.etcd, s.cluster.pids.kubeApiserver, s.backend.pid].every(isAlive)) return false;
+  const pids = [s.cluster.pids.etcd, s.cluster.pids.kubeApiserver, ...(s.backend ? [s.backend.pid] : []), ...Object.values(s.node?.pids ?? {})];
+  if (!pids.every(isAlive)) return false;
   try {
     return (await apiserverGet(s.cluster, s.cluster.users.admin, '/readyz')).status === 200;
   } catch {
@@ -41,22 +54,35 @@ async function running(s: State): Promise<boolean> {
   }
 }
 
-async function up(): Promise<State> {
+async function up(inCluster: boolean): Promise<State> {
   const existing = readState();
   if (existing && (await running(existing))) {
+    if (!!existing.node !== inCluster) throw new Error(`the control plane runs ${existing.node ? 'with' : 'without'} a node already: npm run cluster:down first`);
     log(`The control plane and backend are already running (${existing.cluster.server}); reusing them.`);
     return existing;
   }
   if (existing) await down(true);
+  // A node a dead cluster:up left in .cluster/ is undone before the folder goes.
+  await stopNode({ dir: NODE_DIR, log });
   await ensureBinaries(log);
+  if (inCluster) await ensureNodeBinaries(log);
   rmSync(STATE_DIR, { recursive: true, force: true });
-  const stack = await startStack({ dir: STATE_DIR, detached: true, log });
-  const state: State = { cluster: stack.cluster, backend: stack.backend };
-  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2) + '\n');
+  let state: State;
+  if (inCluster) {
+    const stack = await startNodeStack({ dir: STATE_DIR, detached: true, log });
+    state = { cluster: stack.cluster, node: stack.node };
+    writeFileSync(STATE_FILE, JSON.stringify(state, null, 2) + '\n');
+    if (!upToDate()) await buildExecutable({ log });
+    await installInCluster(stack.cluster, stack.node, { pluginDir: DIST, log });
+  } else {
+    const stack = await startStack({ dir: STATE_DIR, detached: true, log });
+    state = { cluster: stack.cluster, backend: stack.backend };
+    writeFileSync(STATE_FILE, JSON.stringify(state, null, 2) + '\n');
+    log(`backend serving custom.example.com/v1 on port ${stack.backend.port} (log: ${rel(stack.backend.logFile)})`);
+  }
   // kubectl of the server's version, for `export PATH=$PWD/.cluster/bin:$PATH`.
   mkdirSync(BIN, { recursive: true });
-  symlinkSync(stack.cluster.binaries.kubectl, join(BIN, 'kubectl'));
-  log(`backend serving custom.example.com/v1 on port ${stack.backend.port} (log: ${rel(stack.backend.logFile)})`);
+  symlinkSync(state.cluster.binaries.kubectl, join(BIN, 'kubectl'));
   return state;
 }
 
@@ -74,9 +100,16 @@ function setup(s: State): [string, string][] {
   ];
 }
 
+/** Where the backend runs, in a sentence. */
+function backendWhere(s: State): string {
+  return s.backend
+    ? `backend on port ${s.backend.port}; logs in ${rel(s.cluster.dir)}/*.log and ${rel(s.backend.logFile)}`
+    : `backend in node ${s.node!.name} (kubectl get pods -n custom-system -o wide; kubectl logs -n custom-system deploy/kubectl-custom-backend); logs in ${rel(s.cluster.dir)}/*.log and ${rel(s.node!.dir)}/*.log`;
+}
+
 function printUsage(s: State): void {
   console.log(`
-Control plane at ${s.cluster.server}, backend on port ${s.backend.port}; logs in ${rel(s.cluster.dir)}/*.log and ${rel(s.backend.logFile)}.
+Control plane at ${s.cluster.server}, ${backendWhere(s)}.
 
 ${commented([...setup(s), ['kubectl custom list -A'], ['kubectl custom describe-state checkout -n shop'], ['kubectl custom promote checkout -n shop --reason "ready"']])}
 
@@ -103,17 +136,21 @@ ${commented([
 async function down(quiet = false): Promise<void> {
   const s = readState();
   if (!s) {
-    if (!quiet) log('Nothing is running (no .cluster/cluster.json).');
+    // No cluster of ours, but a node a dead run left behind is undone all the same (another run's live node is not).
+    const undone = await stopNode({ dir: NODE_DIR, log });
+    if (!quiet) log(undone ? 'Undid a local node that was left behind.' : 'Nothing is running (no .cluster/cluster.json).');
     return;
   }
-  await stopProcess(s.backend.pid);
+  if (s.backend) await stopProcess(s.backend.pid);
+  if (s.node) await haltNode(s.node.dir);
   await stopCluster(s.cluster);
+  if (s.node) await stopNode({ dir: s.node.dir, log });
   rmSync(STATE_DIR, { recursive: true, force: true });
-  if (!quiet) log('Control plane and backend stopped; .cluster/ removed.');
+  if (!quiet) log(`Control plane${s.node ? ', node' : ''} and backend stopped${s.node ? ', the node\'s changes to this machine undone' : ''}; .cluster/ removed.`);
 }
 
-async function demo(): Promise<void> {
-  const s = await up();
+async function demo(inCluster: boolean): Promise<void> {
+  const s = await up(inCluster);
   if (!upToDate()) await buildExecutable({ log });
   const d = new Demo({ cluster: s.cluster, path: [DIST, BIN] });
   d.kubectl('admin', ['apply', '-k', join(ROOT, 'manifests/samples')]);
@@ -130,24 +167,26 @@ async function demo(): Promise<void> {
 }
 
 const verb = process.argv[2];
+const inCluster = process.argv.slice(3).includes('--in-cluster');
 try {
   switch (verb) {
     case 'build': {
       const b = await ensureBinaries(log);
       console.log(b.dir);
+      if (inCluster) console.log((await ensureNodeBinaries(log)).dir);
       break;
     }
     case 'up':
-      printUsage(await up());
+      printUsage(await up(inCluster));
       break;
     case 'down':
       await down();
       break;
     case 'demo':
-      await demo();
+      await demo(inCluster);
       break;
     default:
-      log('usage: node cluster/cli.ts build|up|down|demo');
+      log('usage: node cluster/cli.ts build|up|demo [--in-cluster] | down');
       process.exitCode = 2;
   }
 } catch (err) {

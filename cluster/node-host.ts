@@ -413,13 +413,13 @@ export async function undoHostChanges(rec: HostRecord, log: (l: string) => void 
 
 /**
  * Stops the node of the current record and undoes its changes, when it is in
- * `dir` or left over by a dead run (not another live run's node). Returns
+ * `dir` or left over by a dead run (never another live run's node). Returns
  * whether there was one to stop.
  */
 export async function stopRecordedNode(opts: { dir?: string; log?: (l: string) => void } = {}): Promise<boolean> {
   const rec = readRecord();
   if (!rec) return false;
-  if (opts.dir !== undefined && rec.dir !== opts.dir && nodeRunning(rec)) return false;
+  if (rec.dir !== opts.dir && nodeRunning(rec)) return false;
   const claimed = `${RECORD}.stop-${process.pid}`;
   try {
     renameSync(RECORD, claimed);

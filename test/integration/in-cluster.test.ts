@@ -11,11 +11,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctr, importImage } from '../../cluster/images.ts';
+import { overlayImage, TEST_NODE_OVERLAY as OVERLAY } from '../../cluster/in-cluster.ts';
 import { containerPid } from '../../cluster/node.ts';
 import { nodeFootprint, type NodeFootprint } from '../../cluster/node-host.ts';
 import { isAlive } from '../../cluster/processes.ts';
@@ -25,8 +24,6 @@ import { buildImage } from '../../scripts/build-image.ts';
 import { eventually } from './harness.ts';
 import { kubectlCustom } from './plugin-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OVERLAY = join(ROOT, 'manifests/overlays/test-node');
 const PREFIX = 'kubectl-custom-in-cluster-';
 const NAMESPACE = 'custom-system';
 const DEPLOYMENT = 'kubectl-custom-backend';
@@ -37,12 +34,6 @@ let stack: NodeStack | undefined;
 let dir: string;
 let before: NodeFootprint;
 const started = Date.now();
-
-/** The image reference the overlay gives the Deployment (its kustomize `images:` entry). */
-function overlayImage(): string {
-  const k = parse(readFileSync(join(OVERLAY, 'kustomization.yaml'), 'utf8')) as { images: { newName: string; newTag: string }[] };
-  return `${k.images[0]!.newName}:${k.images[0]!.newTag}`;
-}
 
 function kubectl(args: string[], user: UserName = 'admin'): Promise<{ code: number; stdout: string; stderr: string }> {
   const c = stack!.cluster;
