@@ -61,7 +61,7 @@ export async function ensureNodeBinaries(log: (line: string) => void = (l) => pr
     dir,
     packages: NODE_PACKAGES,
     modfile: 'node.mod',
-    announce: `Building kubelet, kube-scheduler, kube-controller-manager and kube-proxy ${KUBERNETES_VERSION} from their Go module (once: about 10 minutes on 2 quiet cores after kube-apiserver's build, longer on a busy machine)`,
+    announce: `Building kubelet, kube-scheduler, kube-controller-manager and kube-proxy ${KUBERNETES_VERSION} from their Go module (once: about 10 minutes on a busy 2-core machine whose Go cache holds kube-apiserver's packages)`,
   }, log);
   return nodeBinariesIn(dir);
 }
