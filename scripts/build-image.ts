@@ -428,6 +428,24 @@ async function buildBase(b: Build, ref: string, node: Download, npm: Download): 
   }
 }
 
+/**
+ * Keeps the storage to what later builds use: the bases of `key` (older
+ * bases lose their names), every version's image, and the layer cache of
+ * this build's steps; other unnamed images (the steps of earlier builds,
+ * their npm ci layers above all) go.
+ */
+async function pruneStorage(b: Build, key: string, steps: Set<string>): Promise<void> {
+  const rows = execFileSync('buildah', [...buildahStorageArgs(), 'images', '--all', '--no-trunc', '--noheading', '--format', '{{.ID}} {{.Name}}:{{.Tag}}'], { encoding: 'utf8' })
+    .split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/) as [string, string]);
+  const stale = rows.filter(([, name]) => /^localhost\/kubectl-custom-(runtime|build)-base:/.test(name) && !name.endsWith(`:${key}`)).map(([, name]) => name);
+  const kept = (id: string) => [...steps].some((s) => id.replace(/^sha256:/, '').startsWith(s));
+  const unnamed = rows.filter(([id, name]) => name === '<none>:<none>' && !kept(id)).map(([id]) => id);
+  if (!stale.length && !unnamed.length) return;
+  b.note(`# pruning the storage: ${stale.length} older base names, ${unnamed.length} images of earlier builds`);
+  // One by one: an image that another still stands on may refuse, and is tried again next time.
+  for (const ref of [...stale, ...unnamed]) await buildah(b, ['rmi', ref]).catch(() => undefined);
+}
+
 function labelOf(ref: string, key: string): string {
   const out = execFileSync('buildah', [...buildahStorageArgs(), 'inspect', '--type', 'image', '--format', `{{index .OCIv1.Config.Labels "${key}"}}`, ref], { encoding: 'utf8' });
   return out.trim();
@@ -606,8 +624,11 @@ async function build(b: Build, o: { version: string; name: string; entry: string
     const hostCa = hostCaBundle();
     if (hostCa) b.note(`# RUN trusts the host's CA certificates in ${hostCa}, as the host's Node and npm do`);
     mkdirSync(npmCache, { recursive: true });
+    // The images of this build's steps (made or taken from the layer cache): what the storage keeps.
+    const steps = new Set<string>();
     await buildah(b, [
-      'build', '--isolation', 'chroot', '--network', 'host', '--pull=never', '--layers', `--timestamp=${sourceDateEpoch()}`,
+      // --force-rm: a failed build leaves no working container (and no mount) behind.
+      'build', '--isolation', 'chroot', '--network', 'host', '--pull=never', '--layers', '--force-rm', `--timestamp=${sourceDateEpoch()}`,
       '--build-arg', `BUILD_BASE=${buildb.ref}`, '--build-arg', `RUNTIME_BASE=${runtime.ref}`,
       '--label', `org.opencontainers.image.title=${IMAGE_REPOSITORY}`, '--label', `org.opencontainers.image.version=${o.version}`,
       // npm's cache for RUN npm ci, kept between builds (the Dockerfile is unchanged by it).
@@ -615,11 +636,15 @@ async function build(b: Build, o: { version: string; name: string; entry: string
       ...(hostCa ? ['--volume', `${hostCa}:${BUILD_CA_BUNDLE}:ro`] : []),
       '--iidfile', iidfile, '-t', o.name, '-f', join(ROOT, 'server/Dockerfile'), ROOT,
     ], (line) => {
+      const step = /^--> (?:Using cache )?([0-9a-f]{12,64})$/.exec(line);
+      if (step) steps.add(step[1]!);
       const m = /^(?:\[\d+\/\d+\] )?STEP (\d+)\/(\d+): (.*)$/.exec(line);
       // Off a terminal, a line for each stage and each RUN (the steps that take time).
       if (m) b.progress.update(`buildah: step ${m[1]} of ${m[2]}: ${m[3]}, ${minutesSeconds(Date.now() - b.started)}`, /^(FROM|RUN) /.test(m[3]!) ? line : undefined);
     });
     const imageId = readFileSync(iidfile, 'utf8').trim();
+    steps.add(imageId.replace(/^sha256:/, ''));
+    await pruneStorage(b, key, steps);
     phase(b, 'writing the OCI archive', 'archive');
     const layout = join(work, 'layout');
     await buildah(b, ['push', '--format', 'oci', o.name, `oci:${layout}:${o.version}`]);
