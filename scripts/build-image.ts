@@ -551,8 +551,9 @@ export async function buildImage(opts: BuildImageOptions = {}): Promise<BuiltIma
   };
   const hit = opts.force ? undefined : cached();
   if (hit) return hit;
-  if (process.getuid?.() !== 0) throw new Error('building the image needs root: mmdebstrap and buildah write root-owned files (run it with sudo)');
+  // Missing, they are installed as root or named with the apt-get command that installs them.
   await ensureDebianPackages(['buildah', 'mmdebstrap'], ['/usr/bin/buildah', '/usr/bin/mmdebstrap'], 'The image builder (buildah and mmdebstrap)', log);
+  if (process.getuid?.() !== 0) throw new Error('building the image needs root: mmdebstrap and buildah write root-owned files (run it with sudo)');
   mkdirSync(dir, { recursive: true });
   // One build at a time (two test files may ask at once): the second finds the first's result.
   return withLock(join(dir, 'build.lock'), log, async () => {
@@ -676,6 +677,11 @@ export async function imageSize(name: string): Promise<string> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { tag: { type: 'string' }, force: { type: 'boolean' } } });
-  const built = await buildImage({ ...(values.tag ? { version: values.tag } : {}), force: values.force ?? false });
-  if (built.fromCache) process.stderr.write(`${built.name} (${built.imageId.slice(0, 19)}) is up to date: ${relative(process.cwd(), built.archive)}\n`);
+  try {
+    const built = await buildImage({ ...(values.tag ? { version: values.tag } : {}), force: values.force ?? false });
+    if (built.fromCache) process.stderr.write(`${built.name} (${built.imageId.slice(0, 19)}) is up to date: ${relative(process.cwd(), built.archive)}\n`);
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }
