@@ -384,13 +384,39 @@ export async function stopNodeProcesses(rec: HostRecord): Promise<void> {
  * point of its start.
  */
 export async function undoHostChanges(rec: HostRecord, log: (l: string) => void = () => {}, recordFile = RECORD): Promise<void> {
-  await stopNodeProcesses(rec);
+  const failed: string[] = [];
+  const step = async (what: string, fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (err) {
+      failed.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  await step('stopping its processes', () => stopNodeProcesses(rec));
   const netns = recordedNetns();
-  unmountAll(rec, netns);
+  await step('unmounting', () => unmountAll(rec, netns));
+  // Nothing is removed from under a mount that stayed: it could be anything's.
+  const unmounted = nodeMounts(rec, netns).length === 0;
+  await step('removing the kubepods cgroups', removeCgroups);
+  if (rec.network) await step('undoing the network', () => undoNodeNetwork(rec.network!, rec.nftTables, log));
+  await step('restoring sysctls', () => restoreSysctls(rec.sysctls));
+  if (unmounted) await step('removing folders', () => removeNodeDirs(rec, netns));
+  if (failed.length) {
+    // The record goes back where the next node and cluster:down look, to try again.
+    if (recordFile !== RECORD && !existsSync(RECORD)) renameSync(recordFile, RECORD);
+    throw new Error(`the node's teardown left something on this machine (${failed.join('; ')}); npm run cluster:down tries again`);
+  }
+  rmSync(NETNS_LOG, { force: true });
+  rmSync(recordFile, { force: true });
+  try {
+    rmdirSync(NODE_STATE_DIR);
+  } catch {
+    // another node's record is there, or it is gone
+  }
+}
+
+function removeNodeDirs(rec: HostRecord, netns: string[]): void {
   for (const ns of netns) rmSync(ns, { force: true });
-  await removeCgroups();
-  if (rec.network) undoNodeNetwork(rec.network, rec.nftTables, log);
-  restoreSysctls(rec.sysctls);
   for (const d of [...rec.createdDirs].reverse()) {
     // /run/netns may hold other software's namespaces by now: only an empty one goes.
     if (d === '/run/netns') {
@@ -402,13 +428,6 @@ export async function undoHostChanges(rec: HostRecord, log: (l: string) => void 
     } else rmSync(d, { recursive: true, force: true });
   }
   if (existsSync(rec.dir) && statSync(rec.dir).isDirectory()) rmSync(rec.dir, { recursive: true, force: true });
-  rmSync(NETNS_LOG, { force: true });
-  rmSync(recordFile, { force: true });
-  try {
-    rmdirSync(NODE_STATE_DIR);
-  } catch {
-    // another node's record is there, or it is gone
-  }
 }
 
 /**
