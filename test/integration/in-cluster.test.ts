@@ -71,7 +71,7 @@ beforeAll(async () => {
   before = nodeFootprint(dir);
   const t = Date.now();
   // Another run's node (one per machine): wait for it rather than fail.
-  stack = await startNodeStack({ dir, log, waitMs: 20 * 60_000 });
+  stack = await startNodeStack({ dir, log, waitMs: 30 * 60_000 });
   log(`control plane and node ready in ${seconds(Date.now() - t)}`);
   const names = importImage(stack.node.containerdSocket, image.archive, overlayImage());
   log(`imported ${image.archive} as ${names.join(', ')}`);
