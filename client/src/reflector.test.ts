@@ -167,6 +167,29 @@ describe('Reflector', () => {
     await r.stop();
   });
 
+  it('progress: the resourceVersion and time of the last list, event or bookmark, and whether a watch is open', async () => {
+    const c = new FakeListerWatcher();
+    c.pages = [[{ items: [], resourceVersion: '10' }]];
+    let clock = 1_000;
+    const r = new Reflector<Obj>({ client: c, path: '/apis/example.com/v1/things', description: 'things', store: new RecordingStore(), log: silent, now: () => clock });
+    expect(r.progress).toEqual({ resourceVersion: '', lastHeardAt: undefined, watching: false });
+    c.scripts = [{ events: [], then: 'hang' }];
+    r.start();
+    await until('the watch opens', () => c.watches.length === 1);
+    await until('watching', () => r.progress.watching);
+    expect(r.progress).toEqual({ resourceVersion: '10', lastHeardAt: 1_000, watching: true });
+    clock = 5_000;
+    c.open[0]!.write(`${JSON.stringify({ type: 'ADDED', object: obj('a', '12') })}\n`);
+    await until('the event is read', () => r.progress.resourceVersion === '12');
+    expect(r.progress.lastHeardAt).toBe(5_000);
+    clock = 9_000;
+    c.open[0]!.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '20' } } })}\n`);
+    await until('the bookmark is read', () => r.progress.resourceVersion === '20');
+    expect(r.progress.lastHeardAt).toBe(9_000);
+    await r.stop();
+    expect(r.progress.watching).toBe(false);
+  });
+
   it('stop ends the open watch and the loop', async () => {
     const c = new FakeListerWatcher();
     c.pages = [[{ items: [], resourceVersion: '10' }]];

@@ -37,6 +37,18 @@ export interface ReflectorOptions<T> {
   labelSelector?: string;
   /** Page size of LIST; 0 lists in one page. */
   pageSize?: number;
+  /** The clock (ms since the epoch) that stamps lastHeardAt; Date.now by default. */
+  now?: () => number;
+}
+
+/** How far a reflector has got, for status pages: what kube-apiserver last told it, and when. */
+export interface ReflectorProgress {
+  /** The resourceVersion of the last list, event or bookmark ('' before the first list). */
+  resourceVersion: string;
+  /** When the last list, event or bookmark arrived (ms since the epoch); undefined before the first list. */
+  lastHeardAt: number | undefined;
+  /** A watch stream is open. */
+  watching: boolean;
 }
 
 interface ListPage<T> {
@@ -67,9 +79,22 @@ export class Reflector<T extends ObjectWithVersion> {
   /** The running watch is a short one, and whether its bookmark came. */
   private currentShort = false;
   private currentBookmarked = false;
+  private heardAt: number | undefined;
+  private readonly now: () => number;
 
   constructor(opts: ReflectorOptions<T>) {
     this.o = opts;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * What kube-apiserver last told this reflector, and when. A watch that
+   * kube-apiserver keeps feeding hears from it at least once a minute (it
+   * bookmarks every watch that asks about that often, changes or not), so a
+   * long silence means the stream is stuck.
+   */
+  get progress(): ReflectorProgress {
+    return { resourceVersion: this.rv, lastHeardAt: this.heardAt, watching: this.watching };
   }
 
   /** The resourceVersion of the last list, event or bookmark. */
@@ -158,6 +183,7 @@ export class Reflector<T extends ObjectWithVersion> {
       cont = page.metadata.continue || undefined;
     } while (cont);
     this.rv = rv;
+    this.heardAt = this.now();
     this.o.store.replace(items, rv);
   }
 
@@ -190,6 +216,7 @@ export class Reflector<T extends ObjectWithVersion> {
       const rv = obj.metadata?.resourceVersion;
       if (ev.type === 'BOOKMARK') {
         this.currentBookmarked = true;
+        this.heardAt = this.now();
         if (rv) {
           this.rv = rv;
           this.o.store.bookmark?.(rv);
@@ -199,6 +226,7 @@ export class Reflector<T extends ObjectWithVersion> {
       if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED' && ev.type !== 'DELETED') return;
       this.o.store.apply(ev.type, obj);
       if (rv) this.rv = rv;
+      this.heardAt = this.now();
     });
   }
 }
