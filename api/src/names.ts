@@ -18,6 +18,16 @@ export const STATE_KIND = 'CustomResourceState';
 
 export const GROUP_RESOURCE = { group: GROUP, resource: RESOURCE } as const;
 
+/**
+ * The backend's own state, served as a read-only virtual resource computed
+ * on every read (as core/v1 componentstatuses is): each replica answers about
+ * itself, named after its pod.
+ */
+export const BACKEND_STATUS_KIND = 'BackendStatus';
+export const BACKEND_STATUS_LIST_KIND = 'BackendStatusList';
+export const BACKEND_STATUS_RESOURCE = 'backendstatuses';
+export const BACKEND_STATUS_SINGULAR = 'backendstatus';
+
 /** The storage CRD (customresources.example.com) that holds the objects. */
 export const STORAGE_GROUP = 'example.com';
 export const STORAGE_VERSION = 'v1';

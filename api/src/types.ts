@@ -324,3 +324,74 @@ export interface Freeze {
   spec: FreezeSpec;
   status?: FreezeStatus;
 }
+
+/** One watch-fed cache of the backend (a reflector's list and watch of one collection). */
+export interface BackendCacheStatus {
+  /** What it reflects: resource.group (resource alone for the core group)… */
+  resource: string;
+  /** …in this namespace only, when it is not cluster-wide… */
+  namespace?: string;
+  /** …and only this object, when it follows one. */
+  name?: string;
+  /** Its first list has arrived. */
+  synced: boolean;
+  /** Its watch stream is open (false while it lists again or backs off after a failure). */
+  watching: boolean;
+  /** The resourceVersion it has reached: of its last list, event or bookmark. */
+  resourceVersion: string;
+  /** Objects it holds. */
+  objects: number;
+  /** When it last heard from kube-apiserver: its last list, event or bookmark (RFC 3339). */
+  lastEventTime?: string;
+  /** Whole seconds since then, counted by the backend when it answered (no clock skew with the reader's). */
+  secondsSinceLastEvent?: number;
+}
+
+/** Quantiles of the backend's request durations (apiserver_request_duration_seconds; watches excluded). */
+export interface LatencySummary {
+  /** The window the quantiles are over: the last few minutes, or since start when younger. */
+  windowSeconds: number;
+  /** Requests finished in the window. */
+  requests: number;
+  /** Estimated as Prometheus' histogram_quantile does (linear within a bucket); absent without requests. */
+  p50Seconds?: number;
+  p99Seconds?: number;
+}
+
+/** Requests in flight against one limit (--max-requests-inflight, --max-mutating-requests-inflight). */
+export interface InFlightSummary {
+  current: number;
+  /** The most at once in the window. */
+  peak: number;
+  /** 0: no limit. */
+  limit: number;
+  /** Requests refused with 429 in the window. */
+  rejected: number;
+}
+
+export interface BackendStatusDetail {
+  version: string;
+  /** When the process started (RFC 3339). */
+  startTime: string;
+  caches: BackendCacheStatus[];
+  /** Open watches of customresources.custom.example.com (clients'). */
+  watches: number;
+  inFlight: { windowSeconds: number; nonMutating: InFlightSummary; mutating: InFlightSummary };
+  latency: LatencySummary;
+  memory: {
+    rssBytes: number;
+    /** The container's memory limit (cgroup v2 memory.max or v1 memory.limit_in_bytes); absent without one (outside a container, or unlimited). */
+    limitBytes?: number;
+    /** The file the limit was read from. */
+    limitSource?: string;
+  };
+}
+
+/** A replica of the backend, about itself (kind BackendStatus, cluster-scoped, read-only, computed when read). */
+export interface BackendStatus {
+  apiVersion: string;
+  kind: 'BackendStatus';
+  /** name: the replica's pod (its hostname outside a cluster); creationTimestamp: when it started. Cluster-scoped: no namespace. */
+  metadata: { name: string; creationTimestamp: string };
+  status: BackendStatusDetail;
+}
