@@ -17,17 +17,39 @@ export interface InFlightLimits {
   mutating: number;
 }
 
+type Kinds = { nonMutating: number; mutating: number };
+
 export class MaxInFlight {
-  private readonly limits: InFlightLimits;
+  readonly limits: InFlightLimits;
   private nonMutating = 0;
   private mutating = 0;
+  /** The most at once since takePeaks() was last called. */
+  private peaks: Kinds = { nonMutating: 0, mutating: 0 };
+  private refused: Kinds = { nonMutating: 0, mutating: 0 };
 
   constructor(limits: InFlightLimits) {
     this.limits = limits;
   }
 
-  get inFlight(): { nonMutating: number; mutating: number } {
+  get inFlight(): Kinds {
     return { nonMutating: this.nonMutating, mutating: this.mutating };
+  }
+
+  /** Requests refused with 429 since start. */
+  get rejected(): Kinds {
+    return { ...this.refused };
+  }
+
+  /** The most at once since the last call (or start); the next period starts from what is in flight now. */
+  takePeaks(): Kinds {
+    const p = this.peekPeaks();
+    this.peaks = this.inFlight;
+    return p;
+  }
+
+  /** The most at once since takePeaks() was last called, without starting a new period. */
+  peekPeaks(): Kinds {
+    return { ...this.peaks };
   }
 
   /** Takes a seat for the request until its response closes, or throws 429. */
@@ -36,9 +58,12 @@ export class MaxInFlight {
     const mutating = MUTATING.has(info.verb);
     const limit = mutating ? this.limits.mutating : this.limits.nonMutating;
     const used = mutating ? this.mutating : this.nonMutating;
-    if (limit > 0 && used >= limit && !user.groups.includes('system:masters')) throw newTooManyRequests(1);
-    if (mutating) this.mutating++;
-    else this.nonMutating++;
+    if (limit > 0 && used >= limit && !user.groups.includes('system:masters')) {
+      this.refused[mutating ? 'mutating' : 'nonMutating']++;
+      throw newTooManyRequests(1);
+    }
+    if (mutating) this.peaks.mutating = Math.max(this.peaks.mutating, ++this.mutating);
+    else this.peaks.nonMutating = Math.max(this.peaks.nonMutating, ++this.nonMutating);
     res.once('close', () => {
       if (mutating) this.mutating--;
       else this.nonMutating--;
