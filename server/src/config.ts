@@ -36,6 +36,11 @@ import { FreezeStatusController } from './controllers/freeze-status.ts';
 import { GateAdmission } from './admission/gate-admission.ts';
 import { recordDeletion } from './store/deletion-record.ts';
 import { dropApprovalsGivenUnder } from './store/approval-lapse.ts';
+import { hostname } from 'node:os';
+import type { BackendStatusDetail } from '../../api/src/types.ts';
+import type { ReportsCache } from './store/cache-report.ts';
+import { memoryLimit, memoryStatus } from './metrics/memory.ts';
+import { replicaName } from './registry/backendstatuses/status.ts';
 
 /** The name Events and logs give the backend. */
 const COMPONENT = 'kubectl-custom-backend';
@@ -71,6 +76,15 @@ export interface ServerConfig {
   inFlight?: InFlightLimits;
   /** Non-watch requests are answered 504 after this (kube-apiserver's --request-timeout). */
   requestTimeoutMs: number;
+  /** What this replica's BackendStatus reports of it besides what the server counts itself. */
+  replica: {
+    /** Its pod's name (or hostname). */
+    name: string;
+    startTime: Date;
+    /** Every watch-fed cache it keeps. */
+    caches: readonly ReportsCache[];
+    memory(): BackendStatusDetail['memory'];
+  };
 }
 
 export interface CompletedConfig extends ServerConfig {
@@ -183,5 +197,14 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     shutdownDelayMs: o.shutdownDelaySeconds * 1000,
     shutdownTimeoutMs: o.shutdownTimeoutSeconds * 1000,
     requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    replica: (() => {
+      const limit = memoryLimit();
+      return {
+        name: replicaName(process.env, hostname()),
+        startTime: new Date(performance.timeOrigin),
+        caches: [cache, policies, freezes, authnSettings],
+        memory: () => memoryStatus(limit),
+      };
+    })(),
   };
 }

@@ -5,7 +5,7 @@
 // this file only chains them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP, RESOURCE, VERSION } from '../../api/src/names.ts';
+import { BACKEND_STATUS_RESOURCE, GROUP, RESOURCE, VERSION } from '../../api/src/names.ts';
 import { VERSION_HEADER } from '../../api/src/version.ts';
 import { serveAdmission } from './admission/webhook-handler.ts';
 import { WEBHOOK_PATH } from './admission/gate-admission.ts';
@@ -20,6 +20,9 @@ import { newNonResourceRoutes } from './http/non-resource-routes.ts';
 import { withRecovery } from './http/recover.ts';
 import { startRequestTimeout, type RequestTimeout } from './http/request-timeout.ts';
 import type { Logger } from './log/logger.ts';
+import { bucketsOf, RecentActivity } from './metrics/recent-activity.ts';
+import { handleBackendStatus, type BackendStatusDeps } from './registry/backendstatuses/handlers.ts';
+import { backendStatus } from './registry/backendstatuses/status.ts';
 import { handleResource } from './registry/customresources/handlers.ts';
 import { parseRequestInfo, requestUrl } from './request/request-info.ts';
 import { describeError, newPathNotFound } from './status/status-error.ts';
@@ -37,10 +40,23 @@ function auditIdOf(req: IncomingMessage): string {
   return typeof supplied === 'string' && /^[\w-]{1,64}$/.test(supplied) ? supplied : randomUUID();
 }
 
+/** This replica's BackendStatus: what the server counts (in flight, latency, watches) and what the config knows of it. */
+function replicaStatus(cfg: ServerConfig, inFlight: MaxInFlight, watches: () => number): { replica: BackendStatusDeps; recent: RecentActivity } {
+  const recent = new RecentActivity({ buckets: async () => bucketsOf(await cfg.metrics.latency.get()), inFlight });
+  const replica: BackendStatusDeps = {
+    name: cfg.replica.name,
+    read: (now) => backendStatus({ ...cfg.replica, version: cfg.version.gitVersion, watches, recent }, now),
+  };
+  return { replica, recent };
+}
+
 export function newServer(cfg: ServerConfig) {
   const { log, metrics } = cfg;
   const shutdown = new GracefulShutdown({ delayMs: cfg.shutdownDelayMs, timeoutMs: cfg.shutdownTimeoutMs });
   const inFlight = new MaxInFlight(cfg.inFlight ?? { nonMutating: 400, mutating: 200 });
+  /** Open watches of customresources, for BackendStatus (apiserver_registered_watchers counts the same). */
+  let watches = 0;
+  const { replica, recent } = replicaStatus(cfg, inFlight, () => watches);
   const readiness = [
     { name: 'authentication-settings', ok: () => cfg.authnSettings.hasSynced },
     { name: 'informer-sync', ok: () => cfg.cache.ready },
@@ -73,12 +89,17 @@ export function newServer(cfg: ServerConfig) {
     inFlight.admit(info, user, res);
     await authorizeRequest(cfg.authorizer, user, info, rlog);
     if (!info.isResourceRequest) return await serveNonResource(req, res, info, url);
+    if (info.apiGroup === GROUP && info.apiVersion === VERSION && info.resource === BACKEND_STATUS_RESOURCE) return await handleBackendStatus(req, res, info, url, replica, cfg.resources.storage.clock.now());
     if (info.apiGroup !== GROUP || info.apiVersion !== VERSION || info.resource !== RESOURCE) throw newPathNotFound();
     if (info.verb === 'watch') {
       record.watch = true;
       shutdown.trackWatch(res);
       metrics.watchers.inc();
-      res.on('close', () => metrics.watchers.dec());
+      watches++;
+      res.on('close', () => {
+        metrics.watchers.dec();
+        watches--;
+      });
     }
     await handleResource(req, res, info, user, url, cfg.resources);
   }
@@ -101,7 +122,15 @@ export function newServer(cfg: ServerConfig) {
     async listen(): Promise<RunningServer> {
       const port = await listen(server, cfg.port, cfg.bindAddress);
       log.info('serving', { address: cfg.bindAddress, port });
-      return { server, port, shutdown: () => shutdown.run(server, log) };
+      recent.start();
+      return {
+        server,
+        port,
+        shutdown: async () => {
+          recent.stop();
+          await shutdown.run(server, log);
+        },
+      };
     },
   };
 }

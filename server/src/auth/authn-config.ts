@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Reflector } from '../../../client/src/reflector.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CacheReport } from '../store/cache-report.ts';
 import type { RequestHeaderNames } from './request-header.ts';
 
 const AUTHN_CONFIGMAP = { namespace: 'kube-system', name: 'extension-apiserver-authentication' };
@@ -99,6 +100,10 @@ export class AuthenticationConfigWatcher extends EventEmitter {
 
   get hasSynced(): boolean {
     return this.loaded;
+  }
+
+  get report(): CacheReport {
+    return { resource: 'configmaps', ...AUTHN_CONFIGMAP, synced: this.loaded, objects: this.loaded ? 1 : 0, progress: this.reflector.progress };
   }
 
   /** Resolves once the settings are loaded: until then every request would be 401. */

@@ -3,7 +3,8 @@
 // (apidiscovery.k8s.io v2 and v2beta1), which kube-aggregator asks for on
 // `/apis` and caches by ETag.
 import { createHash } from 'node:crypto';
-import { API_GROUP, type ResourceDef } from '../registry/customresources/resource.ts';
+import { API_GROUP } from '../registry/api-group.ts';
+import type { ResourceDef } from '../registry/resource-def.ts';
 
 const groupVersion = `${API_GROUP.name}/${API_GROUP.version}`;
 

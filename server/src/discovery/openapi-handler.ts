@@ -4,7 +4,7 @@
 // finds our kinds by their x-kubernetes-group-version-kind.
 import { createHash } from 'node:crypto';
 import { GROUP, VERSION } from '../../../api/src/names.ts';
-import { API_GROUP } from '../registry/customresources/resource.ts';
+import { API_GROUP } from '../registry/api-group.ts';
 import { META, PREFIX, SCHEMAS } from './openapi-schemas.ts';
 
 const GV_PATH = `apis/${GROUP}/${VERSION}`;
@@ -30,6 +30,11 @@ const LIST_QUERY: Param[] = [
   p('timeoutSeconds', 'query', 'integer', 'Timeout for the list/watch call.'),
 ];
 const DRY_RUN = p('dryRun', 'query', 'string', 'When present ("All"), the change is checked and authorized but not made.');
+const STATUS_NAME = p('name', 'path', 'string', 'name of the BackendStatus: the replica\'s pod', true);
+const STATUS_LIST_QUERY: Param[] = [
+  p('labelSelector', 'query', 'string', 'A selector to restrict the list of returned objects by their labels (a BackendStatus has none). Defaults to everything.'),
+  p('fieldSelector', 'query', 'string', 'A selector to restrict the list of returned objects by their fields: metadata.name.'),
+];
 
 interface Op {
   method: 'get' | 'put' | 'post';
@@ -40,6 +45,8 @@ interface Op {
   response: string;
   request?: string;
   query?: Param[];
+  /** A list that cannot be watched (computed, not stored). */
+  noWatch?: true;
 }
 
 interface PathDef {
@@ -49,6 +56,7 @@ interface PathDef {
 }
 
 const R = `${PREFIX}.CustomResource`;
+const S = `${PREFIX}.BackendStatus`;
 const PATHS: PathDef[] = [
   { path: `${base}/customresources`, params: [], ops: [{ method: 'get', operationId: `list${ID}CustomResourceForAllNamespaces`, description: 'list or watch CustomResources in all namespaces', action: 'list', kind: 'CustomResource', response: `${R}List`, query: LIST_QUERY }] },
   { path: `${base}/namespaces/{namespace}/customresources`, params: [NAMESPACE], ops: [{ method: 'get', operationId: `list${ID}NamespacedCustomResource`, description: 'list or watch CustomResources', action: 'list', kind: 'CustomResource', response: `${R}List`, query: LIST_QUERY }] },
@@ -71,7 +79,12 @@ const PATHS: PathDef[] = [
     params: [NAMESPACE, NAME],
     ops: [{ method: 'get', operationId: `read${ID}NamespacedCustomResourceHistory`, description: 'read the whole trail of the CustomResource, and of earlier objects of the same name', action: 'get', kind: 'CustomResourceHistory', response: `${PREFIX}.CustomResourceHistory` }],
   },
+  { path: `${base}/backendstatuses`, params: [], ops: [{ method: 'get', operationId: `list${ID}BackendStatus`, description: 'list the BackendStatus of the replica that answers (each replica answers about itself)', action: 'list', kind: 'BackendStatus', response: `${S}List`, query: STATUS_LIST_QUERY, noWatch: true }] },
+  { path: `${base}/backendstatuses/{name}`, params: [STATUS_NAME], ops: [{ method: 'get', operationId: `read${ID}BackendStatus`, description: 'read the BackendStatus of the named replica (only that replica answers it; the others answer NotFound)', action: 'get', kind: 'BackendStatus', response: S }] },
 ];
+
+/** A list answer that may also be a watch stream. */
+const watchable = (op: Op) => op.action === 'list' && !op.noWatch;
 
 function v3Param(x: Param) {
   return { name: x.name, in: x.in, description: x.description, ...(x.required ? { required: true } : {}), schema: { type: x.type, uniqueItems: true } };
@@ -92,7 +105,7 @@ function v3Doc() {
         ...(op.query ? { parameters: op.query.map(v3Param) } : {}),
         ...(op.request ? { requestBody: { required: true, content: json(op.request) } } : {}),
         responses: {
-          '200': { description: 'OK', content: { ...json(op.response), ...(op.action === 'list' ? { 'application/json;stream=watch': { schema: { $ref: `#/components/schemas/${op.response}` } } } : {}) } },
+          '200': { description: 'OK', content: { ...json(op.response), ...(watchable(op) ? { 'application/json;stream=watch': { schema: { $ref: `#/components/schemas/${op.response}` } } } : {}) } },
           '401': { description: 'Unauthorized' },
         },
         'x-kubernetes-action': op.action,
@@ -115,7 +128,7 @@ function v2Doc() {
         description: op.description,
         operationId: op.operationId,
         consumes: ['application/json'],
-        produces: ['application/json', 'application/yaml', ...(op.action === 'list' ? ['application/json;stream=watch'] : [])],
+        produces: ['application/json', 'application/yaml', ...(watchable(op) ? ['application/json;stream=watch'] : [])],
         schemes: ['https'],
         tags: ['custom_v1'],
         parameters: [

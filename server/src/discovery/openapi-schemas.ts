@@ -144,6 +144,90 @@ export const SCHEMAS: Record<string, unknown> = {
       override: { type: 'boolean', description: 'Break glass: make a move its gates would refuse. Needs the `override` verb on states.custom.example.com (the target) and a reason; recorded as an override.' },
     },
   },
+  [`${PREFIX}.BackendStatus`]: {
+    type: 'object',
+    description: 'BackendStatus is what one replica of the kubectl-custom backend says about itself: its caches, watches, requests in flight, latency and memory. Computed when read, never stored (as componentstatuses); each replica answers about itself, so a list shows the replica that answered. kubectl custom doctor reads it.',
+    properties: {
+      ...typeMeta,
+      metadata: { ...ref(`${META}.ObjectMeta`), description: 'name: the replica\'s pod (its hostname outside a cluster); creationTimestamp: when it started.' },
+      status: { ...ref(`${PREFIX}.BackendStatusDetail`), description: 'The replica\'s state when it answered.' },
+    },
+    'x-kubernetes-group-version-kind': gvk('BackendStatus'),
+  },
+  [`${PREFIX}.BackendStatusList`]: {
+    type: 'object',
+    description: 'BackendStatusList holds the BackendStatus of the replica that answered.',
+    required: ['items'],
+    properties: {
+      ...typeMeta,
+      metadata: { ...ref(`${META}.ListMeta`), description: 'Standard list metadata.' },
+      items: { type: 'array', description: 'The replica that answered.', items: ref(`${PREFIX}.BackendStatus`) },
+    },
+    'x-kubernetes-group-version-kind': gvk('BackendStatusList'),
+  },
+  [`${PREFIX}.BackendStatusDetail`]: {
+    type: 'object',
+    description: 'A replica\'s caches, watches, requests and memory.',
+    properties: {
+      version: str('The backend\'s version.'),
+      startTime: str('When the replica started (RFC 3339).', { format: 'date-time' }),
+      caches: { type: 'array', description: 'Each watch-fed cache the replica keeps.', items: ref(`${PREFIX}.BackendCacheStatus`) },
+      watches: int('Open watches of customresources.'),
+      inFlight: {
+        type: 'object',
+        description: 'Requests in flight against the limits (--max-requests-inflight, --max-mutating-requests-inflight; watches not counted), over the last minutes.',
+        properties: {
+          windowSeconds: int('The window peak and rejected are over.'),
+          nonMutating: ref(`${PREFIX}.InFlight`),
+          mutating: ref(`${PREFIX}.InFlight`),
+        },
+      },
+      latency: {
+        type: 'object',
+        description: 'Request latency from apiserver_request_duration_seconds (watches excluded), over the last minutes, estimated as histogram_quantile does.',
+        properties: {
+          windowSeconds: int('The window the quantiles are over: the last five minutes, or since start.'),
+          requests: int('Requests finished in the window.'),
+          p50Seconds: { type: 'number', description: 'The median, in seconds; absent without requests.' },
+          p99Seconds: { type: 'number', description: 'The 99th percentile, in seconds; absent without requests.' },
+        },
+      },
+      memory: {
+        type: 'object',
+        description: 'Memory against the container\'s limit.',
+        properties: {
+          rssBytes: int('Resident set size.'),
+          limitBytes: int('The container\'s memory limit (cgroup v2 memory.max or v1 memory.limit_in_bytes); absent without one.'),
+          limitSource: str('The file the limit was read from.'),
+        },
+      },
+    },
+  },
+  [`${PREFIX}.BackendCacheStatus`]: {
+    type: 'object',
+    description: 'One watch-fed cache: a list, then a watch, of one collection of kube-apiserver.',
+    properties: {
+      resource: str('What it reflects: resource.group (the resource alone for the core group).'),
+      namespace: str('The namespace it is limited to, if any.'),
+      name: str('The one object it follows, if any.'),
+      synced: { type: 'boolean', description: 'Its first list has arrived.' },
+      watching: { type: 'boolean', description: 'Its watch stream is open.' },
+      resourceVersion: str('The resourceVersion it has reached: of its last list, event or bookmark.'),
+      objects: int('Objects it holds.'),
+      lastEventTime: str('When it last heard from kube-apiserver: a list, an event or a bookmark (RFC 3339). kube-apiserver bookmarks a watch about once a minute.', { format: 'date-time' }),
+      secondsSinceLastEvent: int('Whole seconds since lastEventTime, on the replica\'s clock.'),
+    },
+  },
+  [`${PREFIX}.InFlight`]: {
+    type: 'object',
+    description: 'Requests in flight against one limit.',
+    properties: {
+      current: int('In flight now, this request included.'),
+      peak: int('The most at once in the window.'),
+      limit: int('The limit; 0: none.'),
+      rejected: int('Requests refused with 429 in the window.'),
+    },
+  },
   [`${META}.ObjectMeta`]: {
     type: 'object',
     description: 'ObjectMeta is metadata that all persisted resources must have.',

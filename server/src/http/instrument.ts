@@ -2,11 +2,11 @@
 // ends (for a watch: when it closes), labelled as k8s.io/apiserver labels
 // apiserver_request_total and apiserver_request_duration_seconds.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GROUP, RESOURCE, VERSION } from '../../../api/src/names.ts';
+import { GROUP, VERSION } from '../../../api/src/names.ts';
 import type { UserInfo } from '../auth/user.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { CUSTOMRESOURCES } from '../registry/customresources/resource.ts';
+import { API_GROUP } from '../registry/api-group.ts';
 import type { RequestInfo } from '../request/request-info.ts';
 
 export interface RequestRecord {
@@ -18,7 +18,8 @@ export interface RequestRecord {
 
 /** The verbs a label may name: the API's and the HTTP methods of non-resource requests. */
 const VERBS: ReadonlySet<string> = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy', 'head', 'post', 'put', 'options']);
-const SUBRESOURCES: ReadonlySet<string> = new Set(CUSTOMRESOURCES.subresources.map((s) => s.name));
+/** The resources served, each with its subresources. */
+const RESOURCES: ReadonlyMap<string, ReadonlySet<string>> = new Map(API_GROUP.resources.map((r) => [r.name, new Set(r.subresources.map((s) => s.name))]));
 /** What a label says of anything the server does not serve: URLs are the client's, series are not. */
 const OTHER = 'other';
 
@@ -30,8 +31,9 @@ function metricLabels(method: string, info: RequestInfo | undefined): { verb: st
   const verb = info?.verb ?? method.toLowerCase();
   const labels = { verb: VERBS.has(verb) ? verb : OTHER, resource: '', subresource: '' };
   if (!info?.isResourceRequest) return labels;
-  if (info.apiGroup !== GROUP || info.apiVersion !== VERSION || info.resource !== RESOURCE) return { ...labels, resource: OTHER };
-  return { ...labels, resource: RESOURCE, subresource: !info.subresource || SUBRESOURCES.has(info.subresource) ? info.subresource : OTHER };
+  const subresources = info.apiGroup === GROUP && info.apiVersion === VERSION ? RESOURCES.get(info.resource) : undefined;
+  if (!subresources) return { ...labels, resource: OTHER };
+  return { ...labels, resource: info.resource, subresource: !info.subresource || subresources.has(info.subresource) ? info.subresource : OTHER };
 }
 
 /** Starts timing a request; call the result once the handler returned. */

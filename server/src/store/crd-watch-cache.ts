@@ -8,6 +8,7 @@ import { STORAGE_GROUP, STORAGE_VERSION } from '../../../api/src/names.ts';
 import { Reflector } from '../../../client/src/reflector.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CacheReport } from './cache-report.ts';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -116,6 +117,10 @@ export class CrdWatchCache extends EventEmitter {
 
   get size(): number {
     return this.store.size;
+  }
+
+  get report(): CacheReport {
+    return { resource: `customresources.${STORAGE_GROUP}`, synced: this.synced, objects: this.store.size, progress: this.reflector.progress };
   }
 
   start(): void {

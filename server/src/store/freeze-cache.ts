@@ -9,12 +9,13 @@
 // Freezes would let moves through that they forbid.
 import { EventEmitter } from 'node:events';
 import { compileFreeze, type CompiledFreeze, type FreezeEvaluation } from '../../../api/src/freeze-schedule.ts';
-import { FREEZE_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
+import { FREEZE_RESOURCE, STORAGE_GROUP, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
 import type { Freeze } from '../../../api/src/types.ts';
 import { Reflector, type ReflectorStore } from '../../../client/src/reflector.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import { selectorMatches } from '../selectors/label-selector-spec.ts';
+import type { CacheReport } from './cache-report.ts';
 
 /** An active freeze that holds a move. */
 export interface FreezeInfo {
@@ -61,6 +62,10 @@ export class FreezeCache extends EventEmitter implements FreezeSource, Reflector
 
   get synced(): boolean {
     return this.loaded;
+  }
+
+  get report(): CacheReport {
+    return { resource: `${FREEZE_RESOURCE}.${STORAGE_GROUP}`, synced: this.loaded, objects: this.entries.size, progress: this.reflector.progress };
   }
 
   start(): void {

@@ -6,11 +6,12 @@
 // Until the first list has arrived the cache knows no policy, and a move
 // decided then would miss their gates: /readyz fails until `synced`
 // (server.ts), and the gate engine must not decide before it either.
-import { GATE_POLICY_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
+import { GATE_POLICY_RESOURCE, STORAGE_GROUP, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
 import type { GatePolicy } from '../../../api/src/types.ts';
 import { Reflector, type ReflectorStore } from '../../../client/src/reflector.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CacheReport } from './cache-report.ts';
 
 /** What the gate engine reads policies from. */
 export interface PolicySource {
@@ -110,6 +111,10 @@ export class PolicyCache implements PolicySource {
 
   policiesFor(namespace: string): readonly GatePolicy[] {
     return this.store.policiesFor(namespace);
+  }
+
+  get report(): CacheReport {
+    return { resource: `${GATE_POLICY_RESOURCE}.${STORAGE_GROUP}`, synced: this.store.synced, objects: this.store.size, progress: this.reflector.progress };
   }
 
   start(): void {

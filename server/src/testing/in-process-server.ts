@@ -22,6 +22,7 @@ import { staticServingCertificate } from '../http/serving-certificate.ts';
 import { buildOpenApi } from '../discovery/openapi-handler.ts';
 import { memoryLogger } from '../log/logger.ts';
 import { newMetrics } from '../metrics/metrics.ts';
+import { memoryStatus } from '../metrics/memory.ts';
 import type { SubresourceHandler } from '../registry/customresources/handlers.ts';
 import { CustomResourceStorage } from '../registry/customresources/storage.ts';
 import { newServer, type RunningServer } from '../server.ts';
@@ -182,6 +183,7 @@ export async function startInProcess(o: InProcessOptions = {}): Promise<InProces
     shutdownDelayMs: 0,
     shutdownTimeoutMs: 1_000,
     requestTimeoutMs: 60_000,
+    replica: { name: 'in-process', startTime: new Date(), caches: [cache], memory: () => memoryStatus(undefined) },
     ...o.config,
   };
   const running: RunningServer = await newServer(cfg).listen();

@@ -1,24 +1,6 @@
-// What custom.example.com/v1 serves, described once: discovery (legacy and
-// aggregated) and OpenAPI are generated from this, so they can only
-// advertise what the router really serves.
-import { GROUP, HISTORY_DOCUMENT_KIND, KIND, RESOURCE, SINGULAR, STATE_KIND, VERSION } from '../../../../api/src/names.ts';
-
-export interface SubresourceDef {
-  name: string;
-  kind: string;
-  verbs: string[];
-}
-
-export interface ResourceDef {
-  name: string;
-  singularName: string;
-  kind: string;
-  namespaced: boolean;
-  verbs: string[];
-  shortNames?: string[];
-  categories?: string[];
-  subresources: SubresourceDef[];
-}
+// What customresources serves, described once (registry/resource-def.ts).
+import { HISTORY_DOCUMENT_KIND, KIND, RESOURCE, SINGULAR, STATE_KIND } from '../../../../api/src/names.ts';
+import type { ResourceDef } from '../resource-def.ts';
 
 export const CUSTOMRESOURCES: ResourceDef = {
   name: RESOURCE,
@@ -36,5 +18,3 @@ export const CUSTOMRESOURCES: ResourceDef = {
     { name: 'history', kind: HISTORY_DOCUMENT_KIND, verbs: ['get'] },
   ],
 };
-
-export const API_GROUP = { name: GROUP, version: VERSION, resources: [CUSTOMRESOURCES] };
