@@ -3,7 +3,7 @@ import { boolArg, type CommandSpec, stringArg } from '../command-spec.ts';
 
 export const doctorCommand: CommandSpec = {
   name: 'doctor',
-  describe: 'Check why kubectl custom does not work: installation, certificates, permissions, admission',
+  describe: 'Check why kubectl custom does not work: installation, certificates, permissions, admission, performance',
   positionals: [],
   flags: [
     { name: 'pre', type: 'boolean', describe: 'Check the cluster before installing the backend' },

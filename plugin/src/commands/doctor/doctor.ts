@@ -11,6 +11,7 @@ import { admissionChecks } from './checks/admission.ts';
 import { backendPermissionChecks } from './checks/backend-permissions.ts';
 import { certificateChecks } from './checks/certificates.ts';
 import { installedChecks } from './checks/installed.ts';
+import { performanceChecks } from './checks/performance.ts';
 import { preChecks } from './checks/pre.ts';
 import { youChecks } from './checks/you.ts';
 import { Probe } from './probe.ts';
@@ -23,7 +24,7 @@ export interface DoctorOptions {
 }
 
 export function checksFor(pre: boolean, pluginVersion: string): Check[] {
-  return pre ? preChecks : [...installedChecks(pluginVersion), ...certificateChecks, ...backendPermissionChecks, ...admissionChecks, ...youChecks];
+  return pre ? preChecks : [...installedChecks(pluginVersion), ...certificateChecks, ...backendPermissionChecks, ...admissionChecks, ...youChecks, ...performanceChecks];
 }
 
 /** Runs every check (concurrently; reported in order). A check that throws fails with its error. */
