@@ -19,6 +19,31 @@ describe('aggregation', () => {
     const out = await kubectl('admin', ['api-resources', '--api-group=custom.example.com', '-o', 'wide']);
     expect(out.stderr).toBe('');
     expect(out.stdout).toMatch(/^customresources\s+custom\.example\.com\/v1\s+true\s+CustomResource\s+get,list,watch/m);
+    expect(out.stdout).toMatch(/^backendstatuses\s+custom\.example\.com\/v1\s+false\s+BackendStatus\s+get,list\s*$/m);
+  });
+
+  it('kubectl get backendstatuses: the replica that answered, as a Table; for kubectl-custom-admin bound cluster-wide, not for viewers', async () => {
+    const out = await kubectl('admin', ['get', 'backendstatuses']);
+    expect(out.stderr).toBe('');
+    const [header, row, more] = out.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^NAME\s+VERSION\s+CACHES\s+LAST EVENT\s+WATCHES\s+IN FLIGHT\s+P99\s+MEMORY\s+AGE$/);
+    expect(row).toMatch(/^\S+\s+v\d+\.\d+\.\d+\S*\s+4\/4\s+\d+s\s+\d+\s+\d+\/400\s+\d+(ms|\.?\d*s)\s+\d+(\.\d)?Mi\s+\S+$/);
+    expect(more).toBeUndefined();
+    const name = row!.split(/\s+/)[0]!;
+    const one = await kubectl('admin', ['get', 'backendstatus', name, '-o', 'jsonpath={.status.caches[*].resource}']);
+    expect(one.stdout).toBe('customresources.example.com gatepolicies.example.com freezes.example.com configmaps');
+    // A viewer (who reads every object) does not see the backend's state; kubectl-custom-admin bound cluster-wide does.
+    const as = ['--as=status-reader', '--as-group=system:authenticated'];
+    await kubectl('admin', ['create', 'clusterrolebinding', 'status-reader-viewer', '--clusterrole=kubectl-custom-viewer', '--user=status-reader']);
+    try {
+      await eventually('the viewer role is in force', async () => (await kubectl('admin', ['get', 'customresources.custom.example.com', '-A', ...as])).code === 0);
+      const denied = await kubectl('admin', ['get', 'backendstatuses', ...as]);
+      expect(denied.stderr).toContain('User "status-reader" cannot list resource "backendstatuses" in API group "custom.example.com" at the cluster scope');
+      await kubectl('admin', ['create', 'clusterrolebinding', 'status-reader-admin', '--clusterrole=kubectl-custom-admin', '--user=status-reader']);
+      await eventually('kubectl-custom-admin may', async () => (await kubectl('admin', ['get', 'backendstatuses', ...as])).code === 0);
+    } finally {
+      await kubectl('admin', ['delete', 'clusterrolebinding', 'status-reader-viewer', 'status-reader-admin', '--ignore-not-found']);
+    }
   });
 
   it('kubectl get shows the server-side Table', async () => {

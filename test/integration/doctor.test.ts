@@ -2,7 +2,8 @@
 // one thing, sees doctor name it with its fix and exit 1, then mends it and
 // sees it pass): the backend stopped, a wrong caBundle, an expired or
 // wrong-SAN serving certificate, the auth-delegator binding removed, an
-// admission policy's binding removed, a user without permissions.
+// admission policy's binding removed, a user without permissions, a stale
+// cache (the backend's watch cut with iptables while objects change).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,19 +15,24 @@ import { startStack, type Stack } from '../../cluster/stack.ts';
 import { issueCertificate, newCertificateAuthority } from '../../client/src/certificates.ts';
 import { eventually, kubectlWith } from './harness.ts';
 import { kubectlCustom } from './plugin-cli.ts';
+import { findWatchConnection, prepareWatchCut, WatchCut } from './watch-cut.ts';
 
 const BASE = fileURLToPath(new URL('../../manifests/base/', import.meta.url));
 let stack: Stack;
 let dir: string;
 let backendPid: number;
+const watchCut = new WatchCut();
 
 beforeAll(async () => {
+  await prepareWatchCut();
   dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-doctor-'));
   stack = await startStack({ dir });
   backendPid = stack.backend.pid;
 }, 180_000);
 
 afterAll(async () => {
+  // Whatever happened in the tests, the host's firewall is left as it was.
+  watchCut.mend();
   await stopProcess(backendPid).catch(() => {});
   if (stack) await stack.stop().catch(() => {});
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -46,15 +52,15 @@ const check = (rep: Report, id: string) => rep.checks.find((c) => c.id === id)!;
 const admin = (args: string[]) => kubectlWith(stack.cluster.kubeconfigs.admin, args);
 
 /** Waits until doctor fails `id` (or passes every check), then returns its report. */
-async function until(what: string, pred: (r: Report) => boolean): Promise<Report> {
+async function until(what: string, pred: (r: Report) => boolean, timeoutMs = 60_000): Promise<Report> {
   let last: Report | undefined;
-  await eventually(what, async () => pred((last = (await doctor()).report)), 60_000);
+  await eventually(what, async () => pred((last = (await doctor()).report)), timeoutMs);
   return last!;
 }
 const healthy = (r: Report) => r.summary.fail === 0;
 
 describe('kubectl custom doctor', () => {
-  it('a healthy stack: every check passes (the Deployment skipped: the backend runs outside the cluster), exit 0; the text report says so', async () => {
+  it('a healthy stack: every check passes (the Deployment skipped: the backend runs outside the cluster), exit 0, well under 3 s; the text report says so', async () => {
     const { code, report } = await doctor();
     expect(code).toBe(0);
     expect(report.summary.fail).toBe(0);
@@ -64,8 +70,16 @@ describe('kubectl custom doctor', () => {
       'certificates.serving', 'certificates.apiservice-cabundle', 'certificates.webhook-cabundle', 'certificates.front-proxy',
       'backend-permissions.rbac', 'admission.validating-policies', 'admission.mutating-policy', 'admission.webhook',
       'you.identity', 'you.credentials', 'you.permissions',
+      'performance.backend', 'performance.caches-synced', 'performance.cache-lag', 'performance.watches', 'performance.latency', 'performance.memory', 'performance.in-flight',
     ]);
+    expect(check(report, 'performance.caches-synced').message).toMatch(/^4 synced and watching: customresources\.example\.com \(\d+\), gatepolicies\.example\.com \(\d+\), freezes\.example\.com \(\d+\), configmaps kube-system\/extension-apiserver-authentication \(1\)$/);
+    expect(check(report, 'performance.cache-lag').message).toMatch(/^4 caches have every change kube-apiserver has \(it is at \d+\): customresources\.example\.com at \d+, gatepolicies\.example\.com at \d+, freezes\.example\.com at \d+, configmaps kube-system\/extension-apiserver-authentication at \d+$/);
+    expect(check(report, 'performance.memory').message).toMatch(/^RSS \d+Mi on \S+, no memory limit/);
+    const started = performance.now();
     const text = await kubectlCustom(undefined, ['doctor', '-n', 'default'], { KUBECONFIG: stack.cluster.kubeconfigs.admin });
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`kubectl custom doctor on a healthy stack: ${seconds.toFixed(2)} s`);
+    expect(seconds).toBeLessThan(3);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^Installed and Available\n-+\n✔ CRDs established/);
     expect(text.stdout.trimEnd().split('\n').pop()).toBe('✔ every check passed');
@@ -140,7 +154,58 @@ describe('kubectl custom doctor', () => {
     expect(check(report, 'you.permissions')).toMatchObject({ status: 'fail', message: 'in default you may not even list the objects', hint: expect.stringContaining('--clusterrole=kubectl-custom-viewer --user=alice') });
     expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['you.permissions']);
     expect(check(report, 'backend-permissions.rbac').status).toBe('skip');
+    // backendstatuses is kubectl-custom-admin's (bound cluster-wide): the whole group is skipped, saying how to get it.
+    expect(check(report, 'performance.backend')).toMatchObject({ status: 'skip', message: expect.stringMatching(/^you may not list backendstatuses\.custom\.example\.com \(kubectl-custom-admin may/) });
+    expect(report.checks.filter((c) => c.id.startsWith('performance.')).every((c) => c.status === 'skip')).toBe(true);
   });
+
+  it("a stale cache: the backend's watch of the storage CRD cut while objects change is named with its fix (exit 1); mended, the reflector catches up and it passes", async () => {
+    const ns = 'default';
+    const obj = (name: string, labels: Record<string, string> = {}) => JSON.stringify({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name, namespace: ns, labels }, spec: { name, states: ['dev', 'prod'] } });
+    const apply = async (json: string) => {
+      const file = join(dir, 'object.json');
+      writeFileSync(file, json);
+      const r = await admin(['apply', '-f', file]);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    let n = 0;
+    const change = async () => {
+      for (let i = 0; i < 3; i++) await apply(obj('stale-probe', { poke: String(++n) }));
+    };
+    await apply(obj('stale-probe'));
+    // The backend's connection to kube-apiserver that the three changes' events arrive on.
+    const apiserverPort = Number(new URL(stack.cluster.server).port);
+    const localPort = await findWatchConnection(backendPid, apiserverPort, change);
+    try {
+      watchCut.cut(apiserverPort, localPort);
+      // Objects change behind the cut: an edit, and one more object kube-apiserver has and the cache not.
+      await change();
+      await apply(obj('stale-new'));
+      // Lacking changes while it heard something lately is "behind" (‼); with nothing heard for over 10 s, stale (×).
+      const broken = await until('doctor names the stale cache', (r) => check(r, 'performance.cache-lag').status === 'fail', 90_000);
+      expect(watchCut.dropped()).toBeGreaterThan(0);
+      const lag = check(broken, 'performance.cache-lag');
+      expect(lag.message).toMatch(/^stale on \S+: customresources\.example\.com at \d+ lacks \d+ changes? kube-apiserver had by \d+ \(the first at \d+\), holds \d+ objects? where kube-apiserver has \d+, and last heard from kube-apiserver \d+s ago\. Its watch is stuck: those changes are not served/);
+      // The object made behind the cut is one the cache lacks.
+      const [, cached, there] = /holds (\d+) objects? where kube-apiserver has (\d+)/.exec(lag.message)!;
+      expect(Number(there)).toBe(Number(cached) + 1);
+      expect(lag.hint).toBe("its watch of customresources.example.com is stuck: look at the backend's log, then restart the backend process (it lists everything afresh)");
+      // The connection is up (its keepalives are answered): nothing else looks wrong.
+      expect(broken.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['performance.cache-lag']);
+      expect(check(broken, 'performance.caches-synced').status).toBe('ok');
+      const text = await kubectlCustom(undefined, ['doctor', '-n', ns], { KUBECONFIG: stack.cluster.kubeconfigs.admin });
+      expect(text.code).toBe(1);
+      expect(text.stdout).toMatch(/\n× Caches up to date: stale on /);
+      expect(text.stdout).toContain("    fix: its watch of customresources.example.com is stuck: look at the backend's log, then restart the backend process");
+    } finally {
+      watchCut.mend();
+    }
+    // kube-apiserver's next retransmission gets through; the reflector goes on from where it was.
+    await until('doctor passes again', healthy, 180_000);
+    const served = await admin(['get', 'customresources.custom.example.com', '-n', ns, 'stale-probe', 'stale-new', '-o', 'jsonpath={.items[*].metadata.labels.poke}']);
+    expect(served.stdout, served.stderr).toBe(String(n));
+    await admin(['delete', 'customresources.example.com', '-n', ns, 'stale-probe', 'stale-new', '--wait=false']);
+  }, 360_000);
 
   it('the backend stopped: the APIService named with its reason, and the serving certificate unreachable; started again: passes (--wait waits for it)', async () => {
     await stopProcess(backendPid);

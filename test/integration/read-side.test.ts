@@ -166,6 +166,11 @@ describe('discovery, OpenAPI and operations', () => {
     expect(history.stderr).toBe('');
     expect(history.stdout).toContain('FIELD: history <[]HistoryEntry>');
     expect(history.stdout).toMatch(/user\s+<string> -required-/);
+    const status = await kubectl('admin', ['explain', 'backendstatuses.status.caches']);
+    expect(status.stderr).toBe('');
+    expect(status.stdout).toContain('GROUP:      custom.example.com');
+    expect(status.stdout).toContain('KIND:       BackendStatus');
+    expect(status.stdout).toMatch(/secondsSinceLastEvent\s+<integer>/);
   });
 
   it('serves aggregated discovery v2 with an ETag, and 304 for a matching If-None-Match', async () => {
@@ -183,6 +188,7 @@ describe('discovery, OpenAPI and operations', () => {
       { subresource: 'approve', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['create'] },
       { subresource: 'history', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceHistory' }, verbs: ['get'] },
     ]);
+    expect(doc.items[0]!.versions[0]!.resources.map((x) => [x.resource, x.verbs.join(',')])).toEqual([['customresources', 'get,list,watch'], ['backendstatuses', 'get,list']]);
     const again = await proxied({ ...admin, path: '/apis', headers: { Accept: accept, 'If-None-Match': String(r.headers['etag']) } });
     expect(again.status).toBe(304);
     const legacy = await proxied({ ...admin, path: '/apis' });
