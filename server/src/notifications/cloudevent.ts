@@ -1,0 +1,63 @@
+// What a notification says (issue 22), as a CloudEvent in structured JSON
+// mode (CloudEvents 1.0: specversion, id, source, type, time, subject,
+// datacontenttype, data). One event per entry of an object's trail: `id` is
+// the entry's hash, so a receiver that sees the same id twice (a retry) can
+// drop it; `source` is the object's path in the API, `type`
+// com.example.custom.<event>.
+import { GROUP_PATH } from '../../../api/src/names.ts';
+import type { HistoryEntry } from '../../../api/src/types.ts';
+
+export const EVENTS = ['promoted', 'rolled-back', 'overridden', 'approval-needed', 'approved', 'refused', 'frozen', 'unfrozen', 'check-failed', 'deleted'] as const;
+export type NotificationEvent = (typeof EVENTS)[number];
+
+export interface ObjectRef {
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface CloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  time: string;
+  subject: string;
+  datacontenttype: 'application/json';
+  data: { object: ObjectRef; event: NotificationEvent; entry: HistoryEntry };
+}
+
+/** The event an entry of the trail is, or undefined for one nobody is notified of (a revoked approval). `path` is the object's states, to tell a rollback from a promotion. */
+export function eventOf(entry: HistoryEntry, path: readonly string[]): NotificationEvent | undefined {
+  switch (entry.action) {
+    case 'promote':
+      return 'promoted';
+    case 'set-state': {
+      const from = entry.from === undefined ? -1 : path.indexOf(entry.from);
+      const to = entry.to === undefined ? -1 : path.indexOf(entry.to);
+      return from >= 0 && to >= 0 && to < from ? 'rolled-back' : 'promoted';
+    }
+    case 'override':
+      return 'overridden';
+    case 'approve':
+      return 'approved';
+    case 'deleted':
+      return 'deleted';
+    default:
+      return undefined;
+  }
+}
+
+export function cloudEvent(object: ObjectRef, entry: HistoryEntry, event: NotificationEvent): CloudEvent {
+  if (!entry.hash) throw new Error(`the entry of ${object.namespace}/${object.name} at ${entry.time} has no hash to name its event by`);
+  return {
+    specversion: '1.0',
+    id: entry.hash,
+    source: `${GROUP_PATH}/namespaces/${object.namespace}/customresources/${object.name}`,
+    type: `com.example.custom.${event}`,
+    time: entry.time,
+    subject: `${object.namespace}/${object.name}`,
+    datacontenttype: 'application/json',
+    data: { object, event, entry },
+  };
+}

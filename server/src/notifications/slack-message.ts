@@ -1,0 +1,38 @@
+// A notification for people, as a Slack incoming webhook takes it: one line
+// of text (also what Slack shows in a notification) and the same in a
+// section block, saying who did what to which object, from → to, why, and
+// how to look closer. Everything that comes from users is escaped as Slack
+// asks (&, <, >), so a reason cannot ping a channel or forge a link.
+import type { CloudEvent } from './cloudevent.ts';
+
+const VERBS: Record<CloudEvent['data']['event'], string> = {
+  promoted: 'promoted',
+  'rolled-back': 'rolled back',
+  overridden: 'overrode the gates of',
+  'approval-needed': 'needs an approval for',
+  approved: 'approved the move of',
+  refused: 'was refused moving',
+  frozen: 'froze',
+  unfrozen: 'unfroze',
+  'check-failed': 'saw a check fail for',
+  deleted: 'deleted',
+};
+
+function escape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function slackMessage(e: CloudEvent): { text: string; blocks: unknown[] } {
+  const { entry, object, event } = e.data;
+  const move = entry.from || entry.to ? ` ${escape(entry.from ?? '?')} → ${escape(entry.to ?? '?')}` : '';
+  const reason = entry.reason ? `: “${escape(entry.reason)}”` : '';
+  const text = `${escape(entry.user)} ${VERBS[event]} ${escape(object.namespace)}/${escape(object.name)}${move}${reason}`;
+  const look = `kubectl custom describe-state ${escape(object.name)} -n ${escape(object.namespace)}`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `\`${look}\` · ${escape(entry.time)}` }] },
+    ],
+  };
+}
