@@ -38,6 +38,7 @@ interface State {
 }
 
 const NODE_DIR = join(STATE_DIR, 'node');
+const isRoot = () => process.getuid?.() === 0;
 
 function readState(): State | undefined {
   if (!existsSync(STATE_FILE)) return undefined;
@@ -62,8 +63,8 @@ async function up(inCluster: boolean): Promise<State> {
     return existing;
   }
   if (existing) await down(true);
-  // A node a dead cluster:up left in .cluster/ is undone before the folder goes.
-  await stopNode({ dir: NODE_DIR, log });
+  // A node a dead cluster:up left in .cluster/ is undone before the folder goes (only root can have made one).
+  if (isRoot()) await stopNode({ dir: NODE_DIR, log });
   await ensureBinaries(log);
   if (inCluster) await ensureNodeBinaries(log);
   rmSync(STATE_DIR, { recursive: true, force: true });
@@ -137,7 +138,7 @@ async function down(quiet = false): Promise<void> {
   const s = readState();
   if (!s) {
     // No cluster of ours, but a node a dead run left behind is undone all the same (another run's live node is not).
-    const undone = await stopNode({ dir: NODE_DIR, log });
+    const undone = isRoot() && (await stopNode({ dir: NODE_DIR, log }));
     if (!quiet) log(undone ? 'Undid a local node that was left behind.' : 'Nothing is running (no .cluster/cluster.json).');
     return;
   }
