@@ -4,9 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  buildContextFiles, DEBIAN_SUITE, dockerfileCopySources, dockerignoreKeeps, dockerignoreRules, nodeVersion, normalizedName, NONROOT_UID, RUNTIME_NODE,
-} from './build-image.ts';
+import { buildContextFiles, dockerfileCopySources, dockerignoreKeeps, dockerignoreRules, normalizedName } from './build-image.ts';
+import { DEBIAN_SUITE, NONROOT_UID, RUNTIME_NODE } from './image-bases.ts';
+import { nodeVersion } from './image-tools.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dockerfile = readFileSync(join(ROOT, 'server/Dockerfile'), 'utf8');
