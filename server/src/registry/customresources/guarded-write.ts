@@ -6,7 +6,7 @@
 // entries leaving the history window archived before the window is trimmed.
 import { FINALIZER, GROUP_RESOURCE } from '../../../../api/src/names.ts';
 import type { HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
-import { newConflict, newNotFound } from '../../status/status-error.ts';
+import { newConflict, newNotFound, StatusError } from '../../status/status-error.ts';
 import type { HistoryArchive } from '../../store/history-archive.ts';
 import { hasFinalizer, WriteConflict, type StatusStore } from '../../store/status-store.ts';
 
@@ -37,8 +37,25 @@ export async function guardedWrite<T>(
 ): Promise<{ written: StoredObject; decision?: T }> {
   const { namespace: ns, name } = first.metadata;
   let obj = first;
+  // `first` comes from the watch cache, which may not have seen a write another replica (or kube-apiserver)
+  // acknowledged a moment ago: a client's own change made through the other replica, say. A refusal decided on
+  // it is checked against the object read fresh, and decided again if that one is newer, as GuaranteedUpdate
+  // does when its update function fails on a cached object (etcd3 store: origStateIsCurrent).
+  let current = false;
   for (let attempt = 1; ; attempt++) {
-    const decided = await decide(obj);
+    let decided: Decided<T> | undefined;
+    try {
+      decided = await decide(obj);
+    } catch (err) {
+      if (current || !(err instanceof StatusError)) throw err;
+      current = true;
+      const fresh = await d.store.fetch(ns, name);
+      if (!fresh) throw newNotFound(GROUP_RESOURCE, name);
+      if (fresh.metadata.resourceVersion === obj.metadata.resourceVersion) throw err;
+      obj = fresh;
+      attempt--;
+      continue;
+    }
     if (!decided) return { written: obj };
     if (opts.dryRun) return { written: { ...obj, status: decided.status }, decision: decided.decision };
     try {
@@ -57,6 +74,7 @@ export async function guardedWrite<T>(
       const fresh = await d.store.fetch(ns, name);
       if (!fresh) throw newNotFound(GROUP_RESOURCE, name);
       obj = fresh;
+      current = true;
       // Many writers at once (approvals): spread the retries a little.
       if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     }
