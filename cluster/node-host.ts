@@ -383,7 +383,7 @@ export async function stopNodeProcesses(rec: HostRecord): Promise<void> {
  * to run again after it failed half-way, and for a node that died at any
  * point of its start.
  */
-export async function undoHostChanges(rec: HostRecord, log: (l: string) => void = () => {}, recordFile = RECORD): Promise<void> {
+export async function undoHostChanges(rec: HostRecord, log: (l: string) => void = () => {}, recordFile = RECORD, beforeRelease?: () => void): Promise<void> {
   const failed: string[] = [];
   const step = async (what: string, fn: () => unknown) => {
     try {
@@ -406,6 +406,7 @@ export async function undoHostChanges(rec: HostRecord, log: (l: string) => void 
     if (recordFile !== RECORD && !existsSync(RECORD)) renameSync(recordFile, RECORD);
     throw new Error(`the node's teardown left something on this machine (${failed.join('; ')}); npm run cluster:down tries again`);
   }
+  beforeRelease?.();
   rmSync(NETNS_LOG, { force: true });
   rmSync(recordFile, { force: true });
   try {
@@ -435,10 +436,17 @@ function removeNodeDirs(rec: HostRecord, netns: string[]): void {
  * `dir` or left over by a dead run (never another live run's node). Returns
  * whether there was one to stop.
  */
-export async function stopRecordedNode(opts: { dir?: string; log?: (l: string) => void } = {}): Promise<boolean> {
+export async function stopRecordedNode(opts: { dir?: string; log?: (l: string) => void; beforeRelease?: () => void } = {}): Promise<boolean> {
   const rec = readRecord();
   if (!rec) return false;
   if (rec.dir !== opts.dir && nodeRunning(rec)) return false;
+  if (rec.owner.pid === process.pid && refAlive(rec.owner)) {
+    // This process's own node: the record stays where it is, the lock held, until everything is undone, so that
+    // a node waiting for the machine (another test file's) starts only then, not while this one's network, cgroups
+    // and sysctls are being taken apart under it. `beforeRelease` looks at the machine in between.
+    await undoHostChanges(rec, opts.log, RECORD, opts.beforeRelease);
+    return true;
+  }
   const claimed = `${RECORD}.stop-${process.pid}`;
   try {
     renameSync(RECORD, claimed);
@@ -446,7 +454,7 @@ export async function stopRecordedNode(opts: { dir?: string; log?: (l: string) =
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
-  await undoHostChanges(rec, opts.log, claimed);
+  await undoHostChanges(rec, opts.log, claimed, opts.beforeRelease);
   return true;
 }
 

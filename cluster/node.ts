@@ -53,12 +53,14 @@ async function ensureRuntimePackages(log: (l: string) => void): Promise<string> 
  * the network the control plane needs before it starts: kube-apiserver
  * listens on the bridge's address so that pods reach it.
  */
-export async function prepareNodeHost(dir: string, log: (l: string) => void, opts: { network?: NodeNetwork; waitMs?: number } = {}): Promise<HostChanges> {
+export async function prepareNodeHost(dir: string, log: (l: string) => void, opts: { network?: NodeNetwork; waitMs?: number; onLocked?: () => void } = {}): Promise<HostChanges> {
   const network = opts.network ?? NODE_NETWORK;
   if (process.getuid?.() !== 0) throw new Error('a local node needs root (it runs containerd and kubelet and changes the network)');
   await ensureRuntimePackages(log);
   const host = await HostChanges.acquire(dir, log, opts.waitMs);
   try {
+    // The machine as this node finds it: no other node runs, and this one has changed nothing yet.
+    opts.onLocked?.();
     host.update({ network });
     setUpNodeNetwork(network);
     return host;
@@ -75,7 +77,7 @@ export async function haltNode(dir: string): Promise<void> {
 }
 
 /** Stops the node in `dir` (or one a dead run left) and undoes its host changes; false if there was none of those. */
-export function stopNode(opts: { dir?: string; log?: (l: string) => void } = {}): Promise<boolean> {
+export function stopNode(opts: { dir?: string; log?: (l: string) => void; beforeRelease?: () => void } = {}): Promise<boolean> {
   return stopRecordedNode(opts);
 }
 

@@ -38,8 +38,12 @@ export async function startStack(opts: { dir: string; detached?: boolean; backen
 export interface NodeStack {
   cluster: ClusterInfo;
   node: NodeInfo;
-  /** Stops the control plane, then the node (undoing its host changes). */
-  stop(): Promise<void>;
+  /**
+   * Stops the control plane, then the node (undoing its host changes);
+   * `beforeRelease` runs once they are undone, while this node still holds
+   * the machine (a test's look at the host after).
+   */
+  stop(opts?: { beforeRelease?: () => void }): Promise<void>;
 }
 
 /**
@@ -53,13 +57,15 @@ export interface NodeStackOptions {
   log?: (l: string) => void;
   /** Wait this long for another run's node to stop (one per machine) instead of failing at once. */
   waitMs?: number;
+  /** Called once this node holds the machine's node lock and before it changes anything (a test's look at the host before). */
+  onLocked?: () => void;
 }
 
 export async function startNodeStack(opts: NodeStackOptions): Promise<NodeStack> {
   const log = opts.log ?? (() => {});
   const [binaries, nodeBinaries] = [await ensureBinaries(log), await ensureNodeBinaries(log)];
   const nodeDir = join(opts.dir, 'node');
-  const host = await prepareNodeHost(nodeDir, log, { waitMs: opts.waitMs ?? 0 });
+  const host = await prepareNodeHost(nodeDir, log, { waitMs: opts.waitMs ?? 0, ...(opts.onLocked ? { onLocked: opts.onLocked } : {}) });
   let cluster: ClusterInfo | undefined;
   try {
     cluster = await startCluster({ dir: opts.dir, binaries, network: host.record.network!, ...(opts.detached ? { detached: true } : {}), log });
@@ -68,12 +74,12 @@ export async function startNodeStack(opts: NodeStackOptions): Promise<NodeStack>
     return {
       cluster: c,
       node,
-      async stop() {
+      async stop(stopOpts = {}) {
         // The node's processes first (kube-apiserver would wait for their watches), then kube-apiserver while its
         // address (the bridge's) is still there for it to remove its own lease and endpoint, then the host changes.
         await haltNode(nodeDir);
         await stopCluster(c);
-        await stopNode({ dir: nodeDir, log });
+        await stopNode({ dir: nodeDir, log, ...stopOpts });
       },
     };
   } catch (err) {
