@@ -189,6 +189,27 @@ describe('the backend in a real cluster', () => {
     }
   });
 
+  it('kubectl custom doctor reports the Deployment from the node: replicas, endpoints, the serving Secret; a container killed on the node shows as a restart with the command for its previous log', async () => {
+    type Report = { checks: { id: string; status: string; message: string; hint?: string }[]; summary: { fail: number } };
+    const doctor = async () => JSON.parse((await plugin('admin', ['doctor', '-n', 'default', '-o', 'json'])).stdout) as Report;
+    const check = (r: Report, id: string) => r.checks.find((c) => c.id === id)!;
+    const healthy = await doctor();
+    expect(healthy.summary.fail, JSON.stringify(healthy.checks.filter((c) => c.status === 'fail'))).toBe(0);
+    expect(check(healthy, 'installed.deployment')).toMatchObject({ status: 'ok', message: '2/2 replicas ready, 0 restarts' });
+    expect(check(healthy, 'installed.service')).toMatchObject({ status: 'ok', message: '2 ready endpoints' });
+    expect(check(healthy, 'certificates.serving')).toMatchObject({ status: 'ok', message: expect.stringMatching(/^for kubectl-custom-backend\.custom-system\.svc, valid for \d+ more days$/) });
+    // Killed from the host, as the OOM killer would: the kubelet starts the container again.
+    const [pod] = await backendPods();
+    const id = pod!.status.containerStatuses![0]!.containerID.replace(/^containerd:\/\//, '');
+    process.kill(containerPid(stack!.node, id), 'SIGKILL');
+    let after: Report | undefined;
+    await eventually('doctor sees the restart, both replicas ready again', async () => {
+      after = await doctor();
+      return check(after, 'installed.deployment').message === '2/2 replicas ready, 1 restart';
+    }, 90_000);
+    expect(check(after!, 'installed.deployment')).toMatchObject({ status: 'warn', hint: `kubectl -n custom-system logs <pod> --previous   (pods: ${pod!.metadata.name})` });
+  }, 120_000);
+
   it('stopping the node leaves the host as it was: no chains, tables, bridge, routes, mounts, cgroups, folders or processes of its own, sysctls restored', async () => {
     const t = Date.now();
     const s = stack!;
