@@ -210,6 +210,20 @@ describe('the backend in a real cluster', () => {
     expect(check(after!, 'installed.deployment')).toMatchObject({ status: 'warn', hint: `kubectl -n custom-system logs <pod> --previous   (pods: ${pod!.metadata.name})` });
   }, 120_000);
 
+  it('a rollout whose new pod the kernel kills for memory: doctor names the OOM kill (the old replicas keep serving)', async () => {
+    // A limit the backend cannot start in: its new pod is OOM-killed; maxUnavailable 0 keeps both old ones.
+    const patch = await kubectl(['patch', 'deployment', DEPLOYMENT, '-n', NAMESPACE, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/resources', value: { requests: { memory: '24Mi', cpu: '100m' }, limits: { memory: '24Mi', cpu: '1' } } }])]);
+    expect(patch.code, patch.stderr).toBe(0);
+    let deployment: { status: string; message: string; hint?: string } | undefined;
+    await eventually('doctor names the OOM kill', async () => {
+      const r = JSON.parse((await plugin('admin', ['doctor', '-n', 'default', '-o', 'json'])).stdout) as { checks: { id: string; status: string; message: string; hint?: string }[] };
+      deployment = r.checks.find((c) => c.id === 'installed.deployment');
+      return /OOM-killed: /.test(deployment?.message ?? '');
+    }, 120_000);
+    expect(deployment).toMatchObject({ status: 'warn', message: expect.stringMatching(/^2\/2 replicas ready, \d+ restarts?, OOM-killed: kubectl-custom-backend-/), hint: expect.stringMatching(/^the backend ran out of memory: raise resources\.limits\.memory/) });
+    expect((await kubectl(['rollout', 'undo', 'deployment', DEPLOYMENT, '-n', NAMESPACE])).code).toBe(0);
+  }, 180_000);
+
   it('stopping the node leaves the host as it was: no chains, tables, bridge, routes, mounts, cgroups, folders or processes of its own, sysctls restored', async () => {
     const t = Date.now();
     const s = stack!;
