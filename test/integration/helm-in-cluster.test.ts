@@ -7,12 +7,6 @@
 // upgrade` to the second tag (the Deployment rolls, the certificate is kept,
 // `helm test` passes again) and `helm uninstall` (the CRDs and the archive
 // kept). test/integration/helm-chart.test.ts checks the chart without a node.
-//
-// Not part of npm test yet: run it with KUBECTL_CUSTOM_HELM_NODE=1. A second
-// file with a node in the same run races test/integration/in-cluster.test.ts,
-// which compares the host's footprint before its node and after it (another
-// node up at either moment fails it), and contends for the image build. These
-// steps belong in that file's cluster once its owner takes them in.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,23 +75,23 @@ async function helmTest(): Promise<void> {
   expect((await kubectl(['get', 'namespace/kubectl-custom-test', 'clusterrole/kubectl-custom-test'])).stderr).toContain('NotFound');
 }
 
-describe.runIf(process.env['KUBECTL_CUSTOM_HELM_NODE'] === '1')('the chart on a real node', () => {
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-helm-node-'));
-    const [h, image] = [await ensureHelm(log), await buildImage({ log })];
-    helmBin = h;
-    // Another run's node (one per machine): wait for it rather than fail.
-    stack = await startNodeStack({ dir, log, waitMs: 30 * 60_000 });
-    // The chart's default reference, and a second tag of the same image to upgrade to.
-    importImage(stack.node.containerdSocket, image.archive, `docker.io/library/kubectl-custom-backend:${APP_VERSION}`);
-    importImage(stack.node.containerdSocket, image.archive, `docker.io/library/kubectl-custom-backend:${SECOND_TAG}`);
-  }, 60 * 60_000);
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-helm-node-'));
+  const [h, image] = [await ensureHelm(log), await buildImage({ log })];
+  helmBin = h;
+  // Another run's node (one per machine): wait for it rather than fail.
+  stack = await startNodeStack({ dir, log, waitMs: 30 * 60_000 });
+  // The chart's default reference, and a second tag of the same image to upgrade to.
+  importImage(stack.node.containerdSocket, image.archive, `docker.io/library/kubectl-custom-backend:${APP_VERSION}`);
+  importImage(stack.node.containerdSocket, image.archive, `docker.io/library/kubectl-custom-backend:${SECOND_TAG}`);
+}, 60 * 60_000);
 
-  afterAll(async () => {
-    if (stack) await stack.stop();
-    if (dir && !process.env['KEEP_CLUSTER_DIR']) rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+afterAll(async () => {
+  if (stack) await stack.stop();
+  if (dir && !process.env['KEEP_CLUSTER_DIR']) rmSync(dir, { recursive: true, force: true });
+}, 120_000);
 
+describe('the chart on a real node', () => {
   it('helm install --wait: both replicas Ready and the APIService Available', async () => {
     const i = await helm(['install', 'kubectl-custom', CHART, '-n', NS, '--create-namespace', '--set', 'image.pullPolicy=Never', '--wait', '--timeout', '5m']);
     expect(i.code, i.stderr).toBe(0);
