@@ -59,7 +59,7 @@ function versionLdflags(): string {
 }
 
 /** A path for people: under the home folder as ~/…. */
-function tilde(p: string): string {
+export function tilde(p: string): string {
   const home = homedir();
   return home && p.startsWith(home + sep) ? `~${p.slice(home.length)}` : p;
 }
@@ -147,18 +147,19 @@ interface BuildLog {
 }
 
 /**
- * Runs go with its output in the log; `onLine` sees each line of stderr
- * (where `go build -v` names the packages it compiles and the module
- * downloads are reported) and `onOut` each line of stdout.
+ * Runs go in `cwd` with everything it prints in the log (`out`, `logFile`);
+ * `onErr` sees each line of stderr (where `go build -v` names the packages
+ * it compiles and the module downloads are reported) and `onOut` each line
+ * of stdout. Shared by every Go tool the project builds (here, helm.ts).
  */
-function runGo(args: string[], b: BuildLog, onLine: (line: string) => void, onOut: (line: string) => void = () => {}): Promise<void> {
-  writeSync(b.out, `$ go ${args.join(' ')}\n`);
+export function runGoIn(cwd: string, args: string[], out: number, logFile: string, onErr: (line: string) => void, onOut: (line: string) => void = () => {}): Promise<void> {
+  writeSync(out, `$ go ${args.join(' ')}\n`);
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(goCommand(), args, { cwd: BUILD_MODULE, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(goCommand(), args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = (each: (line: string) => void) => {
       let buf = '';
       return (chunk: Buffer) => {
-        writeSync(b.out, chunk);
+        writeSync(out, chunk);
         buf += chunk.toString();
         const parts = buf.split('\n');
         buf = parts.pop() ?? '';
@@ -166,14 +167,18 @@ function runGo(args: string[], b: BuildLog, onLine: (line: string) => void, onOu
       };
     };
     child.stdout.on('data', lines(onOut));
-    child.stderr.on('data', lines(onLine));
+    child.stderr.on('data', lines(onErr));
     child.on('error', (err) => reject(new Error(`cannot run go (${err.message}); install Go 1.26 as described in the README`)));
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
-      const tail = readFileSync(b.logFile, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-      reject(new Error(`go ${args[0]} failed (${signal ?? `exit ${code}`}); the end of its output (all of it in ${b.logFile}):\n${tail}`));
+      const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
+      reject(new Error(`go ${args[0]} failed (${signal ?? `exit ${code}`}); the end of its output (all of it in ${logFile}):\n${tail}`));
     });
   });
+}
+
+function runGo(args: string[], b: BuildLog, onLine: (line: string) => void, onOut: (line: string) => void = () => {}): Promise<void> {
+  return runGoIn(BUILD_MODULE, args, b.out, b.logFile, onLine, onOut);
 }
 
 async function goBuild(outDir: string, spec: Pick<CachedBuild, 'packages' | 'modfile'>, b: BuildLog): Promise<void> {

@@ -4,12 +4,10 @@
 // under a key of every input of the build, with one line of progress and Go's
 // output in a log file beside the cache entry. The chart's tests use it.
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, sep } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot, goCommand } from './binaries.ts';
+import { cacheRoot, runGoIn, tilde } from './binaries.ts';
 import { minutesSeconds, ProgressLine } from './progress.ts';
 
 const MODULE = fileURLToPath(new URL('./helm-build/', import.meta.url));
@@ -35,35 +33,9 @@ export function cachedHelm(): string | undefined {
   return existsSync(bin) ? bin : undefined;
 }
 
-function tilde(p: string): string {
-  const home = homedir();
-  return home && p.startsWith(home + sep) ? `~${p.slice(home.length)}` : p;
-}
-
-/** Runs go in the wrapper module, everything it prints into the log; each line of stderr and stdout to the callbacks. */
+/** Runs go in the wrapper module, everything it prints into the log. */
 function runGo(args: string[], out: number, logFile: string, onErr: (line: string) => void, onOut: (line: string) => void = () => {}): Promise<void> {
-  writeSync(out, `$ go ${args.join(' ')}\n`);
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(goCommand(), args, { cwd: MODULE, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines = (each: (line: string) => void) => {
-      let buf = '';
-      return (chunk: Buffer) => {
-        writeSync(out, chunk);
-        buf += chunk.toString();
-        const parts = buf.split('\n');
-        buf = parts.pop() ?? '';
-        for (const p of parts) each(p);
-      };
-    };
-    child.stdout.on('data', lines(onOut));
-    child.stderr.on('data', lines(onErr));
-    child.on('error', (err) => reject(new Error(`cannot run go (${err.message}); install Go 1.26 as described in the README`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) return resolve();
-      const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-      reject(new Error(`go ${args[0]} failed (${signal ?? `exit ${code}`}); the end of its output (all of it in ${logFile}):\n${tail}`));
-    });
-  });
+  return runGoIn(MODULE, args, out, logFile, onErr, onOut);
 }
 
 /**
