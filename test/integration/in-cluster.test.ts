@@ -210,6 +210,24 @@ describe('the backend in a real cluster', () => {
     expect(check(after!, 'installed.deployment')).toMatchObject({ status: 'warn', hint: `kubectl -n custom-system logs <pod> --previous   (pods: ${pod!.metadata.name})` });
   }, 120_000);
 
+  it('the APIService not Available: doctor names its reason and shows the last lines of a backend pod\'s log, read through the kubelet', async () => {
+    const port = (p: number) => kubectl(['patch', 'apiservice', 'v1.custom.example.com', '--type=merge', '-p', JSON.stringify({ spec: { service: { port: p } } })]);
+    expect((await port(4443)).code).toBe(0);
+    let apiService: { status: string; message: string; hint?: string } | undefined;
+    try {
+      await eventually('doctor sees the APIService unavailable', async () => {
+        const r = JSON.parse((await plugin('admin', ['doctor', '-n', 'default', '-o', 'json'])).stdout) as { checks: { id: string; status: string; message: string; hint?: string }[] };
+        apiService = r.checks.find((c) => c.id === 'installed.apiservice');
+        return apiService?.status === 'fail';
+      }, 60_000);
+      expect(apiService!.message).toMatch(/^Available=False \(/);
+      expect(apiService!.hint).toMatch(/\nthe last lines of kubectl-custom-backend-[a-z0-9-]+'s log:\n\{"/);
+    } finally {
+      expect((await port(443)).code).toBe(0);
+    }
+    await eventually('the APIService is Available again', async () => (await kubectlJson<{ status: { conditions?: { type: string; status: string }[] } }>(['get', 'apiservice', 'v1.custom.example.com'])).status.conditions?.some((c) => c.type === 'Available' && c.status === 'True') === true, 60_000);
+  }, 150_000);
+
   it('a rollout whose new pod the kernel kills for memory: doctor names the OOM kill (the old replicas keep serving)', async () => {
     // A limit the backend cannot start in: its new pod is OOM-killed; maxUnavailable 0 keeps both old ones.
     const patch = await kubectl(['patch', 'deployment', DEPLOYMENT, '-n', NAMESPACE, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/resources', value: { requests: { memory: '24Mi', cpu: '100m' }, limits: { memory: '24Mi', cpu: '1' } } }])]);

@@ -27,7 +27,7 @@ describe('doctor report', () => {
       '------------',
       '‼ certificates.serving: expires in 3 days',
       '    fix: renew',
-      '    fix: or this',
+      '         or this',
       '— certificates.front-proxy: you may not read it',
       '',
       'You',

@@ -45,7 +45,8 @@ export function renderText(results: readonly CheckResult[], c: ChalkInstance): s
     }
     lines.push(`${colour[r.status](MARK[r.status])} ${escapeTerminal(r.title)}: ${escapeTerminal(r.message)}`);
     if (r.hint && (r.status === 'warn' || r.status === 'fail')) {
-      for (const h of r.hint.split('\n')) lines.push(`    ${c.dim('fix:')} ${escapeTerminal(h)}`);
+      // The fix on the first line; what follows it (log lines, a second command) under it.
+      r.hint.split('\n').forEach((h, i) => lines.push(`    ${i === 0 ? c.dim('fix:') : '    '} ${escapeTerminal(h)}`));
     }
   }
   lines.push('', verdict(summarize(results)));

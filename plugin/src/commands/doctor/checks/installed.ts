@@ -68,7 +68,8 @@ async function lastLogLines(p: Probe): Promise<string | undefined> {
   if (!pods.found || !pods.object.items.length) return undefined;
   const pod = pods.object.items.find((x) => !x.status?.containerStatuses?.every((s) => s.ready)) ?? pods.object.items[0]!;
   try {
-    const res = await p.client.stream(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/${pod.metadata.name}/log?tailLines=5`, { accept: 'text/plain' });
+    // Asked for as JSON, as kubectl asks: kube-apiserver refuses an Accept of text/plain (406) and then sends the log as text.
+    const res = await p.client.stream(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/${pod.metadata.name}/log?tailLines=5`);
     let text = '';
     for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
     return text.trim() ? `the last lines of ${pod.metadata.name}'s log:\n${text.trimEnd()}` : undefined;
