@@ -10,24 +10,14 @@
 // stand-in: a DLL with no code whose one export forwards to Wine's own
 // RtlGenRandom (advapi32.SystemFunction036, same arguments, non-zero on
 // success), made here byte by byte (PE/COFF, Microsoft's published format).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages } from '../../cluster/debian-packages.ts';
+import { type Run, runCommand } from './run-command.ts';
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) =>
-    execFile(cmd, args, { env, encoding: 'utf8', timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    }),
-  );
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<Run> {
+  return runCommand(cmd, args, { env, timeoutMs });
 }
 
 const QEMU = '/usr/bin/qemu-aarch64-static';

@@ -1,6 +1,5 @@
 // Helpers for integration specs: the running cluster, clients per user, and
 // one namespace per test file.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +10,7 @@ import { FINALIZER } from '../../api/src/names.ts';
 import { lineSplitter } from '../../client/src/watch-stream.ts';
 import type { ClusterInfo } from '../../cluster/control-plane.ts';
 import type { UserName } from '../../cluster/pki.ts';
+import { runCommand } from './run-command.ts';
 
 export function cluster(): ClusterInfo {
   return inject('cluster');
@@ -42,13 +42,7 @@ export function kubectl(user: UserName, args: string[], opts: { input?: string }
 
 /** `kubectl` with a kubeconfig of the test's own (a ServiceAccount's token, say). */
 export function kubectlWith(kubeconfig: string, args: string[], opts: { input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cluster().binaries.kubectl, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
+  return runCommand(cluster().binaries.kubectl, ['--kubeconfig', kubeconfig, ...args], opts);
 }
 
 /** The status code of a failed client-node call, or undefined if it succeeded. */

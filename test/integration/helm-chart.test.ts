@@ -10,7 +10,6 @@
 // process with Helm's certificate while the test hook's script checks it with
 // the hook's own ServiceAccount, and `helm uninstall` keeping the CRDs, the
 // objects and the archive.
-import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import { startCluster, stopCluster, type ClusterInfo } from '../../cluster/contr
 import { ensureHelm } from '../../cluster/helm.ts';
 import { stopProcess } from '../../cluster/processes.ts';
 import { apiOn, eventually } from './harness.ts';
+import { type Run, runCommand } from './run-command.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = join(ROOT, 'charts/kubectl-custom');
@@ -49,18 +49,8 @@ let work: string;
 let cluster: ClusterInfo | undefined;
 let backendPid: number | undefined;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
-  });
+  return runCommand(cmd, args, { env: { ...process.env, ...env } });
 }
 
 /** helm with its config, cache and data in this run's folder (nothing of the user's), and this file's cluster if there is one. */
@@ -72,12 +62,7 @@ function helm(args: string[]): Promise<Run> {
 }
 
 function kubectl(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(kubectlBin, args, { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
+  return runCommand(kubectlBin, args, input === undefined ? {} : { input });
 }
 
 function objects(yaml: string): Obj[] {

@@ -7,7 +7,6 @@
 // upgrade` to the second tag (the Deployment rolls, the certificate is kept,
 // `helm test` passes again) and `helm uninstall` (the CRDs and the archive
 // kept). test/integration/helm-chart.test.ts checks the chart without a node.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { ensureHelm } from '../../cluster/helm.ts';
 import { importImage } from '../../cluster/images.ts';
 import { startNodeStack, type NodeStack } from '../../cluster/stack.ts';
 import { buildImage } from '../../scripts/build-image.ts';
+import { type Run, runCommand } from './run-command.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHART = join(ROOT, 'charts/kubectl-custom');
@@ -29,18 +29,8 @@ let stack: NodeStack | undefined;
 let dir: string;
 let helmBin: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
-  });
+  return runCommand(cmd, args, { env: { ...process.env, ...env } });
 }
 
 const helm = (args: string[]) => run(helmBin, [...args, '--kubeconfig', stack!.cluster.kubeconfigs.admin], {

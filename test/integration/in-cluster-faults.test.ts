@@ -19,7 +19,6 @@
 //
 // One node per machine: like in-cluster.test.ts and helm-in-cluster.test.ts,
 // this file waits for another run's node to stop (the host record is the lock).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
@@ -35,6 +34,7 @@ import { nodeFootprint, readRecord, type NodeFootprint } from '../../cluster/nod
 import { startNodeStack, type NodeStack } from '../../cluster/stack.ts';
 import { buildImage, type BuiltImage } from '../../scripts/build-image.ts';
 import { DIST, kubectlCustom } from './plugin-cli.ts';
+import { type Run, runCommand } from './run-command.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APP_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -54,19 +54,9 @@ let dir: string;
 let next: BuiltImage;
 let first: BuiltImage;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function kubectl(args: string[], timeoutMs = 300_000): Promise<Run> {
   const c = stack!.cluster;
-  return new Promise((resolve) => {
-    execFile(c.binaries.kubectl, ['--kubeconfig', c.kubeconfigs.admin, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: timeoutMs }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
-  });
+  return runCommand(c.binaries.kubectl, ['--kubeconfig', c.kubeconfigs.admin, ...args], { timeoutMs });
 }
 
 async function kubectlJson<T>(args: string[]): Promise<T> {

@@ -7,7 +7,6 @@
 // machine: a second run waits for the first one's node to stop. The rest of
 // the suite keeps the global control plane with the backend as a local
 // process.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import type { UserName } from '../../cluster/pki.ts';
 import { buildImage } from '../../scripts/build-image.ts';
 import { eventually } from './harness.ts';
 import { kubectlCustom } from './plugin-cli.ts';
+import { type Run, runCommand } from './run-command.ts';
 
 const PREFIX = 'kubectl-custom-in-cluster-';
 const NAMESPACE = 'custom-system';
@@ -35,13 +35,9 @@ let dir: string;
 let before: NodeFootprint;
 const started = Date.now();
 
-function kubectl(args: string[], user: UserName = 'admin'): Promise<{ code: number; stdout: string; stderr: string }> {
+function kubectl(args: string[], user: UserName = 'admin'): Promise<Run> {
   const c = stack!.cluster;
-  return new Promise((resolve) => {
-    execFile(c.binaries.kubectl, ['--kubeconfig', c.kubeconfigs[user], ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  return runCommand(c.binaries.kubectl, ['--kubeconfig', c.kubeconfigs[user], ...args]);
 }
 
 async function kubectlJson<T>(args: string[]): Promise<T> {

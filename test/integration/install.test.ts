@@ -2,7 +2,6 @@
 // manifests/base applies whole, every overlay renders, `kubectl custom
 // install-certs` makes a serving certificate the aggregator accepts, and the
 // backend's ServiceAccount gets nothing beyond what it needs.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +14,15 @@ import { startCluster, stopCluster, type ClusterInfo } from '../../cluster/contr
 import { stopProcess } from '../../cluster/processes.ts';
 import { apiOn, eventually } from './harness.ts';
 import { kubectlCustom } from './plugin-cli.ts';
+import { type Run, runCommand } from './run-command.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let cluster: ClusterInfo;
 let dir: string;
 let backendPid: number | undefined;
 
-function kubectl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function kubectl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return runCommand(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, ...args], { env: { ...process.env, ...env } });
 }
 
 beforeAll(async () => {

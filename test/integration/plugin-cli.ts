@@ -1,18 +1,15 @@
 // Running the built plugin the way users do: `kubectl custom …`, found by
 // kubectl on PATH, with a kubeconfig from the environment.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { type Run, runCommand } from './run-command.ts';
 
 export const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 export const PLUGIN = join(DIST, 'kubectl-custom');
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = Run;
 
 export function pluginEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const kubectlDir = dirname(inject('cluster').binaries.kubectl);
@@ -25,12 +22,7 @@ export function pluginEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export function kubectlCustom(user: 'admin' | 'alice' | 'bob' | undefined, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const c = inject('cluster');
   const kubeconfig = user ? { KUBECONFIG: c.kubeconfigs[user] } : {};
-  return new Promise((resolve) => {
-    execFile(c.binaries.kubectl, ['custom', ...args], { env: pluginEnv({ ...kubeconfig, ...env }), encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCommand(c.binaries.kubectl, ['custom', ...args], { env: pluginEnv({ ...kubeconfig, ...env }), timeoutMs: 30_000 });
 }
 
 /** Same, but kept running (for -w); read `out()` and `kill()` it. */

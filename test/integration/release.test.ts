@@ -6,7 +6,7 @@
 // under QEMU and windows/amd64 under Wine, against the local control plane;
 // the macOS ones (no Mac here) are read as Mach-O files, their CPU and
 // their ad-hoc code signature checked page by page (scripts/macho-file.ts).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import { readMachO } from '../../scripts/macho-file.ts';
 import { executableName, TARGETS, targetName } from '../../scripts/plugin-targets.ts';
 import { ensureQemuArm64, runArm64, startWine, type Wine } from './emulators.ts';
 import { cluster, createObject, useNamespace, waitServed } from './harness.ts';
+import { runCommand } from './run-command.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let krew: Krew;
@@ -27,9 +28,7 @@ const krewRoot = mkdtempSync(join(tmpdir(), 'krew-root-'));
 const unpacked = mkdtempSync(join(tmpdir(), 'release-unpacked-'));
 const ns = useNamespace(import.meta.filename);
 
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => execFile(cmd, args, { env, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })));
-}
+const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => runCommand(cmd, args, { env, timeoutMs: 120_000 });
 
 beforeAll(async () => {
   krew = ensureKrew();
