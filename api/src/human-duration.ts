@@ -29,3 +29,8 @@ export function humanDuration(ms: number): string {
   }
   return `${Math.floor(days / 365)}y`;
 }
+
+/** A request's latency as people read it: 12ms, 1.25s (kubectl get backendstatuses and doctor write it alike). */
+export function latencyText(seconds: number): string {
+  return seconds < 1 ? `${Math.round(seconds * 1000)}ms` : `${Number(seconds.toFixed(2))}s`;
+}

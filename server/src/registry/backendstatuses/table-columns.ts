@@ -1,6 +1,6 @@
 // The columns of `kubectl get backendstatuses`: one row per replica that
 // answered, what a person looks at first when the backend is slow or stale.
-import { humanDuration } from '../../../../api/src/human-duration.ts';
+import { humanDuration, latencyText as latency } from '../../../../api/src/human-duration.ts';
 import type { BackendStatus } from '../../../../api/src/types.ts';
 import type { ColumnDefinition, IncludeObject } from '../customresources/table-columns.ts';
 
@@ -21,10 +21,9 @@ export const COLUMNS: ColumnDefinition[] = [
 
 const NONE = '<none>';
 
-/** Latency as people read it: 12ms, 1.25s. */
+/** Latency as people read it (12ms, 1.25s), or <none>. */
 export function latencyText(seconds: number | undefined): string {
-  if (seconds === undefined) return NONE;
-  return seconds < 1 ? `${Math.round(seconds * 1000)}ms` : `${Number(seconds.toFixed(2))}s`;
+  return seconds === undefined ? NONE : latency(seconds);
 }
 
 /** Bytes in binary units as Kubernetes quantities write them: 95Mi, 1.5Gi. */

@@ -7,7 +7,7 @@
 // replica that answers is seen; another run may see another.
 import { SYSTEM_NAMESPACE } from '../../../../../api/src/names.ts';
 import type { InFlightSummary } from '../../../../../api/src/types.ts';
-import { humanDuration } from '../../../../../api/src/human-duration.ts';
+import { humanDuration, latencyText } from '../../../../../api/src/human-duration.ts';
 import { type Check, fail, ok, warn } from '../check.ts';
 import { cacheName, perf, replicaHint } from './backend-status.ts';
 import { cacheLag } from './cache-lag.ts';
@@ -45,7 +45,7 @@ const latency = perf('latency', 'Request latency', (st) => {
   const l = st.status.latency;
   const window = humanDuration(l.windowSeconds * 1000);
   if (!l.requests || l.p99Seconds === undefined) return ok(`no request finished in the last ${window}`);
-  const ms = (s: number | undefined) => (s === undefined ? '?' : s < 1 ? `${Math.round(s * 1000)}ms` : `${Number(s.toFixed(2))}s`);
+  const ms = (s: number | undefined) => (s === undefined ? '?' : latencyText(s));
   const text = `p50 ${ms(l.p50Seconds)}, p99 ${ms(l.p99Seconds)} over the last ${window} (${l.requests} request${l.requests === 1 ? '' : 's'}, watches excluded) on ${st.metadata.name}`;
   const hint = `kubectl -n ${SYSTEM_NAMESPACE} top pod ${st.metadata.name}   (CPU held at its limit slows every request: raise resources.limits.cpu of deployment/${BACKEND}, or add replicas)`;
   if (l.p99Seconds >= FAILING_P99_SECONDS) return fail(`${text}: kube-aggregator's discovery check gives up after 5 s, so the APIService turns unavailable`, hint);
