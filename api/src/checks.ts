@@ -74,3 +74,46 @@ export type RunPhase = 'Running' | 'Successful' | 'Failed' | 'Inconclusive' | 'E
 export const CHECK_DEFAULTS = { count: 1, intervalSeconds: 60, failureLimit: 0, inconclusiveLimit: 0, timeoutSeconds: 10 } as const;
 /** As Argo Rollouts' consecutiveErrorLimit default. */
 export const CONSECUTIVE_ERROR_LIMIT = 4;
+
+/** Where a check comes from, as describe-state and the trail name it: `spec`, or `GatePolicy NS/NAME`. */
+export type CheckSourceName = string;
+
+/** One check's run for one move, as the backend records it in status.checks. */
+export interface CheckRun {
+  name: string;
+  source: CheckSourceName;
+  /**
+   * What the run measures: a hash of the check as written, its source, the
+   * move and the object's labels (which the query may name). A run counts
+   * only while its key is the check's key now: a changed check starts anew.
+   */
+  key: string;
+  phase: RunPhase;
+  /** When the first measurement was due: when the object entered the state before, or when the check appeared. */
+  startedAt: string;
+  measurements: Measurement[];
+  /** When the next measurement is due, while Running. */
+  nextMeasurementAt?: string;
+}
+
+/** The checks of the move out of the current state (entered at `since`) into `to`. */
+export interface CheckRuns {
+  from: string;
+  to: string;
+  /** status.stateSince of `from` when the runs began: runs of an earlier stay do not count. */
+  since: string;
+  runs: CheckRun[];
+}
+
+/** A check's result as the move's history entry keeps it. */
+export interface RecordedCheck {
+  name: string;
+  source: CheckSourceName;
+  phase: RunPhase;
+  /** The newest measurement's value and time, when there was one. */
+  value?: string;
+  time?: string;
+}
+
+/** At most this many measurements in a run (count, failureLimit and inconclusiveLimit are bounded by the CRD so that a run fits). */
+export const MAX_CHECK_COUNT = 60;

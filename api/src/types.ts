@@ -1,5 +1,6 @@
 // The wire types of custom.example.com/v1 (served by the backend) and of the
 // storage CRD example.com/v1. Field names are spelled exactly as on the wire.
+import type { CheckRuns, CheckSpec, Measurement, RecordedCheck, RunPhase } from './checks.ts';
 import type { GROUP_VERSION, KIND, STATE_KIND } from './names.ts';
 
 export interface ObjectMeta {
@@ -23,6 +24,8 @@ export interface Spec {
   minSoakSeconds?: Record<string, number>;
   /** Approvals by people other than the mover that a move into the state needs. */
   requiredApprovals?: Record<string, number>;
+  /** Checks a forward move into the state needs, keyed by that state: measured by the backend while the object is in the state before it (api/src/checks.ts). */
+  checks?: Record<string, CheckSpec[]>;
 }
 
 export type HistoryAction = 'promote' | 'set-state' | 'override' | 'approve' | 'revoke' | 'deleted';
@@ -47,11 +50,13 @@ export interface HistoryEntry {
   overrode?: string[];
   /** For an override: the freeze it broke (namespace/name). */
   freeze?: string;
+  /** For a forward move into a state with checks: each check's result as recorded when the move was made (passed or overridden). */
+  checks?: RecordedCheck[];
   hash?: string;
 }
 
 /** The gates a move can be refused by, as `overrode` and describe-state name them. */
-export const GATES = ['soak', 'protection', 'approvals', 'freeze', 'skipped-states'] as const;
+export const GATES = ['soak', 'protection', 'approvals', 'freeze', 'checks', 'skipped-states'] as const;
 export type Gate = (typeof GATES)[number];
 
 /** An approval of the move from the current state into `to`. */
@@ -90,6 +95,8 @@ export interface StoredStatus {
   approvals?: Approval[];
   /** The newest entries of the trail, oldest first; older ones are in StateHistory segments. */
   history?: HistoryEntry[];
+  /** The runs of the checks of the move out of the current state into the next, written by the backend only. */
+  checks?: CheckRuns;
 }
 
 /** An object of the storage CRD, as kube-apiserver returns it. */
@@ -139,7 +146,7 @@ export interface ListMeta {
 }
 
 /** Why promote would be refused now; describe-state lists every one that applies. */
-export type PromoteBlocker = 'invalid-state' | 'last-state' | 'soak' | 'approvals' | 'freeze' | 'permission' | 'enter-permission';
+export type PromoteBlocker = 'invalid-state' | 'last-state' | 'soak' | 'approvals' | 'freeze' | 'checks' | 'permission' | 'enter-permission';
 
 /** The describe-state document (kind CustomResourceState): GET …/state, and the answer to every change. */
 export interface CustomResourceState {
@@ -201,6 +208,25 @@ export interface GateCheck {
   freezes?: FreezeRef[];
   /** soak: seconds still to serve. */
   soakRemainingSeconds?: number;
+  /** checks: one GateCheck per check, with its run so far. */
+  check?: CheckGateRun;
+}
+
+/** A check of the next move as describe-state shows it. */
+export interface CheckGateRun {
+  name: string;
+  /** prometheus or http. */
+  provider: 'prometheus' | 'http';
+  successCondition: string;
+  /** Running (no run yet counts as Running), Successful, Failed, Inconclusive or Error. */
+  phase: RunPhase;
+  /** Measurements that count toward `count`, and `count`. */
+  measured: number;
+  count: number;
+  /** The newest measurement. */
+  last?: Measurement;
+  /** When the next measurement is due, while Running. */
+  nextMeasurementAt?: string;
 }
 
 /** One life of an object: from its creation to its deletion (or now). */
@@ -255,6 +281,8 @@ export interface GatePolicyRule {
    * not a second pair of eyes).
    */
   serviceAccountApprovals?: boolean;
+  /** Checks every move into `states` of the objects selected needs; a Secret they name is read from the policy's own namespace. */
+  checks?: CheckSpec[];
 }
 
 /** A GatePolicy (example.com/v1): central gates written by the platform team; one in custom-system applies to every namespace. */

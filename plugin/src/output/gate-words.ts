@@ -12,6 +12,7 @@ const BLOCKERS: Readonly<Record<PromoteBlocker, string>> = {
   'enter-permission': 'no permission to enter the next state',
   approvals: 'approvals missing',
   freeze: 'the next state is frozen',
+  checks: 'checks not passed',
 };
 
 export function blockerText(blocker: string): string {
