@@ -117,3 +117,25 @@ export interface RecordedCheck {
 
 /** At most this many measurements in a run (count, failureLimit and inconclusiveLimit are bounded by the CRD so that a run fits). */
 export const MAX_CHECK_COUNT = 60;
+
+/** POST …/customresources/NAME/check: the checks of the next move, each measured once now (not recorded: the gate counts only the backend's scheduled runs). */
+export interface CheckReport {
+  kind: 'CustomResourceCheck';
+  apiVersion: 'custom.example.com/v1';
+  metadata: { name: string; namespace: string };
+  /** The move checked: from the current state into the next; both absent at the last state. */
+  from?: string;
+  to?: string;
+  results: CheckReportItem[];
+  /** Every measurement Successful (true with no checks). */
+  passed: boolean;
+}
+
+export interface CheckReportItem {
+  name: string;
+  source: CheckSourceName;
+  provider: 'prometheus' | 'http';
+  successCondition: string;
+  failureCondition?: string;
+  measurement: Measurement;
+}
