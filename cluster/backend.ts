@@ -44,7 +44,7 @@ export interface BackendInfo {
  */
 export async function installBase(cluster: ClusterInfo): Promise<void> {
   execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'apply', '--server-side', '--force-conflicts', '-k', join(ROOT, 'manifests/overlays/local')], { stdio: 'pipe' });
-  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com', 'crd/statehistories.example.com', 'crd/gatepolicies.example.com', 'crd/freezes.example.com'], { stdio: 'pipe' });
+  execFileSync(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigs.admin, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/customresources.example.com', 'crd/statehistories.example.com', 'crd/gatepolicies.example.com', 'crd/freezes.example.com', 'crd/notificationpolicies.example.com'], { stdio: 'pipe' });
   await waitFinalizerPolicy(cluster);
 }
 

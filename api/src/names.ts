@@ -99,3 +99,11 @@ export function freezePath(namespace: string, name?: string, subresource?: strin
   const collection = `${STORAGE_PATH}/namespaces/${encodeURIComponent(namespace)}/${FREEZE_RESOURCE}`;
   return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
 }
+
+/** Notification policies (example.com/v1, namespaced; issue 22): which objects' trail goes to which sinks; one in SYSTEM_NAMESPACE selects every namespace. */
+export const NOTIFICATION_POLICY_KIND = 'NotificationPolicy';
+export const NOTIFICATION_POLICY_RESOURCE = 'notificationpolicies';
+/** The Lease whose holder is the one replica that delivers notifications. */
+export const NOTIFICATION_LEASE = 'kubectl-custom-notifications';
+/** The ClusterRole a namespace binds to the backend's ServiceAccount so that it may read the Secrets its policies name. */
+export const NOTIFICATION_SECRETS_ROLE = 'kubectl-custom-notification-secrets';

@@ -423,3 +423,77 @@ export interface BackendStatus {
   metadata: { name: string; creationTimestamp: string };
   status: BackendStatusDetail;
 }
+
+/** The events a NotificationPolicy may send (issue 22). */
+export const NOTIFICATION_EVENTS = ['promoted', 'rolled-back', 'overridden', 'approval-needed', 'approved', 'refused', 'frozen', 'unfrozen', 'check-failed', 'deleted'] as const;
+export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];
+
+/** A key of a Secret in the policy's own namespace. */
+export interface SecretKeyRef {
+  name: string;
+  key?: string;
+}
+
+/** One destination of a NotificationPolicy: exactly one of webhook and slack. */
+export interface NotificationSink {
+  name: string;
+  /** A CloudEvent 1.0 in structured JSON, signed as Standard Webhooks with the key in secretRef (default key "secret"). */
+  webhook?: { url: string; secretRef: SecretKeyRef };
+  /** A Slack incoming webhook whose URL is in the Secret (default key "url"). */
+  slack?: { urlSecretRef: SecretKeyRef };
+}
+
+export interface NotificationPolicySpec {
+  description?: string;
+  selector?: LabelSelectorSpec;
+  /** Absent or empty: every event. */
+  events?: NotificationEventName[];
+  /** CEL over event, object and entry; must be true for an event to be sent. */
+  condition?: string;
+  sinks: NotificationSink[];
+}
+
+/** How far a sink got for one object's life: the last seq delivered. */
+export interface NotificationCursor {
+  uid: string;
+  namespace?: string;
+  name?: string;
+  seq: number;
+}
+
+export interface NotificationSinkStatus {
+  name: string;
+  delivered?: number;
+  failed?: number;
+  pending?: number;
+  lastDeliveryTime?: string;
+  lastError?: string;
+  lastErrorTime?: string;
+  /** The most recently sent first; bounded. */
+  objects?: NotificationCursor[];
+}
+
+export interface NotificationPolicyStatus {
+  observedGeneration?: number;
+  /** Trail entries from this time on are sent. */
+  since?: string;
+  sinks?: NotificationSinkStatus[];
+  conditions?: Condition[];
+}
+
+/** A NotificationPolicy (example.com/v1): which objects' trail goes where; one in custom-system selects every namespace. */
+export interface NotificationPolicy {
+  apiVersion: string;
+  kind: 'NotificationPolicy';
+  metadata: ObjectMeta;
+  spec: NotificationPolicySpec;
+  status?: NotificationPolicyStatus;
+}
+
+/** What POST …/notificationpolicies/NAME/test answers: each sink's result. */
+export interface NotificationTestResult {
+  apiVersion: string;
+  kind: 'NotificationTestResult';
+  metadata: { name: string; namespace: string };
+  sinks: { name: string; ok: boolean; status?: number; message: string }[];
+}

@@ -22,6 +22,7 @@ const DELEGATOR = 'manifests/base/rbac-auth-delegator.yaml (ClusterRoleBinding k
 const READER = 'manifests/base/rbac-auth-reader.yaml (RoleBinding kube-system/kubectl-custom-backend:extension-apiserver-authentication-reader)';
 const BACKEND_ROLE = 'manifests/base/rbac-backend.yaml (ClusterRole and ClusterRoleBinding kubectl-custom-backend)';
 const HISTORY_ROLE = 'manifests/base/rbac-backend.yaml (Role and RoleBinding custom-system/kubectl-custom-backend-history)';
+const NOTIFICATIONS_ROLE = 'manifests/base/rbac-backend.yaml (Role and RoleBinding custom-system/kubectl-custom-backend-notifications)';
 
 export const BACKEND_NEEDS: readonly Need[] = [
   { what: 'delegated authentication', access: { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' }, grantedBy: DELEGATOR },
@@ -35,6 +36,9 @@ export const BACKEND_NEEDS: readonly Need[] = [
   { what: "Freezes' status", access: { verb: 'update', group: 'example.com', resource: 'freezes', subresource: 'status' }, grantedBy: BACKEND_ROLE },
   { what: 'Events', access: { verb: 'create', group: '', resource: 'events', namespace: 'default' }, grantedBy: BACKEND_ROLE },
   { what: 'the archive', access: { verb: 'create', group: 'example.com', resource: 'statehistories', namespace: SYSTEM_NAMESPACE }, grantedBy: HISTORY_ROLE },
+  { what: 'NotificationPolicies', access: { verb: 'watch', group: 'example.com', resource: 'notificationpolicies' }, grantedBy: BACKEND_ROLE },
+  { what: "NotificationPolicies' status", access: { verb: 'update', group: 'example.com', resource: 'notificationpolicies', subresource: 'status' }, grantedBy: BACKEND_ROLE },
+  { what: 'the notifications Lease', access: { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', name: 'kubectl-custom-notifications', namespace: SYSTEM_NAMESPACE }, grantedBy: NOTIFICATIONS_ROLE },
   { what: 'reading the archive', access: { verb: 'list', group: 'example.com', resource: 'statehistories', namespace: SYSTEM_NAMESPACE }, grantedBy: HISTORY_ROLE },
 ];
 
