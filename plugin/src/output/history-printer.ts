@@ -3,11 +3,15 @@
 // both. An override is marked in ACTION with the gates it passed (it is the
 // entry an auditor looks for); approvers and a broken freeze go in DETAILS,
 // a column of its own that is always there (the audit facts are never
-// hidden behind -o wide); REASON is last because it is free text of up to
-// 1024 characters. Every value is escaped for the terminal.
+// hidden behind -o wide), and so do the results of the move's checks as
+// they were when it was made (`checks error-rate pass [0.004]`: an override
+// past a failing check shows the value it passed); REASON is last because
+// it is free text of up to 1024 characters. Every value is escaped for the
+// terminal.
 import type { ChalkInstance } from 'chalk';
 import { humanDuration } from '../../../api/src/human-duration.ts';
 import type { HistoryEntry, HistoryLife } from '../../../api/src/types.ts';
+import { recordedChecksText } from './check-printer.ts';
 import { statePalette } from './color.ts';
 import { escapeTerminal } from './escape.ts';
 import { layout } from './table-printer.ts';
@@ -38,12 +42,13 @@ function actionText(h: HistoryEntry, c: ChalkInstance): string {
   return c.red(escapeTerminal(h.overrode?.length ? `override (${h.overrode.join(', ')})` : 'override'));
 }
 
-/** DETAILS: who approved the move, and the freeze an override broke. */
+/** DETAILS: who approved the move, the freeze an override broke, and the move's checks. */
 function detailsText(h: HistoryEntry): string {
   const parts: string[] = [];
-  if (h.approvers?.length) parts.push(`approved by ${h.approvers.join(', ')}`);
-  if (h.freeze) parts.push(`freeze ${h.freeze}`);
-  return escapeTerminal(parts.join('; '));
+  if (h.approvers?.length) parts.push(escapeTerminal(`approved by ${h.approvers.join(', ')}`));
+  if (h.freeze) parts.push(escapeTerminal(`freeze ${h.freeze}`));
+  if (h.checks?.length) parts.push(recordedChecksText(h.checks));
+  return parts.join('; ');
 }
 
 /** The header and one row per entry, in the order given. */

@@ -6,6 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import { humanDuration } from '../../../api/src/human-duration.ts';
 import type { CustomResourceState } from '../../../api/src/types.ts';
+import { stateCheckRows } from './check-printer.ts';
 import { blockerText, gateSourceText } from './gate-words.ts';
 import { statePalette } from './color.ts';
 import { escapeTerminal } from './escape.ts';
@@ -72,6 +73,7 @@ export function renderStateView(v: CustomResourceState, o: RenderOptions): strin
   const width = Math.max(...lines.map(([k]) => k.length), 'Approvals:'.length, 'You May:'.length) + 2;
   let out = lines.map(([k, val]) => `${k.padEnd(width)}${val}`).join('\n') + '\n';
   if (checks.length) out += checks.join('\n') + '\n';
+  out += checksTable(v, o);
   if (v.approvals) out += `${'Approvals:'.padEnd(width)}${approvals.length ? approvals.join(', ') : '<none>'}\n`;
   out += `${'You May:'.padEnd(width)}${may.join(', ')}\n`;
   out += 'History:';
@@ -79,6 +81,13 @@ export function renderStateView(v: CustomResourceState, o: RenderOptions): strin
   const rows = historyRows([...v.history].reverse(), { chalk: c, now: o.now, path: v.path, protectedStates: v.protectedStates });
   out += ' (newest first)\n' + layout(rows).split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
   return out + earlierEntriesLine(v);
+}
+
+/** Each check of the next move, its run so far and when it next measures (after the gates, whose rows carry the server's summary). */
+function checksTable(v: CustomResourceState, o: RenderOptions): string {
+  const rows = stateCheckRows(v, o.chalk, o.now);
+  if (rows.length === 0) return '';
+  return 'Checks:\n' + layout(rows).trimEnd().split('\n').map((l) => `  ${l}`).join('\n') + '\n';
 }
 
 /** Below the window, when entries before it are archived: how many, and the command that shows them. */

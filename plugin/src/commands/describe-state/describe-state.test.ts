@@ -72,6 +72,44 @@ function gated(): CustomResourceState {
   };
 }
 
+/**
+ * Soak served, the move into prod held by its checks (issue 21): one gate
+ * per check, as the backend's describe-state sends them. error-rate (spec)
+ * is mid-run with a failed measurement, no-alerts (a GatePolicy) passed,
+ * health errs (Prometheus unreachable) and ticket is inconclusive.
+ */
+function checking(): CustomResourceState {
+  const v = soaking();
+  const policy = { kind: 'GatePolicy' as const, namespace: 'custom-system', name: 'prod-gates' };
+  return {
+    ...v,
+    gates: { ...v.gates, soakRemainingSeconds: 0, promoteBlockedBy: ['checks'] },
+    checks: [
+      { gate: 'soak', met: true, message: '2h in staging before moving on: served', sources: [{ kind: 'spec' }], soakRemainingSeconds: 0 },
+      {
+        gate: 'checks', met: false, message: 'error-rate: 2 of 3 measurements, 1 failed (result[0] < 0.01)', sources: [{ kind: 'spec' }],
+        check: { name: 'error-rate', provider: 'prometheus', successCondition: 'result[0] < 0.01', phase: 'Running', measured: 2, count: 3, last: { phase: 'Failed', time: ago(4 * MIN), value: '[0.042]' }, nextMeasurementAt: new Date(NOW.getTime() + 3 * MIN * 1000).toISOString() },
+      },
+      {
+        gate: 'checks', met: true, message: 'no-alerts: passed', sources: [policy],
+        check: { name: 'no-alerts', provider: 'prometheus', successCondition: 'size(result) == 0', phase: 'Successful', measured: 1, count: 1, last: { phase: 'Successful', time: ago(10 * MIN), value: '[]' } },
+      },
+      {
+        gate: 'checks', met: false, message: 'health: error after 4 errors in a row', sources: [policy],
+        check: { name: 'health', provider: 'http', successCondition: 'status == 200', phase: 'Error', measured: 4, count: 5, last: { phase: 'Error', time: ago(2 * MIN), message: 'Get "https://checkout.shop.svc/healthz": connect ECONNREFUSED 10.0.0.7:443' } },
+      },
+      {
+        gate: 'checks', met: false, message: 'ticket: inconclusive: needs an approval', sources: [{ kind: 'spec' }],
+        check: { name: 'ticket', provider: 'http', successCondition: 'body.state == "approved"', phase: 'Inconclusive', measured: 1, count: 1, last: { phase: 'Inconclusive', time: ago(30 * MIN), value: '{"status":200,"body":{"state":"in review","comments":["a long body that goes on and on"]}}' } },
+      },
+      {
+        gate: 'checks', met: false, message: 'latency: not measured yet', sources: [{ kind: 'spec' }],
+        check: { name: 'latency', provider: 'prometheus', successCondition: 'result[0] < 0.3', phase: 'Running', measured: 0, count: 3, nextMeasurementAt: ago(5) },
+      },
+    ],
+  };
+}
+
 /** As view() answers when spec.states no longer lists the current state. */
 function invalid(): CustomResourceState {
   return {
@@ -210,6 +248,43 @@ describe('describe-state with gates from policies, approvals and a freeze', () =
     expect(text).toContain('Approvals:     bob → prod (20m ago)\n');
     expect(text).toContain('You May:       promote: no (approvals missing; the next state is frozen), set-state: yes, approve: yes, override: no\n');
     await expect(text).toMatchFileSnapshot('./testdata/describe-state-gated.golden.txt');
+  });
+});
+
+describe('describe-state with checks', () => {
+  it('a Checks table after the gates: source, result, measured of count, the last value and when, the next run', async () => {
+    const text = renderStateView(checking(), { chalk: plain, now: NOW });
+    noTrailingSpaces(text);
+    expect(text).toMatch(/^ {2}✗ +checks +error-rate: 2 of 3 measurements, 1 failed \(result\[0\] < 0\.01\) +\(spec\)$/m);
+    expect(text).toMatch(/^Checks:\n {2}CHECK {8}SOURCE {3,}RESULT {9}MEASURED {3}LAST VALUE {3,}LAST RUN {3}NEXT RUN {3}MESSAGE\n/m);
+    expect(text).toMatch(/^ {2}error-rate +spec +pending +2\/3 +\[0\.042\] +4m ago +in 3m$/m);
+    expect(text).toMatch(/^ {2}no-alerts +GatePolicy custom-system\/prod-gates +pass +1\/1 +\[\] +10m ago$/m);
+    expect(text).toMatch(/^ {2}health +GatePolicy custom-system\/prod-gates +error +4\/5 +2m ago +Get "https:\/\/checkout\.shop\.svc\/healthz": connect ECONNREFUSED 10\.0\.0\.7:443$/m);
+    expect(text).toMatch(/^ {2}ticket +spec +inconclusive +1\/1 +\{"status":200,"body":\{"state":"… +30m ago$/m);
+    expect(text).toMatch(/^ {2}latency +spec +pending +0\/3 +due$/m);
+    expect(text).toContain('You May:       promote: no (checks not passed), set-state: yes\n');
+    await expect(text).toMatchFileSnapshot('./testdata/describe-state-checks.golden.txt');
+  });
+
+  it('no Checks table without checks, nor for a checks gate without a run (an older server)', () => {
+    expect(renderStateView(gated(), { chalk: plain, now: NOW })).not.toContain('Checks:');
+    const v = { ...soaking(), checks: [{ gate: 'checks' as const, met: false, message: 'error-rate pending', sources: [] }] };
+    const text = renderStateView(v, { chalk: plain, now: NOW });
+    expect(text).toContain('  ✗   checks   error-rate pending\n');
+    expect(text).not.toContain('Checks:');
+  });
+
+  it('results coloured on a terminal', () => {
+    const text = renderStateView(checking(), { chalk: newChalk(true), now: NOW });
+    for (const want of ['\x1b[33mpending\x1b[39m', '\x1b[32mpass\x1b[39m', '\x1b[31merror\x1b[39m', '\x1b[33minconclusive\x1b[39m']) expect(text).toContain(want);
+  });
+
+  it('escapes what the checks carry: names, values from Prometheus or a body, messages, times', () => {
+    const v = checking();
+    const crafted = { ...v, checks: [{ gate: 'checks' as const, met: false, message: 'm\x1b[2J', sources: [{ kind: 'GatePolicy' as const, namespace: 'n\u202e', name: 'p' }], check: { name: 'rate\x07', provider: 'http' as const, successCondition: 'x', phase: 'Failed\x1b[31m' as never, measured: 1, count: 1, last: { phase: 'Failed' as const, time: 'not a time\r', value: '{"a":"\u2066"}\n  fake   row', message: 'no\x9b2J' }, nextMeasurementAt: 'later\x7f' } }] };
+    const text = renderStateView(crafted, { chalk: plain, now: NOW });
+    expect(hasUnsafeCharacters(text.replaceAll('\n', ''))).toBe(false);
+    for (const want of ['rate\\x07', 'GatePolicy n\\u202e/p', 'Failed\\x1b[31m', '{"a":"\\u2066"}\\n  fake   row', 'not a time\\r', 'later\\x7f', 'no\\x9b2J']) expect(text).toContain(want);
   });
 });
 

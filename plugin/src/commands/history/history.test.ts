@@ -72,6 +72,44 @@ describe('history: the table', () => {
     await expect(r.out).toMatchFileSnapshot('./testdata/history.golden.txt');
   });
 
+  it("a move's recorded checks in DETAILS: result and value of each, beside approvers; an override past a failing check", async () => {
+    const life: HistoryLife = {
+      uid: 'u-checks',
+      live: true,
+      entries: chain([
+        { action: 'promote', from: 'dev', to: 'staging', user: 'alice', time: ago(3 * 24 * 60), reason: 'tests green' },
+        {
+          action: 'promote', from: 'staging', to: 'prod', user: 'alice', time: ago(25 * 60), reason: 'release 1.2', approvers: ['dave'],
+          checks: [
+            { name: 'error-rate', source: 'spec', phase: 'Successful', value: '[0.004]', time: ago(26 * 60) },
+            { name: 'no-alerts', source: 'GatePolicy custom-system/prod-gates', phase: 'Successful', value: '[]', time: ago(26 * 60) },
+          ],
+        },
+        { action: 'set-state', from: 'prod', to: 'staging', user: 'bob', time: ago(5 * 60), reason: 'roll back' },
+        {
+          action: 'override', from: 'staging', to: 'prod', user: 'carol', time: ago(45), reason: 'incident 4711', overrode: ['checks'],
+          checks: [
+            { name: 'error-rate', source: 'spec', phase: 'Failed', value: '[0.042]', time: ago(50) },
+            { name: 'health', source: 'spec', phase: 'Error', time: ago(50) },
+            { name: 'ticket', source: 'spec', phase: 'Inconclusive', value: '{"status":200,"body":{"state":"in review"}}', time: ago(50) },
+          ],
+        },
+      ]),
+    };
+    const r = await runWith(['history', 'checkout'], doc([life]));
+    expect(r.code).toBe(0);
+    for (const l of r.out.split('\n')) expect(l).toBe(l.trimEnd());
+    expect(r.out).toMatch(/^2 .* promote +staging +prod +alice +approved by dave; checks error-rate pass \[0\.004\], no-alerts pass \[\] +release 1\.2$/m);
+    expect(r.out).toMatch(/^4 .* override \(checks\) +staging +prod +carol +checks error-rate fail \[0\.042\], health error, ticket inconclusive \{"status":200,"… +incident 4711$/m);
+    await expect(r.out).toMatchFileSnapshot('./testdata/history-checks.golden.txt');
+  });
+
+  it("escapes a recorded check's name, phase and value", () => {
+    const text = renderHistory([{ uid: 'u', live: true, entries: [{ seq: 1, action: 'promote', from: 'a', to: 'b', user: 'x', time: ago(1), checks: [{ name: 'n\x1b[2J', source: 's', phase: 'Failed\u202e' as never, value: '[1]\n2 row' }] }] }], { chalk: plain, now: NOW });
+    expect(hasUnsafeCharacters(text.replaceAll('\n', ''))).toBe(false);
+    expect(text).toContain('checks n\\x1b[2J Failed\\u202e [1]\\n2 row');
+  });
+
   it('a life without entries', () => {
     expect(renderHistory([{ uid: 'u1', live: true, entries: [] }], { chalk: plain, now: NOW })).toBe('Life uid u1 (current)\nNo changes recorded.\n');
   });
