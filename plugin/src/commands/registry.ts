@@ -1,6 +1,7 @@
 // Every verb of kubectl custom, in the order help lists them.
 import type { CommandSpec } from './command-spec.ts';
 import { approveCommand } from './approve/command.ts';
+import { checkCommand } from './check/command.ts';
 import { completionCommand } from './completion/command.ts';
 import { dashboardCommand } from './dashboard/command.ts';
 import { describeStateCommand } from './describe-state/command.ts';
@@ -15,4 +16,4 @@ import { unfreezeCommand } from './unfreeze/command.ts';
 import { uninstallCommand } from './uninstall/command.ts';
 import { versionCommand } from './version/command.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, freezeCommand, unfreezeCommand, dashboardCommand, versionCommand, doctorCommand, installCertsCommand, uninstallCommand, completionCommand];
+export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, checkCommand, freezeCommand, unfreezeCommand, dashboardCommand, versionCommand, doctorCommand, installCertsCommand, uninstallCommand, completionCommand];
