@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CustomResource, CustomResourceState } from '../../../api/src/types.ts';
-import { detailView, filterChoices, groupByNamespace, objectView, type FeedObject, type NextGates } from './view-model.ts';
+import { checkRunView, detailView, filterChoices, groupByNamespace, objectView, recordedChecksWords, type FeedObject, type NextGates } from './view-model.ts';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 
@@ -154,5 +154,47 @@ describe('detailView', () => {
     const v = detailView(doc, NOW);
     expect(v.approve).toEqual({ enabled: false, why: 'there is no next state' });
     expect(v.promote.why).toBe('already at the last state');
+  });
+});
+
+describe('checks in the detail panel (issue 21)', () => {
+  const at = (s: number) => new Date(NOW + s * 1000).toISOString();
+
+  it("a check's gate carries its run: result in words, measured of count, last value and when, next run", () => {
+    const v = detailView(describeDoc({
+      checks: [
+        { gate: 'soak', met: true, message: 'served', sources: [{ kind: 'spec' }] },
+        { gate: 'checks', met: false, message: 'error-rate: 1 failed', sources: [{ kind: 'spec' }], check: { name: 'error-rate', provider: 'prometheus', successCondition: 'result[0] < 0.01', phase: 'Running', measured: 2, count: 3, last: { phase: 'Failed', time: at(-240), value: '[0.042]' }, nextMeasurementAt: at(180) } },
+      ],
+    }, { promote: false }, ['checks']), NOW);
+    expect(v.gates[0]).toEqual({ gate: 'soak', met: true, text: 'served', sources: 'spec' });
+    expect(v.gates[1]).toEqual({
+      gate: 'checks', met: false, text: 'error-rate: 1 failed', sources: 'spec',
+      check: { name: 'error-rate', result: 'pending', phase: 'Running', summary: '2 of 3 measured; last value [0.042], 4m ago; next run in 3m', value: '[0.042]' },
+    });
+    expect(v.promote.why).toBe('checks not passed');
+  });
+
+  it.each([
+    { name: 'passed, nothing more to run', run: { phase: 'Successful' as const, measured: 1, count: 1, last: { phase: 'Successful' as const, time: at(-600), value: '[]' } }, want: { result: 'pass', summary: '1 of 1 measured; last value [], 10m ago' } },
+    { name: 'an error without a value: the message', run: { phase: 'Error' as const, measured: 4, count: 5, last: { phase: 'Error' as const, time: at(-120), message: 'connect ECONNREFUSED 10.0.0.7:9090' } }, want: { result: 'error', summary: '4 of 5 measured; last run 2m ago', message: 'connect ECONNREFUSED 10.0.0.7:9090' } },
+    { name: 'failed', run: { phase: 'Failed' as const, measured: 3, count: 3, last: { phase: 'Failed' as const, time: at(-60), value: '[0.2]' } }, want: { result: 'fail', summary: '3 of 3 measured; last value [0.2], 60s ago' } },
+    { name: 'inconclusive', run: { phase: 'Inconclusive' as const, measured: 1, count: 1, last: { phase: 'Inconclusive' as const, time: at(-60), value: '{"status":302}' } }, want: { result: 'inconclusive' } },
+    { name: 'not measured yet, the first run due', run: { phase: 'Running' as const, measured: 0, count: 3, nextMeasurementAt: at(-5) }, want: { result: 'pending', summary: '0 of 3 measured; next run due now' } },
+    { name: 'a phase a newer server sends', run: { phase: 'Paused' as never, measured: 0, count: 1 }, want: { result: 'Paused' } },
+  ])('$name', ({ run, want }) => {
+    expect(checkRunView({ name: 'c', provider: 'prometheus', successCondition: 'x', ...run }, NOW)).toMatchObject(want);
+  });
+
+  it('a long value is cut in the summary and kept whole beside it (the title)', () => {
+    const value = JSON.stringify({ status: 200, body: { items: Array.from({ length: 40 }, (_, i) => i) } });
+    const k = checkRunView({ name: 'c', provider: 'http', successCondition: 'x', phase: 'Successful', measured: 1, count: 1, last: { phase: 'Successful', time: at(-1), value } }, NOW);
+    expect(k.value).toBe(value);
+    expect(k.summary).toBe(`1 of 1 measured; last value ${value.slice(0, 79)}…, 1s ago`);
+  });
+
+  it("a move's recorded checks for the history table", () => {
+    expect(recordedChecksWords([{ name: 'error-rate', source: 'spec', phase: 'Failed', value: '[0.042]' }, { name: 'health', source: 'spec', phase: 'Error' }])).toBe('checks error-rate fail [0.042], health error');
+    expect(recordedChecksWords(undefined)).toBe('');
   });
 });

@@ -5,8 +5,9 @@
 // may do and why not. Every badge and step carries its meaning in text, not
 // only in colour.
 import { humanDuration } from '../../../api/src/human-duration.ts';
-import type { CustomResource, CustomResourceState, HistoryEntry, Status } from '../../../api/src/types.ts';
-import { blockerText, gateSourceText } from '../output/gate-words.ts';
+import type { RecordedCheck } from '../../../api/src/checks.ts';
+import type { CheckGateRun, CustomResource, CustomResourceState, HistoryEntry, Status } from '../../../api/src/types.ts';
+import { blockerText, checkResultWord, gateSourceText } from '../output/gate-words.ts';
 
 /** The gates of the next move in the list's objects (status.nextGates; older servers send none, and the badges say what the spec says). */
 export type NextGates = NonNullable<Status['nextGates']>;
@@ -172,6 +173,59 @@ export interface ActionView {
   why?: string;
 }
 
+/** A check of the next move as the panel shows it under its gate (issue 21). */
+export interface CheckRunView {
+  name: string;
+  /** pass, fail, pending, inconclusive or error (gate-words.ts). */
+  result: string;
+  /** The run's phase as sent, for the style of the result. */
+  phase: string;
+  /** e.g. `2 of 3 measured; last value [0.042], 4m ago; next run in 3m`. */
+  summary: string;
+  /** The newest measurement's value in full (the summary cuts a long one). */
+  value?: string;
+  /** Why the newest measurement failed or erred, when the server said. */
+  message?: string;
+}
+
+/** A value longer than this is cut in the summary; the whole one is its title. */
+const VALUE_CHARS = 80;
+
+function agoText(time: string, now: number): string {
+  const t = Date.parse(time);
+  return Number.isFinite(t) ? `${humanDuration(now - t)} ago` : time;
+}
+
+function dueText(time: string, now: number): string {
+  const t = Date.parse(time);
+  if (!Number.isFinite(t)) return time;
+  return t <= now ? 'due now' : `in ${humanDuration(t - now)}`;
+}
+
+export function checkRunView(k: CheckGateRun, now: number): CheckRunView {
+  const parts = [`${k.measured} of ${k.count} measured`];
+  if (k.last) {
+    const v = k.last.value;
+    const shown = v === undefined ? '' : Array.from(v).length > VALUE_CHARS ? `${Array.from(v).slice(0, VALUE_CHARS - 1).join('')}…` : v;
+    parts.push(`${v !== undefined ? `last value ${shown}, ` : 'last run '}${agoText(k.last.time, now)}`);
+  }
+  if (k.nextMeasurementAt) parts.push(`next run ${dueText(k.nextMeasurementAt, now)}`);
+  return {
+    name: k.name,
+    result: checkResultWord(k.phase),
+    phase: k.phase,
+    summary: parts.join('; '),
+    ...(k.last?.value !== undefined ? { value: k.last.value } : {}),
+    ...(k.last?.message ? { message: k.last.message } : {}),
+  };
+}
+
+/** A move's recorded checks, for the panel's history: `checks error-rate pass [0.004], health error`. */
+export function recordedChecksWords(checks: readonly RecordedCheck[] | undefined): string {
+  if (!checks?.length) return '';
+  return `checks ${checks.map((k) => `${k.name} ${checkResultWord(k.phase)}${k.value !== undefined ? ` ${k.value}` : ''}`).join(', ')}`;
+}
+
 export interface DetailView {
   title: string;
   steps: Step[];
@@ -179,7 +233,8 @@ export interface DetailView {
   nextState?: string;
   timeInState?: string;
   problem?: string;
-  gates: { gate: string; met: boolean; text: string; sources: string }[];
+  /** Every gate of the next move; a check's gate carries its run. */
+  gates: { gate: string; met: boolean; text: string; sources: string; check?: CheckRunView }[];
   approvals: string[];
   /** What the user may do, as describe-state's `allowed` says. */
   may: { label: string; yes: boolean }[];
@@ -219,7 +274,7 @@ export function detailView(d: CustomResourceState, now: number): DetailView {
     ...(d.nextState !== undefined ? { nextState: d.nextState } : {}),
     ...(Number.isFinite(since) ? { timeInState: humanDuration(now - since) } : d.secondsInState !== undefined ? { timeInState: humanDuration(d.secondsInState * 1000) } : {}),
     ...(!d.valid && d.message ? { problem: d.message } : {}),
-    gates: (d.checks ?? []).map((c) => ({ gate: c.gate, met: c.met, text: c.message, sources: c.sources.map(gateSourceText).join(', ') })),
+    gates: (d.checks ?? []).map((c) => ({ gate: c.gate, met: c.met, text: c.message, sources: c.sources.map(gateSourceText).join(', '), ...(c.check ? { check: checkRunView(c.check, now) } : {}) })),
     approvals: (d.approvals ?? []).map((p) => `${p.user} → ${p.to}`),
     may,
     promote,

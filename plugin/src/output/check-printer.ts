@@ -1,39 +1,23 @@
-// Verification checks for people (issue 21): one set of words for
-// describe-state's Checks table, `kubectl custom check`'s report, the DETAILS
-// of a move's history entry and the dashboard's detail panel, so a check
-// reads the same everywhere. A run's or measurement's phase is said as
-// pass, fail, pending (still running), inconclusive (a human decides) or
-// error (the provider could not be asked, never a pass); a phase a newer
-// server sends and this list lacks is shown as it is. Values come from
-// Prometheus or an HTTP body and are shown escaped for the terminal and cut
-// to VALUE_WIDTH in tables (-o json|yaml keep them whole).
+// Verification checks on the terminal (issue 21): describe-state's Checks
+// table, `kubectl custom check`'s report and the DETAILS of a move's history
+// entry, in the result words of gate-words.ts, which the dashboard's page
+// shares, so a check reads the same everywhere. Values come from Prometheus
+// or an HTTP body and are shown escaped for the terminal and cut to
+// VALUE_WIDTH in tables (-o json|yaml keep them whole).
 import type { ChalkInstance } from 'chalk';
 import type { CheckReport, CheckReportItem, RecordedCheck } from '../../../api/src/checks.ts';
 import { humanDuration } from '../../../api/src/human-duration.ts';
 import type { CheckGateRun, CustomResourceState, GateCheck } from '../../../api/src/types.ts';
 import { escapeTerminal } from './escape.ts';
-import { gateSourceText } from './gate-words.ts';
+import { checkResultWord, gateSourceText } from './gate-words.ts';
 import { layout } from './table-printer.ts';
-
-const RESULTS: Readonly<Record<string, string>> = {
-  Running: 'pending',
-  Successful: 'pass',
-  Failed: 'fail',
-  Inconclusive: 'inconclusive',
-  Error: 'error',
-};
 
 /** A value longer than this is cut with `…` in check's table (describe-state's, with more columns, cuts shorter). */
 export const VALUE_WIDTH = 40;
 
-/** `pass`, `fail`, `pending`, `inconclusive`, `error` for a run's or a measurement's phase. */
-export function resultWord(phase: string): string {
-  return Object.hasOwn(RESULTS, phase) ? RESULTS[phase]! : phase;
-}
-
 /** The word coloured: green pass, red fail and error, yellow inconclusive and pending. */
 export function colouredResult(phase: string, c: ChalkInstance): string {
-  const word = escapeTerminal(resultWord(phase));
+  const word = escapeTerminal(checkResultWord(phase));
   if (phase === 'Successful') return c.green(word);
   if (phase === 'Failed' || phase === 'Error') return c.red(word);
   return c.yellow(word);
@@ -131,6 +115,6 @@ export function renderCheckReport(r: CheckReport, c: ChalkInstance): string {
 /** A move's recorded checks in a history entry's DETAILS: `checks error-rate pass [0.004], no-alerts fail`. Escaped. */
 export function recordedChecksText(checks: readonly RecordedCheck[] | undefined): string {
   if (!checks?.length) return '';
-  const one = (k: RecordedCheck) => `${escapeTerminal(k.name)} ${escapeTerminal(resultWord(k.phase))}${k.value !== undefined ? ` ${cut(k.value, 16)}` : ''}`;
+  const one = (k: RecordedCheck) => `${escapeTerminal(k.name)} ${escapeTerminal(checkResultWord(k.phase))}${k.value !== undefined ? ` ${cut(k.value, 16)}` : ''}`;
   return `checks ${checks.map(one).join(', ')}`;
 }

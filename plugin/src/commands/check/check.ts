@@ -10,9 +10,10 @@ import type { CheckReport } from '../../../../api/src/checks.ts';
 import { objectPath } from '../../../../api/src/names.ts';
 import { ApiError } from '../../../../client/src/errors.ts';
 import type { RestClient } from '../../../../client/src/rest-client.ts';
-import { renderCheckReport, resultWord } from '../../output/check-printer.ts';
+import { renderCheckReport } from '../../output/check-printer.ts';
 import { printDocument } from '../../output/document-printer.ts';
 import { escapeTerminal } from '../../output/escape.ts';
+import { checkResultWord } from '../../output/gate-words.ts';
 import type { CommandContext } from '../context.ts';
 import { documentFormat } from '../shared/document-output.ts';
 
@@ -66,7 +67,7 @@ export async function runCheck(ctx: CommandContext, opts: CheckOptions): Promise
   else err.write(`${name} is at its last state: there is no move to check.\n`);
   if (report.passed) return;
   const failing = report.results.filter((r) => r.measurement.phase !== 'Successful');
-  const which = failing.map((r) => `${escapeTerminal(r.name)} ${escapeTerminal(resultWord(r.measurement.phase))}`).join(', ');
+  const which = failing.map((r) => `${escapeTerminal(r.name)} ${escapeTerminal(checkResultWord(r.measurement.phase))}`).join(', ');
   // A server that says "not passed" with every measurement Successful is believed; the line says so.
   const count = failing.length ? `${failing.length} of ${report.results.length} ${report.results.length === 1 ? 'check' : 'checks'}` : 'the checks';
   throw new ChecksNotPassedError(`${count} of ${name}${move ? ` (${move})` : ''} did not pass${which ? `: ${which}` : ''}`);

@@ -1,11 +1,12 @@
 // One object in detail: describe-state for people — the path, every gate of
-// the next move with where it comes from, the approvals, what the user may
+// the next move with where it comes from (a check's gate with its run: the
+// result, the last value and when, the next run), the approvals, what the user may
 // do (describe-state's `allowed`), the buttons that do it (disabled, with
 // the reason in words, where the user may not), the newest history, and the
 // whole trail on request.
 import type { CustomResourceHistory, HistoryEntry } from '../../../../api/src/types.ts';
 import { humanDuration } from '../../../../api/src/human-duration.ts';
-import type { ActionView, DetailView } from '../view-model.ts';
+import { recordedChecksWords, type ActionView, type CheckRunView, type DetailView } from '../view-model.ts';
 import { h, srOnly } from './dom.ts';
 import { renderSteps } from './object-list.ts';
 
@@ -22,6 +23,20 @@ function actionButton(id: string, label: string, a: ActionView, onClick: () => v
   const button = h('button', { type: 'button', id, class: 'action', disabled: !a.enabled, ...(a.why ? { 'aria-describedby': whyId } : {}) }, label);
   button.addEventListener('click', onClick);
   return [button, a.why ? h('span', { id: whyId, class: 'why' }, a.why) : h('span', { class: 'why' })];
+}
+
+const PHASE_STYLES = new Set(['Running', 'Successful', 'Failed', 'Inconclusive', 'Error']);
+
+/** Under a check's gate: its result in words (not only colour), what it measured and when it measures next, and why it failed. */
+function checkRun(k: CheckRunView): HTMLElement {
+  return h(
+    'div',
+    { class: 'check-run' },
+    h('span', { class: `check-result ${PHASE_STYLES.has(k.phase) ? k.phase.toLowerCase() : 'other'}` }, k.result),
+    ' ',
+    h('span', k.value !== undefined ? { title: k.value } : {}, k.summary),
+    k.message ? h('span', { class: 'check-message' }, `: ${k.message}`) : null,
+  );
 }
 
 function ago(time: string, now: number): string {
@@ -44,7 +59,7 @@ function historyTable(entries: readonly HistoryEntry[], caption: string, now: nu
           {},
           h('td', {}, e.seq !== undefined ? String(e.seq) : ''),
           h('td', {}, h('time', { datetime: e.time, title: e.time }, ago(e.time, now))),
-          h('td', {}, e.action + (e.overrode?.length ? ` (${e.overrode.join(', ')})` : '')),
+          h('td', {}, e.action + (e.overrode?.length ? ` (${e.overrode.join(', ')})` : ''), e.checks?.length ? h('div', { class: 'checks' }, recordedChecksWords(e.checks)) : null),
           h('td', {}, e.from || e.to ? `${e.from ?? ''} → ${e.to ?? ''}` : ''),
           h('td', {}, e.user + (e.approvers?.length ? ` (approved by ${e.approvers.join(', ')})` : '')),
           h('td', {}, e.reason ?? ''),
@@ -71,7 +86,7 @@ export function renderDetail(v: DetailView, displayName: string, now: number, ha
     ? h(
         'ul',
         { class: 'gates' },
-        v.gates.map((g) => h('li', { class: g.met ? 'met' : 'unmet' }, h('span', { class: 'mark', 'aria-hidden': 'true' }, g.met ? '✓ ' : '✗ '), srOnly(g.met ? 'met: ' : 'not met: '), h('strong', {}, g.gate), `: ${g.text}`, g.sources ? h('span', { class: 'source' }, ` (from ${g.sources})`) : null)),
+        v.gates.map((g) => h('li', { class: g.met ? 'met' : 'unmet' }, h('span', { class: 'mark', 'aria-hidden': 'true' }, g.met ? '✓ ' : '✗ '), srOnly(g.met ? 'met: ' : 'not met: '), h('strong', {}, g.gate), `: ${g.text}`, g.sources ? h('span', { class: 'source' }, ` (from ${g.sources})`) : null, g.check ? checkRun(g.check) : null)),
       )
     : h('p', {}, v.nextState ? `No gates on the move into ${v.nextState}.` : 'No next state.');
   return h(
