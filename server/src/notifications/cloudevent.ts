@@ -24,7 +24,12 @@ export interface CloudEvent {
   time: string;
   subject: string;
   datacontenttype: 'application/json';
-  data: { object: ObjectRef; event: NotificationEvent; entry: HistoryEntry };
+  /**
+   * The entry, and the hash of the entry before it ("" for seq 1): with
+   * seq and hash they let a receiver keep its own copy of the chain, which
+   * `kubectl custom history --verify --against` compares with the cluster's.
+   */
+  data: { object: ObjectRef; event: NotificationEvent; entry: HistoryEntry; previousHash?: string };
 }
 
 /** The event an entry of the trail is, or undefined for one nobody is notified of (a revoked approval). `path` is the object's states, to tell a rollback from a promotion. */
@@ -48,16 +53,22 @@ export function eventOf(entry: HistoryEntry, path: readonly string[]): Notificat
   }
 }
 
-export function cloudEvent(object: ObjectRef, entry: HistoryEntry, event: NotificationEvent): CloudEvent {
+/**
+ * The event of an entry. Its id is the entry's hash; an event an entry
+ * implies besides its own (approval-needed after a move into a state whose
+ * next move needs approvals) has the hash and the event's name, so that
+ * receivers dropping repeated ids keep both.
+ */
+export function cloudEvent(object: ObjectRef, entry: HistoryEntry, event: NotificationEvent, previousHash?: string): CloudEvent {
   if (!entry.hash) throw new Error(`the entry of ${object.namespace}/${object.name} at ${entry.time} has no hash to name its event by`);
   return {
     specversion: '1.0',
-    id: entry.hash,
+    id: event === 'approval-needed' ? `${entry.hash}.${event}` : entry.hash,
     source: `${GROUP_PATH}/namespaces/${object.namespace}/customresources/${object.name}`,
     type: `com.example.custom.${event}`,
     time: entry.time,
     subject: `${object.namespace}/${object.name}`,
     datacontenttype: 'application/json',
-    data: { object, event, entry },
+    data: { object, event, entry, ...(previousHash !== undefined ? { previousHash } : {}) },
   };
 }

@@ -26,8 +26,11 @@ export function slackMessage(e: CloudEvent): { text: string; blocks: unknown[] }
   const { entry, object, event } = e.data;
   const move = entry.from || entry.to ? ` ${escape(entry.from ?? '?')} → ${escape(entry.to ?? '?')}` : '';
   const reason = entry.reason ? `: “${escape(entry.reason)}”` : '';
-  const text = `${escape(entry.user)} ${VERBS[event]} ${escape(object.namespace)}/${escape(object.name)}${move}${reason}`;
   const look = `kubectl custom describe-state ${escape(object.name)} -n ${escape(object.namespace)}`;
+  // Not something a person did, but what the move they made now waits for.
+  const text = event === 'approval-needed'
+    ? `${escape(object.namespace)}/${escape(object.name)} is in ${escape(entry.to ?? '?')} and its next move needs approvals (\`kubectl custom approve ${escape(object.name)} -n ${escape(object.namespace)}\`)`
+    : `${escape(entry.user)} ${VERBS[event]} ${escape(object.namespace)}/${escape(object.name)}${move}${reason}`;
   return {
     text,
     blocks: [

@@ -1,0 +1,437 @@
+// Delivers NotificationPolicies (issue 22) from the trail, on the replica
+// that holds the notifications Lease (controllers/lease-election.ts).
+//
+// The trail is the queue. Nothing is copied at the moment of a change: the
+// watch cache's event only marks the object as having news for each sink
+// whose policy selects it (a Map keyed by the object's uid, so a sink's
+// queue is bounded by the number of objects however long its receiver is
+// down), and the sink's one loop reads the entries after the last it
+// delivered, from the object's window in status and, when they have left
+// it, from the archived segments. So a state change never waits for a
+// notification, a slow receiver costs no memory per event, and nothing is
+// lost while a receiver, or this backend, is away.
+//
+// Per sink: one event at a time, oldest first per object (at least once, in
+// order per object); a failure is retried with exponential backoff (the
+// same event again, same id) and holds only that sink. How far each sink got
+// for each object (its last delivered seq) goes to the policy's status,
+// written at most once a second with the resourceVersion as precondition;
+// a restarted backend, or the next leader, resumes from there. A new policy
+// sends entries from the time it was taken up (status.since), not the past.
+import { HISTORY_LABELS, HISTORY_RESOURCE, NOTIFICATION_POLICY_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
+import type { Condition, HistoryEntry, NotificationCursor, NotificationPolicy, NotificationPolicyStatus, NotificationSink, NotificationSinkStatus, StateHistorySegment, StoredObject } from '../../../api/src/types.ts';
+import { ApiError } from '../../../client/src/errors.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log/logger.ts';
+import type { NotificationMetrics } from '../metrics/notification-metrics.ts';
+import type { CacheEvent, Subscriber } from '../store/crd-watch-cache.ts';
+import { policyKey, type NotificationPolicyStore } from '../store/notification-policy-cache.ts';
+import type { CloudEvent } from './cloudevent.ts';
+import type { SinkSender } from './sink-sender.ts';
+import { conditionProblem, plan, selects, type TrailObject } from './trail-events.ts';
+
+/** The objects a sink's status remembers, at most (the CRD's maxItems). */
+export const MAX_CURSORS = 500;
+
+export interface DeliveryDeps {
+  cache: { hasSynced: boolean; get(namespace: string, name: string): StoredObject | undefined; list(): readonly StoredObject[]; subscribe(sub: Subscriber): () => void };
+  policies: NotificationPolicyStore;
+  sender: SinkSender;
+  client: RestClient;
+  log: Logger;
+  clock: Clock;
+  metrics: NotificationMetrics;
+  /** Approvals a move of `obj` into `state` needs (its effective gates). */
+  approvalsInto(obj: StoredObject, state: string): number;
+  /** Archived entries of one life (oldest first); by default read from the StateHistory segments. */
+  readArchive?(uid: string): Promise<HistoryEntry[]>;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  statusIntervalMs?: number;
+}
+
+/** An object a sink has news of: its identity, and what it was when last seen (for a deleted one, all there is). */
+interface Target {
+  uid: string;
+  namespace: string;
+  name: string;
+  labels?: Record<string, string>;
+  states: readonly string[];
+  last?: StoredObject;
+}
+
+interface SinkRun {
+  sink: NotificationSink;
+  /** Last delivered seq per object (uid), least recently delivered first. */
+  cursors: Map<string, NotificationCursor>;
+  /** Last seq looked at per object this process (not persisted). */
+  scanned: Map<string, number>;
+  queue: Map<string, Target>;
+  /** Events found and not yet delivered, of the object being sent. */
+  inFlight: number;
+  delivered: number;
+  failed: number;
+  lastDeliveryTime?: string;
+  lastError?: string;
+  lastErrorTime?: string;
+  running: boolean;
+  wake?: () => void;
+}
+
+interface PolicyRun {
+  key: string;
+  policy: NotificationPolicy;
+  generation: number | undefined;
+  since: string;
+  problem: string | undefined;
+  sinks: Map<string, SinkRun>;
+  statusDirty: boolean;
+}
+
+const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const lastHash = (o: StoredObject | undefined) => o?.status?.history?.at(-1)?.hash;
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class NotificationDelivery {
+  private readonly d: DeliveryDeps;
+  private readonly runs = new Map<string, PolicyRun>();
+  private active = false;
+  private activating: Promise<void> | undefined;
+  private generation = 0;
+  private unsubscribe: (() => void) | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly onPolicy = (k: string) => {
+    if (this.active) this.syncPolicy(k);
+  };
+
+  constructor(deps: DeliveryDeps) {
+    this.d = deps;
+  }
+
+  /** Delivering now (this replica leads). */
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** Starts delivering once the caches have synced (called when this replica becomes the leader). */
+  activate(): void {
+    if (this.active || this.activating) return;
+    const gen = ++this.generation;
+    this.activating = (async () => {
+      while (!(this.d.cache.hasSynced && this.d.policies.synced)) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (gen !== this.generation) return;
+      }
+      this.active = true;
+      this.d.metrics.leader.set(1);
+      this.unsubscribe = this.d.cache.subscribe({ onEvent: (ev) => this.onObject(ev) });
+      this.d.policies.on('change', this.onPolicy);
+      for (const k of this.d.policies.keys()) this.syncPolicy(k);
+      this.flushTimer = setInterval(() => void this.flush(), this.d.statusIntervalMs ?? 1_000);
+      this.flushTimer.unref();
+      this.d.log.info('delivering notifications', { policies: this.runs.size });
+    })().finally(() => (this.activating = undefined));
+  }
+
+  /** Stops delivering (leadership lost, or shutdown): what was delivered is written to the policies' status first. */
+  async deactivate(): Promise<void> {
+    this.generation++;
+    if (!this.active) return;
+    this.active = false;
+    this.d.metrics.leader.set(0);
+    this.unsubscribe?.();
+    this.d.policies.off('change', this.onPolicy);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    for (const run of this.runs.values()) for (const s of run.sinks.values()) s.wake?.();
+    await this.flush();
+    for (const run of this.runs.values()) this.d.metrics.forget(run.key, run.sinks.keys());
+    this.runs.clear();
+  }
+
+  /** Nothing queued or being sent (tests). */
+  get idle(): boolean {
+    for (const r of this.runs.values()) for (const s of r.sinks.values()) if (s.running || s.queue.size) return false;
+    return true;
+  }
+
+  /** A policy was added, changed or deleted (or this replica just started leading). */
+  private syncPolicy(k: string): void {
+    const policy = this.d.policies.get(k);
+    const old = this.runs.get(k);
+    if (!policy) {
+      if (old) {
+        this.runs.delete(k);
+        for (const s of old.sinks.values()) s.wake?.();
+        this.d.metrics.forget(k, old.sinks.keys());
+      }
+      return;
+    }
+    if (old && old.generation === policy.metadata.generation) {
+      // Its status (our own write, most likely): keep the newest resourceVersion to write over.
+      old.policy = policy;
+      return;
+    }
+    const run = this.newRun(k, policy, old);
+    this.runs.set(k, run);
+    if (old) {
+      for (const s of old.sinks.values()) s.wake?.();
+      for (const name of old.sinks.keys()) if (!run.sinks.has(name)) this.d.metrics.forget(k, [name]);
+    }
+    if (run.problem) return;
+    // Everything it selects may have news for it; objects it delivered to and that are gone (deleted while no replica delivered) too.
+    for (const obj of this.d.cache.list()) if (selects(policy, obj.metadata.namespace, obj.metadata.labels)) this.enqueue(run, targetOf(obj));
+    for (const s of run.sinks.values()) {
+      for (const c of s.cursors.values()) {
+        const live = this.d.cache.get(c.namespace ?? '', c.name ?? '');
+        if (live?.metadata.uid !== c.uid && c.namespace && c.name) s.queue.set(c.uid, { uid: c.uid, namespace: c.namespace, name: c.name, states: [] });
+      }
+      this.kick(run, s);
+    }
+  }
+
+  private newRun(k: string, policy: NotificationPolicy, old: PolicyRun | undefined): PolicyRun {
+    const st = policy.status;
+    const since = st?.since ?? old?.since ?? seconds(this.d.clock.now());
+    const run: PolicyRun = { key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true };
+    for (const sink of policy.spec.sinks) {
+      const prev = old?.sinks.get(sink.name);
+      const stored = st?.sinks?.find((s) => s.name === sink.name);
+      const cursors = prev?.cursors ?? new Map((stored?.objects ?? []).slice().reverse().map((c) => [c.uid, c] as const));
+      run.sinks.set(sink.name, {
+        sink,
+        cursors,
+        scanned: prev?.scanned ?? new Map(),
+        queue: prev?.queue ?? new Map(),
+        inFlight: 0,
+        delivered: prev?.delivered ?? stored?.delivered ?? 0,
+        failed: prev?.failed ?? stored?.failed ?? 0,
+        ...(prev?.lastDeliveryTime ?? stored?.lastDeliveryTime ? { lastDeliveryTime: prev?.lastDeliveryTime ?? stored?.lastDeliveryTime } : {}),
+        ...(prev?.lastError ?? stored?.lastError ? { lastError: prev?.lastError ?? stored?.lastError, lastErrorTime: prev?.lastErrorTime ?? stored?.lastErrorTime } : {}),
+        running: false,
+      });
+    }
+    if (run.problem) this.d.log.warn('notification policy not delivered', { policy: k, problem: run.problem });
+    return run;
+  }
+
+  /** A change of an object in the watch cache: called synchronously on the cache's path, so it only marks. */
+  private onObject(ev: CacheEvent): void {
+    if (ev.type !== 'DELETED' && lastHash(ev.object) === lastHash(ev.prev)) return;
+    const obj = ev.object;
+    for (const run of this.runs.values()) {
+      if (run.problem || !selects(run.policy, obj.metadata.namespace, obj.metadata.labels)) continue;
+      this.enqueue(run, targetOf(obj));
+    }
+  }
+
+  private enqueue(run: PolicyRun, t: Target): void {
+    for (const s of run.sinks.values()) {
+      s.queue.set(t.uid, t);
+      this.kick(run, s);
+    }
+  }
+
+  private current(run: PolicyRun, s: SinkRun): boolean {
+    return this.active && this.runs.get(run.key) === run && run.sinks.get(s.sink.name) === s;
+  }
+
+  private gauge(run: PolicyRun, s: SinkRun): void {
+    this.d.metrics.queued.set({ policy: run.key, sink: s.sink.name }, s.queue.size + s.inFlight);
+  }
+
+  /** Runs the sink's loop unless it runs. */
+  private kick(run: PolicyRun, s: SinkRun): void {
+    this.gauge(run, s);
+    if (s.running) return;
+    s.running = true;
+    void (async () => {
+      try {
+        while (this.current(run, s) && s.queue.size > 0) {
+          const [uid, t] = s.queue.entries().next().value!;
+          s.queue.delete(uid);
+          const done = await this.deliverObject(run, s, t).catch(async (err: unknown) => {
+            // The archive could not be read: look again later, in order.
+            this.failure(run, s, `could not read the trail of ${t.namespace}/${t.name}: ${message(err)}`);
+            await this.pause(run, s, 1);
+            return false;
+          });
+          if (!done && this.current(run, s) && !s.queue.has(uid)) s.queue.set(uid, t);
+        }
+      } finally {
+        s.running = false;
+        s.inFlight = 0;
+        if (this.runs.get(run.key) === run) this.gauge(run, s);
+        // A policy replaced while this loop ran: its successor's loop takes over the queue.
+        const next = this.runs.get(run.key)?.sinks.get(s.sink.name);
+        if (next && next !== s && next.queue.size) this.kick(this.runs.get(run.key)!, next);
+      }
+    })();
+  }
+
+  /** Sends what is new of one object to one sink; false when interrupted (to be taken up again). */
+  private async deliverObject(run: PolicyRun, s: SinkRun, t: Target): Promise<boolean> {
+    const live = this.d.cache.get(t.namespace, t.name);
+    const obj = live?.metadata.uid === t.uid ? live : t.last;
+    const window = live?.metadata.uid === t.uid ? (live.status?.history ?? []) : [];
+    const cursor = s.cursors.get(t.uid)?.seq;
+    const from = s.scanned.get(t.uid) ?? cursor;
+    const sinceMs = Date.parse(run.since);
+    if (live?.metadata.uid === t.uid && window.length === 0) return true;
+    let entries: readonly HistoryEntry[] = window;
+    const first = window[0];
+    const needArchive = from === undefined
+      ? !first || ((first.seq ?? 1) > 1 && Date.parse(first.time) >= sinceMs)
+      : !first || (first.seq ?? 0) > from;
+    if (needArchive) entries = merge(await this.readArchive(t.uid), window);
+    let after = from;
+    if (after === undefined) {
+      // Not sent anything of this life yet: from the policy's start.
+      after = 0;
+      for (const e of entries) if (Date.parse(e.time) < sinceMs) after = Math.max(after, e.seq ?? 0);
+    }
+    const trail: TrailObject = {
+      uid: t.uid,
+      namespace: t.namespace,
+      name: t.name,
+      ...(obj?.metadata.labels ?? t.labels ? { labels: obj?.metadata.labels ?? t.labels } : {}),
+      states: obj?.spec.states ?? t.states,
+      approvalsInto: (state) => (obj ? this.d.approvalsInto(obj, state) : 0),
+    };
+    const planned = plan(run.policy, trail, entries, after);
+    s.inFlight = planned.reduce((n, p) => n + p.events.length, 0);
+    this.gauge(run, s);
+    for (const p of planned) {
+      for (const ev of p.events) {
+        if (!(await this.send(run, s, ev))) return false;
+        s.inFlight--;
+        this.gauge(run, s);
+      }
+      for (const problem of p.problems) this.failure(run, s, problem);
+      s.scanned.set(t.uid, p.seq);
+      if (p.events.length) {
+        s.cursors.delete(t.uid);
+        s.cursors.set(t.uid, { uid: t.uid, namespace: t.namespace, name: t.name, seq: p.seq });
+        while (s.cursors.size > MAX_CURSORS) s.cursors.delete(s.cursors.keys().next().value!);
+        run.statusDirty = true;
+      }
+      if (entries.find((e) => e.seq === p.seq)?.action === 'deleted') {
+        // The life is over: nothing more will come of it.
+        s.cursors.delete(t.uid);
+        s.scanned.delete(t.uid);
+        run.statusDirty = true;
+      }
+    }
+    return true;
+  }
+
+  /** Sends one event until it is delivered; false when the sink stopped mattering (policy changed, leadership lost). */
+  private async send(run: PolicyRun, s: SinkRun, ev: CloudEvent): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (!this.current(run, s)) return false;
+      try {
+        await this.d.sender.send(run.policy.metadata.namespace, s.sink, ev);
+        s.delivered++;
+        s.lastDeliveryTime = seconds(this.d.clock.now());
+        delete s.lastError;
+        delete s.lastErrorTime;
+        run.statusDirty = true;
+        this.d.metrics.delivered.inc({ policy: run.key, sink: s.sink.name });
+        this.d.log.debug('notification delivered', { policy: run.key, sink: s.sink.name, id: ev.id, type: ev.type });
+        return true;
+      } catch (err) {
+        this.d.metrics.failed.inc({ policy: run.key, sink: s.sink.name });
+        s.failed++;
+        this.failure(run, s, message(err));
+        this.d.log.warn('notification not delivered; retrying', { policy: run.key, sink: s.sink.name, id: ev.id, attempt, error: message(err) });
+        await this.pause(run, s, attempt);
+      }
+    }
+  }
+
+  private failure(run: PolicyRun, s: SinkRun, why: string): void {
+    s.lastError = why.slice(0, 1024);
+    s.lastErrorTime = seconds(this.d.clock.now());
+    run.statusDirty = true;
+  }
+
+  /** Waits before the next attempt (exponential, capped), or less when the sink stops mattering. */
+  private pause(run: PolicyRun, s: SinkRun, attempt: number): Promise<void> {
+    const ms = Math.min(this.d.maxBackoffMs ?? 30_000, (this.d.baseBackoffMs ?? 250) * 2 ** Math.min(attempt - 1, 20));
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      s.wake = done;
+      if (!this.current(run, s)) done();
+    });
+  }
+
+  private async readArchive(uid: string): Promise<HistoryEntry[]> {
+    if (this.d.readArchive) return this.d.readArchive(uid);
+    const out: HistoryEntry[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await this.d.client.json<{ metadata: { continue?: string }; items: StateHistorySegment[] }>('GET', `${STORAGE_PATH}/namespaces/${SYSTEM_NAMESPACE}/${HISTORY_RESOURCE}`, { query: { labelSelector: `${HISTORY_LABELS.uid}=${uid}`, limit: '500', continue: cont }, timeoutMs: 15_000 });
+      for (const seg of page.items) out.push(...seg.spec.entries);
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  }
+
+  /** Writes the status of every policy whose delivery moved. */
+  async flush(): Promise<void> {
+    for (const run of [...this.runs.values()]) {
+      if (!run.statusDirty) continue;
+      run.statusDirty = false;
+      const { namespace, name } = run.policy.metadata;
+      const status = statusOf(run, this.d.clock.now());
+      try {
+        const written = await this.d.client.json<NotificationPolicy>('PUT', `${STORAGE_PATH}/namespaces/${namespace}/${NOTIFICATION_POLICY_RESOURCE}/${name}/status`, { body: { ...run.policy, status }, timeoutMs: 10_000 });
+        if (this.runs.get(run.key) === run && written.metadata.generation === run.generation) run.policy = written;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) continue;
+        // A newer policy (a spec edit, or a conflict): the cache brings it, and the next flush writes over it.
+        run.statusDirty = true;
+        if (!(err instanceof ApiError && err.code === 409)) this.d.log.warn('could not write a notification policy status', { policy: policyKey(namespace, name), error: message(err) });
+      }
+    }
+  }
+}
+
+function targetOf(obj: StoredObject): Target {
+  return { uid: obj.metadata.uid ?? '', namespace: obj.metadata.namespace, name: obj.metadata.name, ...(obj.metadata.labels ? { labels: obj.metadata.labels } : {}), states: obj.spec.states, last: obj };
+}
+
+/** Archived entries and the window, by seq, each once. */
+function merge(archived: readonly HistoryEntry[], window: readonly HistoryEntry[]): HistoryEntry[] {
+  const bySeq = new Map<number, HistoryEntry>();
+  for (const e of [...archived, ...window]) bySeq.set(e.seq ?? 0, e);
+  return [...bySeq.values()].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+}
+
+/** The status that says where delivery of `run` stands. */
+function statusOf(run: PolicyRun, now: Date): NotificationPolicyStatus {
+  const previous = run.policy.status?.conditions?.find((c) => c.type === 'Ready');
+  const ready: Omit<Condition, 'lastTransitionTime'> = run.problem
+    ? { type: 'Ready', status: 'False', reason: 'InvalidCondition', message: `spec.condition: ${run.problem}` }
+    : { type: 'Ready', status: 'True', reason: 'Delivering', message: 'the backend sends the trail of the objects this policy selects' };
+  const since = previous && previous.status === ready.status ? previous.lastTransitionTime : seconds(now);
+  const sinks: NotificationSinkStatus[] = [...run.sinks.values()].map((s) => ({
+    name: s.sink.name,
+    delivered: s.delivered,
+    failed: s.failed,
+    pending: s.queue.size + s.inFlight,
+    ...(s.lastDeliveryTime ? { lastDeliveryTime: s.lastDeliveryTime } : {}),
+    ...(s.lastError ? { lastError: s.lastError, lastErrorTime: s.lastErrorTime! } : {}),
+    objects: [...s.cursors.values()].reverse(),
+  }));
+  return {
+    ...(run.generation !== undefined ? { observedGeneration: run.generation } : {}),
+    since: run.since,
+    sinks,
+    conditions: [{ ...ready, ...(run.generation !== undefined ? { observedGeneration: run.generation } : {}), lastTransitionTime: since }],
+  };
+}

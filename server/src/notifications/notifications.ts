@@ -1,0 +1,75 @@
+// Notifications as one component of the backend (issue 22): the watch of
+// NotificationPolicies, the Lease that picks the one replica that delivers,
+// the delivery controller that replica runs, and the test action. config.ts
+// makes it; main.ts starts and stops it with the other components.
+import type { Registry } from 'prom-client';
+import { NOTIFICATION_LEASE, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
+import type { StoredObject } from '../../../api/src/types.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
+import type { UserInfo } from '../auth/user.ts';
+import type { Clock } from '../clock.ts';
+import { LeaseElection } from '../controllers/lease-election.ts';
+import type { Logger } from '../log/logger.ts';
+import { newNotificationMetrics } from '../metrics/notification-metrics.ts';
+import type { RequestInfo } from '../request/request-info.ts';
+import type { CrdWatchCache } from '../store/crd-watch-cache.ts';
+import { NotificationPolicyCache } from '../store/notification-policy-cache.ts';
+import { NotificationDelivery } from './delivery-controller.ts';
+import { serveNotifyTest } from './notify-test.ts';
+import { SinkSender } from './sink-sender.ts';
+import type { ServerResponse } from 'node:http';
+
+export interface NotificationsDeps {
+  client: RestClient;
+  cache: CrdWatchCache;
+  log: Logger;
+  clock: Clock;
+  registry: Registry;
+  /** Approvals a move of `obj` into `state` needs (its effective gates). */
+  approvalsInto(obj: StoredObject, state: string): number;
+  /** This replica, for the Lease's holderIdentity. */
+  replica: string;
+}
+
+export class Notifications {
+  readonly policies: NotificationPolicyCache;
+  readonly delivery: NotificationDelivery;
+  private readonly election: LeaseElection;
+  private readonly sender: SinkSender;
+  private readonly d: NotificationsDeps;
+
+  constructor(d: NotificationsDeps) {
+    this.d = d;
+    const log = d.log.with({ component: 'notifications' });
+    this.policies = new NotificationPolicyCache({ client: d.client, log });
+    this.sender = new SinkSender({ client: d.client, now: () => d.clock.now() });
+    this.delivery = new NotificationDelivery({ cache: d.cache, policies: this.policies.store, sender: this.sender, client: d.client, log, clock: d.clock, metrics: newNotificationMetrics(d.registry), approvalsInto: d.approvalsInto });
+    this.election = new LeaseElection({
+      client: d.client,
+      log,
+      clock: d.clock,
+      namespace: SYSTEM_NAMESPACE,
+      name: NOTIFICATION_LEASE,
+      identity: `${d.replica}_${Math.random().toString(36).slice(2, 10)}`,
+      onStartedLeading: () => this.delivery.activate(),
+      onStoppedLeading: () => void this.delivery.deactivate(),
+    });
+  }
+
+  start(): void {
+    this.policies.start();
+    this.election.start();
+  }
+
+  async stop(): Promise<void> {
+    // What was delivered goes to the status before the Lease is released, so the next leader resumes from it.
+    await this.delivery.deactivate();
+    await this.election.stop();
+    await this.policies.stop();
+  }
+
+  /** POST …/notificationpolicies/NAME/test. */
+  serveTest(res: ServerResponse, info: RequestInfo, user: UserInfo): Promise<void> {
+    return serveNotifyTest(res, info, user, { client: this.d.client, sender: this.sender, now: () => this.d.clock.now() });
+  }
+}
