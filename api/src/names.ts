@@ -78,6 +78,8 @@ export const FREEZE_RESOURCE = 'freezes';
 
 /** The document GET …/customresources/NAME/history answers with. */
 export const HISTORY_DOCUMENT_KIND = 'CustomResourceHistory';
+/** The answer of POST …/customresources/NAME/check (api/src/checks.ts CheckReport). */
+export const CHECK_REPORT_KIND = 'CustomResourceCheck';
 
 /** The ValidatingAdmissionPolicies (and bindings, of the same names) in manifests/base that guard the gates and the trail. */
 export const ADMISSION_POLICIES = ['kubectl-custom-gates', 'kubectl-custom-history'] as const;

@@ -33,6 +33,10 @@ import { CrdWatchCache } from './store/crd-watch-cache.ts';
 import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
 import { FreezeCache, type FreezeSource } from './store/freeze-cache.ts';
 import { FreezeStatusController } from './controllers/freeze-status.ts';
+import { CheckRunner, measuring } from './controllers/check-runner.ts';
+import { measure } from './checks/measure.ts';
+import { secretReader } from './checks/secrets.ts';
+import { checkRest } from './registry/customresources/check-rest.ts';
 import { GateAdmission } from './admission/gate-admission.ts';
 import { recordDeletion } from './store/deletion-record.ts';
 import { dropApprovalsGivenUnder } from './store/approval-lapse.ts';
@@ -96,6 +100,7 @@ export interface CompletedConfig extends ServerConfig {
   policies: PolicyCache;
   historyFinalizer: HistoryFinalizer;
   freezeStatus: FreezeStatusController;
+  checkRunner: CheckRunner;
   clock: Clock;
   storage: CustomResourceStorage;
 }
@@ -156,6 +161,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const archive = new CrdHistoryArchive(client);
   const events = new ApiEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
+  const measureCheck = measuring(secretReader(client), measure);
   // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted
   // lets the edit through at once, as the admission policies (kube-apiserver's own authorizer) do.
   const admissionAuthorizer = new DelegatingAuthorizer(client, { denyTtlMs: 0, onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
@@ -173,6 +179,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     policies,
     freezes,
     freezeStatus: new FreezeStatusController({ cache: freezes, client, log, clock }),
+    checkRunner: new CheckRunner({ objects: cache, gates, store, measure: measureCheck, clock, log, counted: (provider, phase) => metrics.checkMeasurements.inc({ provider, phase }) }),
     policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
     admission,
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),
@@ -189,6 +196,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         ...stateRest.handlers(),
         approve: approveRest({ gates, store, archive, authorizer, events, metrics, log, clock, read: (ns, n) => stateRest.read(ns, n), describe: (obj, user) => stateRest.describe(obj, user) }),
         history: historyRest({ store, archive }),
+        check: checkRest({ read: (ns, n) => stateRest.read(ns, n), gates, measure: measureCheck, clock }),
       },
     },
     openapi: buildOpenApi(),

@@ -33,6 +33,7 @@ async function main(): Promise<number> {
     cfg.freezes,
     cfg.historyFinalizer,
     cfg.freezeStatus,
+    cfg.checkRunner,
     cfg.policyCheck,
     cfg.servingCertificate,
   ];

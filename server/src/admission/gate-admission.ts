@@ -15,6 +15,7 @@ import type { Authorizer } from '../auth/delegated-authz.ts';
 import type { UserInfo } from '../auth/user.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log/logger.ts';
+import { checkProblems, newSecretNames } from '../checks/validate.ts';
 import { labelsFingerprint } from '../state/approvals.ts';
 import { gateView, neededToCreate, neededToUpdate, type GateView, type Needed } from '../state/gate-invariant.ts';
 import type { GateSources } from '../state/gate-sources.ts';
@@ -44,7 +45,7 @@ function withNamespace(obj: StoredObject, ns: string | undefined): StoredObject 
 
 function viewOf(gates: GateSources, obj: StoredObject, now: Date): GateView {
   const effective = gates.effective(obj);
-  return gateView(effective.spec, (s) => gates.freezesInForce(obj, s, now).map((f) => `${f.namespace}/${f.name}`), effective.serviceAccountApprovals?.keys());
+  return gateView(effective.spec, (s) => gates.freezesInForce(obj, s, now).map((f) => `${f.namespace}/${f.name}`), effective.serviceAccountApprovals?.keys(), effective.checks);
 }
 
 /** How a missing permission reads in the refusal. */
@@ -81,6 +82,8 @@ export class GateAdmission {
     }
     const ns = next.metadata.namespace;
     const user = userOf(r);
+    const refused = await this.checksRefused(r, user, old, next);
+    if (refused) return refused;
     const missing: Needed[] = [];
     for (const n of needed) if (!(await this.holds(user, ns, n))) missing.push(n);
     if (missing.length === 0) return this.allowedEdit(r, old, next);
@@ -105,6 +108,26 @@ export class GateAdmission {
       this.d.log.warn('could not drop the approvals given under the labels being changed; refusing the change', { object: `${r.namespace}/${r.name}`, error: describeError(err) });
       return denied(r.uid, 503, 'ServiceUnavailable', `the kubectl-custom backend could not drop the approvals given under the labels being changed (${describeError(err)}); retry`);
     }
+  }
+
+  /**
+   * A spec whose checks cannot be measured as written is invalid (422); one
+   * that adds or changes a check naming a Secret its writer may not read is
+   * forbidden (403): the check would send the Secret's value to the address
+   * it names, which the writer chose.
+   */
+  private async checksRefused(r: AdmissionRequest, user: UserInfo, old: StoredObject | undefined, next: StoredObject): Promise<AdmissionResponse | undefined> {
+    const name = JSON.stringify(next.metadata.name ?? r.name ?? '');
+    const problems = checkProblems(next.spec);
+    if (problems.length) return denied(r.uid, 422, 'Invalid', `customresources.example.com ${name} is invalid: ${problems.join('; ')}`);
+    const ns = next.metadata.namespace;
+    for (const secret of newSecretNames(old?.spec, next.spec)) {
+      const d = await this.d.authorizer.authorize(user, { resource: { namespace: ns, verb: 'get', group: '', version: 'v1', resource: 'secrets', name: secret } });
+      if (!d.allowed) {
+        return denied(r.uid, 403, 'Forbidden', `${r.operation === 'CREATE' ? 'creating' : 'changing'} customresources.example.com ${name} is refused: a check names Secret ${JSON.stringify(secret)}, which User ${JSON.stringify(user.name)} cannot read (the check sends its value to the address it names); that needs the "get" verb on secrets ${JSON.stringify(secret)} in namespace ${JSON.stringify(ns)}`);
+      }
+    }
+    return undefined;
   }
 
   /** `enter` is held by holders of `override` too (break glass counts as entering). */

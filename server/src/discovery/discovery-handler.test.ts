@@ -14,6 +14,7 @@ describe('discovery', () => {
       ['customresources/promote', true, 'CustomResourceState', 'create'],
       ['customresources/approve', true, 'CustomResourceState', 'create'],
       ['customresources/history', true, 'CustomResourceHistory', 'get'],
+      ['customresources/check', true, 'CustomResourceCheck', 'create'],
       ['backendstatuses', false, 'BackendStatus', 'get,list'],
     ]);
     expect(list.resources.find((r) => r.name === 'backendstatuses')).toMatchObject({ singularName: 'backendstatus' });

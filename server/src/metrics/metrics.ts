@@ -15,6 +15,7 @@ export interface Metrics {
   cacheConsistentReads: Gauge;
   transitions: Counter<'action' | 'result'>;
   admissionReviews: Counter<'operation' | 'result'>;
+  checkMeasurements: Counter<'provider' | 'phase'>;
 }
 
 export function newMetrics(): Metrics {
@@ -40,5 +41,6 @@ export function newMetrics(): Metrics {
     cacheConsistentReads: new Gauge({ name: 'custom_cache_consistent_reads', help: 'Consistent reads the watch cache made to catch up with a resourceVersion a client asked for, since start.', registers: [registry] }),
     admissionReviews: new Counter({ name: 'custom_admission_reviews_total', help: 'Admission reviews of customresources.example.com answered by the gate webhook, by operation and result (allowed, denied).', labelNames: ['operation', 'result'], registers: [registry] }),
     transitions: new Counter({ name: 'custom_state_transitions_total', help: 'State changes by action (promote, set-state) and result.', labelNames: ['action', 'result'], registers: [registry] }),
+    checkMeasurements: new Counter({ name: 'custom_check_measurements_total', help: 'Measurements of checks the backend took on their schedule, by provider (prometheus, http) and phase (Successful, Failed, Inconclusive, Error).', labelNames: ['provider', 'phase'], registers: [registry] }),
   };
 }

@@ -14,6 +14,7 @@
 import { SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
 import type { GatePolicy, GateSource, Spec } from '../../../api/src/types.ts';
 import { selectorMatches } from '../selectors/label-selector-spec.ts';
+import type { EffectiveCheck } from './check-gates.ts';
 
 export interface EffectiveGates {
   /** States protected (entering needs `enter` and a reason), in path order, each with every source that protects it. */
@@ -38,6 +39,12 @@ export interface EffectiveGates {
    * only for gates built by hand; effectiveGates always sets it.)
    */
   serviceAccountApprovals?: Map<string, GateSource[]>;
+  /**
+   * Checks a move into a state needs, in path order: the spec's for that
+   * state, then each selecting GatePolicy rule's (a check of every source
+   * holds; none outweighs another). Optional only for gates built by hand.
+   */
+  checks?: Map<string, EffectiveCheck[]>;
 }
 
 export interface GatedObject {
@@ -65,7 +72,15 @@ export function effectiveGates(obj: GatedObject, policies: readonly GatePolicy[]
   const approvals = new Map<string, Strongest>();
   const soaks = new Map<string, Strongest>();
   const serviceAccounts = new Map<string, GateSource[]>();
+  const checks = new Map<string, EffectiveCheck[]>();
+  const addChecks = (s: string, list: readonly EffectiveCheck['check'][] | undefined, source: GateSource, secretNamespace: string) => {
+    if (!list?.length) return;
+    const have = checks.get(s) ?? [];
+    for (const check of list) have.push({ check, source, secretNamespace });
+    checks.set(s, have);
+  };
   for (const s of path) {
+    addChecks(s, spec.checks?.[s], SPEC, obj.metadata.namespace);
     if (spec.protectedStates?.includes(s)) addSource(protect, s, SPEC);
     raise(approvals, s, spec.requiredApprovals?.[s], SPEC);
     raise(soaks, s, spec.minSoakSeconds?.[s], SPEC);
@@ -82,6 +97,7 @@ export function effectiveGates(obj: GatedObject, policies: readonly GatePolicy[]
         raise(approvals, s, rule.requiredApprovals, source);
         if (i > 0) raise(soaks, path[i - 1]!, rule.minSoakSeconds, source);
         if (rule.serviceAccountApprovals === true) addSource(serviceAccounts, s, source);
+        addChecks(s, rule.checks, source, policy.metadata.namespace);
       }
     }
   }
@@ -90,6 +106,7 @@ export function effectiveGates(obj: GatedObject, policies: readonly GatePolicy[]
     requiredApprovals: inPathOrder(approvals, path, (g) => ({ count: g.value, sources: g.sources })),
     minSoakSeconds: inPathOrder(soaks, path, (g) => ({ seconds: g.value, sources: g.sources })),
     serviceAccountApprovals: inPathOrder(serviceAccounts, path, (sources) => sources),
+    checks: inPathOrder(checks, path, (list) => list),
   };
 }
 
@@ -103,6 +120,7 @@ export function specWithGates(spec: Spec, gates: EffectiveGates): Spec {
   delete out.protectedStates;
   delete out.requiredApprovals;
   delete out.minSoakSeconds;
+  delete out.checks;
   if (gates.protected.size) out.protectedStates = [...gates.protected.keys()];
   if (gates.requiredApprovals.size) out.requiredApprovals = Object.fromEntries([...gates.requiredApprovals].map(([s, g]) => [s, g.count]));
   if (gates.minSoakSeconds.size) out.minSoakSeconds = Object.fromEntries([...gates.minSoakSeconds].map(([s, g]) => [s, g.seconds]));

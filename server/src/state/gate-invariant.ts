@@ -20,8 +20,12 @@
 //   f. the soak before a state lowered by a change of the path around it (a
 //      new state inserted after the soaking one), when (b) does not say so;
 //   g. approvals by ServiceAccounts made to count (labels moved the object
-//      into a GatePolicy rule that allows them).
+//      into a GatePolicy rule that allows them);
+//   h. a check of a state removed or changed (by the spec, or by labels that
+//      take the object out of a GatePolicy rule with checks): a condition
+//      cannot be ranked stronger or weaker, so any change is a weakening.
 import type { Spec, StoredStatus } from '../../../api/src/types.ts';
+import { checkIdentity, checkSourceName, type EffectiveCheck } from './check-gates.ts';
 import { positionOf } from './position.ts';
 
 /** The gates in force for one object at one moment, by state. */
@@ -35,6 +39,8 @@ export interface GateView {
   freezes: ReadonlyMap<string, readonly string[]>;
   /** States whose approvals by ServiceAccounts count (a GatePolicy rule allows them). */
   serviceAccountApprovals: ReadonlySet<string>;
+  /** The checks of a move into each state: their identities (source and definition), and how to name them. */
+  checks: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /** A permission an edit needs, on one state, and why. */
@@ -45,7 +51,7 @@ export interface Needed {
 }
 
 /** The gate view of a spec whose gates are already the effective ones (gate-sources.ts), plus the freezes of each state. */
-export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => readonly string[], serviceAccountApprovals: Iterable<string> = []): GateView {
+export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => readonly string[], serviceAccountApprovals: Iterable<string> = [], checks: ReadonlyMap<string, readonly EffectiveCheck[]> = new Map()): GateView {
   const freezes = new Map<string, readonly string[]>();
   for (const s of effectiveSpec.states) {
     const f = freezesOf(s);
@@ -58,6 +64,7 @@ export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => read
     soak: positive(effectiveSpec.minSoakSeconds),
     freezes,
     serviceAccountApprovals: new Set(serviceAccountApprovals),
+    checks: new Map([...checks].filter(([, list]) => list.length > 0).map(([state, list]) => [state, new Map(list.map((c) => [checkIdentity(c), `${JSON.stringify(c.check.name)} (${checkSourceName(c.source)})`]))])),
   };
 }
 
@@ -72,7 +79,7 @@ function soakBefore(v: GateView, state: string): number {
 
 /** Whether moving into `state` has a gate of its own (what makes a state worth guarding against reorders). */
 function gatedToEnter(v: GateView, state: string): boolean {
-  return v.protected.has(state) || (v.approvals.get(state) ?? 0) > 0 || soakBefore(v, state) > 0 || (v.freezes.get(state)?.length ?? 0) > 0;
+  return v.protected.has(state) || (v.approvals.get(state) ?? 0) > 0 || soakBefore(v, state) > 0 || (v.freezes.get(state)?.length ?? 0) > 0 || (v.checks.get(state)?.size ?? 0) > 0;
 }
 
 /** Whether the states before `state` in `before` are all still before it in `after`, in the same order. */
@@ -103,6 +110,9 @@ export function weakenings(before: GateView, after: GateView): Map<string, strin
     if (present) {
       const lost = (before.freezes.get(s) ?? []).filter((f) => !(after.freezes.get(s) ?? []).includes(f));
       if (lost.length) add(s, `no longer covered by Freeze ${lost.join(', ')}`);
+      const checksNow = after.checks.get(s);
+      const lostChecks = [...(before.checks.get(s) ?? [])].filter(([id]) => !checksNow?.has(id)).map(([, name]) => name);
+      if (lostChecks.length) add(s, `check${lostChecks.length > 1 ? 's' : ''} ${lostChecks.join(', ')} removed or changed`);
       const prevBefore = before.path[before.path.indexOf(s) - 1];
       const prevAfter = after.path[after.path.indexOf(s) - 1];
       const sbWas = soakBefore(before, s);
@@ -140,8 +150,8 @@ export function neededToUpdate(old: ObjectLike, next: ObjectLike, before: GateVi
   if (after.protected.has(now) && (moved || !before.protected.has(now) || !before.path.includes(now))) {
     needed.push({ state: now, verb: 'enter', why: [moved ? `the object has not moved, so it would be in the protected state ${JSON.stringify(now)} without entering it` : `the object is in ${JSON.stringify(now)}, which the change makes protected`] });
   }
-  if (moved && ((after.approvals.get(now) ?? 0) > 0 || (after.freezes.get(now)?.length ?? 0) > 0)) {
-    const gates = [(after.approvals.get(now) ?? 0) > 0 ? 'approvals' : '', after.freezes.get(now)?.length ? 'a freeze' : ''].filter(Boolean).join(' and ');
+  if (moved && ((after.approvals.get(now) ?? 0) > 0 || (after.freezes.get(now)?.length ?? 0) > 0 || (after.checks.get(now)?.size ?? 0) > 0)) {
+    const gates = [(after.approvals.get(now) ?? 0) > 0 ? 'approvals' : '', after.freezes.get(now)?.length ? 'a freeze' : '', after.checks.get(now)?.size ? 'checks' : ''].filter(Boolean).join(' and ');
     needed.push({ state: now, verb: 'override', why: [`the object has not moved, so it would be in ${JSON.stringify(now)} past its ${gates}`] });
   }
   return needed;

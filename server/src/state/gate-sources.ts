@@ -3,6 +3,7 @@
 // read side and describe-state ask through this one interface; the backend
 // wires the watch-fed caches of both in config.ts.
 import type { FreezeRef, GatePolicy, GateSource, Spec, StoredObject } from '../../../api/src/types.ts';
+import type { EffectiveCheck } from './check-gates.ts';
 import { effectiveGates, specWithGates } from './effective-gates.ts';
 
 export interface EffectiveSpec {
@@ -12,6 +13,8 @@ export interface EffectiveSpec {
   sources: ReadonlyMap<string, GateSource[]>;
   /** States whose approvals by ServiceAccounts count, with the GatePolicies that allow them; none when absent. */
   serviceAccountApprovals?: ReadonlyMap<string, GateSource[]>;
+  /** Checks of a move into each state, from every source (spec.checks is not in `spec`: a check is not outweighed, each holds). */
+  checks: ReadonlyMap<string, readonly EffectiveCheck[]>;
 }
 
 export interface GateSources {
@@ -30,12 +33,28 @@ function specSources(spec: Spec): Map<string, GateSource[]> {
   for (const s of spec.protectedStates ?? []) m.set(`protected/${s}`, [SPEC]);
   for (const [s, n] of Object.entries(spec.requiredApprovals ?? {})) if (n > 0) m.set(`approvals/${s}`, [SPEC]);
   for (const [s, n] of Object.entries(spec.minSoakSeconds ?? {})) if (n > 0) m.set(`soak/${s}`, [SPEC]);
+  for (const [s, list] of Object.entries(spec.checks ?? {})) if (list.length && spec.states.includes(s)) m.set(`checks/${s}`, [SPEC]);
   return m;
+}
+
+function uniqueSources(list: readonly GateSource[]): GateSource[] {
+  const out: GateSource[] = [];
+  for (const s of list) if (!out.some((x) => x.kind === s.kind && x.namespace === s.namespace && x.name === s.name)) out.push(s);
+  return out;
+}
+
+/** The spec's own checks, by state in path order. */
+function specChecks(obj: StoredObject): Map<string, EffectiveCheck[]> {
+  return effectiveGates(obj, []).checks ?? new Map();
 }
 
 /** No policies, no freezes: the object's own spec. */
 export const SPEC_ONLY: GateSources = {
-  effective: (obj) => ({ spec: obj.spec, sources: specSources(obj.spec) }),
+  effective: (obj) => {
+    const spec: Spec = { ...obj.spec };
+    delete spec.checks;
+    return { spec, sources: specSources(obj.spec), checks: specChecks(obj) };
+  },
   freezes: () => [],
   freezesInForce: () => [],
 };
@@ -49,7 +68,8 @@ export function withPolicies(policies: { policiesFor(namespace: string): readonl
       for (const [state, src] of g.protected) sources.set(`protected/${state}`, src);
       for (const [state, { sources: src }] of g.requiredApprovals) sources.set(`approvals/${state}`, src);
       for (const [state, { sources: src }] of g.minSoakSeconds) sources.set(`soak/${state}`, src);
-      return { spec: specWithGates(obj.spec, g), sources, ...(g.serviceAccountApprovals?.size ? { serviceAccountApprovals: g.serviceAccountApprovals } : {}) };
+      for (const [state, list] of g.checks ?? []) sources.set(`checks/${state}`, uniqueSources(list.map((c) => c.source)));
+      return { spec: specWithGates(obj.spec, g), sources, checks: g.checks ?? new Map(), ...(g.serviceAccountApprovals?.size ? { serviceAccountApprovals: g.serviceAccountApprovals } : {}) };
     },
     freezes,
     freezesInForce,

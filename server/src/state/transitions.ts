@@ -3,6 +3,7 @@
 // is on its path is position.ts's; what a refusal says, refusal.ts's.
 import type { FreezeRef, Spec } from '../../../api/src/types.ts';
 import { approvalsCause, approversOf } from './approvals.ts';
+import { checkCause, verdictPasses, type CheckVerdict } from './check-gates.ts';
 import { positionOf, soakRemainingSeconds, type Position, type StoredLike } from './position.ts';
 import type { Refusal, TransitionCause } from './refusal.ts';
 
@@ -45,6 +46,8 @@ export interface Transition {
   approvals?: { needed: number; by: string[] };
   /** Active freezes of the target (forward moves only: rollbacks pass freezes). */
   freezes?: FreezeRef[];
+  /** The target's checks (forward moves only: rollbacks pass checks), and whether the move has an approval (which lets an inconclusive check through). */
+  checks?: { verdicts: CheckVerdict[]; approved: boolean };
 }
 
 /** What the rules need besides the object: who moves it, and which freezes are active. */
@@ -57,6 +60,10 @@ export interface GateContext {
   serviceAccountApprovals?(state: string): boolean;
   /** Where the soak of a state comes from, as the refusal names it (`spec.minSoakSeconds` when absent). */
   soakSource?(state: string): string;
+  /** What the checks of the move `from` → `to` say now, from the runs the backend recorded. */
+  checksOf?(from: string, to: string): CheckVerdict[];
+  /** Whether a move into `state` has checks (what makes a state unskippable). */
+  hasChecks?(state: string): boolean;
 }
 
 
@@ -78,6 +85,7 @@ export function gatesOfState(spec: Spec, state: string, ctx: GateContext = {}): 
   if ((spec.requiredApprovals?.[state] ?? 0) > 0) g.push('approvals');
   if ((spec.minSoakSeconds?.[state] ?? 0) > 0) g.push('soak');
   if (ctx.freezesOf?.(state).length) g.push('frozen');
+  if (ctx.hasChecks?.(state)) g.push('checks');
   return g;
 }
 
@@ -123,6 +131,8 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
   const skipped = pos.index < 0 ? [] : spec.states.slice(pos.index + 1, toIndex).map((state) => ({ state, gates: gatesOfState(spec, state, ctx) })).filter((x) => x.gates.length > 0);
   const needed = spec.requiredApprovals?.[to] ?? 0;
   const freezes = ctx.freezesOf?.(to) ?? [];
+  const verdicts = ctx.checksOf?.(pos.state, to) ?? [];
+  const approved = verdicts.length > 0 && approversOf(obj, to, ctx.mover ?? '', ctx.serviceAccountApprovals?.(to) ?? false).length > 0;
   return {
     from: pos.state,
     to,
@@ -132,7 +142,13 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
     skipped,
     ...(needed > 0 ? { approvals: { needed, by: approversOf(obj, to, ctx.mover ?? '', ctx.serviceAccountApprovals?.(to) ?? false) } } : {}),
     ...(freezes.length ? { freezes } : {}),
+    ...(verdicts.length ? { checks: { verdicts, approved } } : {}),
   };
+}
+
+/** The target's checks that do not let the move through. */
+function checksNotPassed(t: Transition): CheckVerdict[] {
+  return (t.checks?.verdicts ?? []).filter((v) => !verdictPasses(v, t.checks!.approved));
 }
 
 /** The 422 cause of one active freeze of the target. */
@@ -163,6 +179,7 @@ export function gateCauses(t: Transition, req: TransitionRequest): TransitionCau
     if (c) causes.push(c);
   }
   for (const f of t.freezes ?? []) causes.push(freezeCause(t.to, f));
+  for (const v of checksNotPassed(t)) causes.push(checkCause(t.to, v));
   if (t.protectedTarget && !hasReason) causes.push({ field: 'reason', reason: 'FieldValueRequired', message: `Required value: entering the protected state ${JSON.stringify(t.to)} needs a reason (--reason)` });
   return causes;
 }
@@ -174,6 +191,7 @@ export function overridden(t: Transition, enterHeld: boolean): string[] {
   if (t.protectedTarget && !enterHeld) g.push('protection');
   if (t.approvals && t.approvals.by.length < t.approvals.needed) g.push('approvals');
   if (t.freezes?.length) g.push('freeze');
+  if (checksNotPassed(t).length) g.push('checks');
   if (t.skipped.length) g.push('skipped-states');
   return g;
 }

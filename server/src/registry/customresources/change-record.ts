@@ -1,6 +1,7 @@
 // What an accepted change writes: the new status (state, approvals dropped,
 // the history entry appended, what leaves the window to be archived) and the
 // Event that tells of it.
+import type { RecordedCheck } from '../../../../api/src/checks.ts';
 import type { HistoryAction, HistoryEntry, StoredObject, StoredStatus } from '../../../../api/src/types.ts';
 import type { UserInfo } from '../../auth/user.ts';
 import { append } from '../../state/history.ts';
@@ -16,11 +17,13 @@ export interface Change {
   approvers?: string[];
   /** For an override: the freeze it broke (namespace/name). */
   freeze?: string;
+  /** A forward move into a state with checks: their results. */
+  checks?: RecordedCheck[];
 }
 
 /** The status after a change: the new state since `now`, the spec generation seen, the entry appended to the window, and what leaves the window. */
 export function statusAfter(obj: StoredObject, change: Change, reason: string | undefined, user: UserInfo, now: Date): { status: StoredStatus; archive: HistoryEntry[] } {
-  const { t, action, overrode, approvers, freeze } = change;
+  const { t, action, overrode, approvers, freeze, checks } = change;
   const { window, archive } = append(obj.status?.history ?? [], {
     action,
     from: t.from,
@@ -31,9 +34,11 @@ export function statusAfter(obj: StoredObject, change: Change, reason: string | 
     ...(approvers?.length ? { approvers } : {}),
     ...(overrode ? { overrode } : {}),
     ...(freeze ? { freeze } : {}),
+    ...(checks?.length ? { checks } : {}),
   });
-  // A new state: the approvals given for moves out of the old one no longer count.
-  return { status: { ...obj.status, state: t.to, stateSince: now.toISOString(), observedGeneration: obj.metadata.generation ?? 0, approvals: [], history: window }, archive };
+  // A new state: the approvals given for moves out of the old one, and the runs of its checks, no longer count.
+  const { checks: _runs, ...kept } = obj.status ?? {};
+  return { status: { ...kept, state: t.to, stateSince: now.toISOString(), observedGeneration: obj.metadata.generation ?? 0, approvals: [], history: window }, archive };
 }
 
 /** The Event a change raises: its type, reason and message. An override is a Warning. */

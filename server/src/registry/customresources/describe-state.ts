@@ -4,7 +4,9 @@
 import { GROUP_VERSION, STATE_KIND } from '../../../../api/src/names.ts';
 import type { CustomResourceState, FreezeRef, GateCheck, PromoteBlocker, Spec, Status, StoredObject } from '../../../../api/src/types.ts';
 import { approversOf, validApprovals } from '../../state/approvals.ts';
+import { checkGateRun, verdictPasses, verdictsOfMove } from '../../state/check-gates.ts';
 import { formatGateSource } from '../../state/effective-gates.ts';
+import { positionOf } from '../../state/position.ts';
 import type { EffectiveSpec } from '../../state/gate-sources.ts';
 import { formatSeconds } from '../../state/transitions.ts';
 import { toCustomResource } from './view.ts';
@@ -66,6 +68,16 @@ function gateChecks(obj: StoredObject, st: Status, next: string, may: Permission
   for (const f of ctx.freezes) {
     checks.push({ gate: 'freeze', met: false, message: `frozen by ${f.namespace}/${f.name}${f.end ? ` until ${f.end}` : ''}: ${f.reason}`, sources: [], freezes: [f] });
   }
+  const verdicts = verdictsOfMove(obj, ctx.gates.checks, st.state, next, positionOf(obj.spec, obj.status, obj.metadata.creationTimestamp).since);
+  const approved = verdicts.length > 0 && approversOf({ ...obj, spec }, next, ctx.user, ctx.gates.serviceAccountApprovals?.has(next) ?? false).length > 0;
+  for (const v of verdicts) {
+    const run = checkGateRun(v);
+    const met = verdictPasses(v, approved);
+    const last = run.last ? `; last ${run.last.phase.toLowerCase()} at ${run.last.time}${run.last.value !== undefined ? `: ${run.last.value}` : ''}` : '';
+    const pending = v.phase === 'Running' ? `, ${run.measured} of ${run.count} measured${run.nextMeasurementAt ? `, next at ${run.nextMeasurementAt}` : ''}` : '';
+    const inconclusive = v.phase === 'Inconclusive' ? (approved ? ' (approved past it)' : ' (needs an approval)') : '';
+    checks.push({ gate: 'checks', met, message: `check ${run.name}: ${run.successCondition}: ${v.phase}${inconclusive}${pending}${last}`, sources: [v.check.source], check: run });
+  }
   return checks;
 }
 
@@ -85,6 +97,7 @@ export function describeState(obj: StoredObject, now: Date, may: Permissions, ct
   if (soakLeft > 0) blockedBy.push('soak');
   if (checks.some((c) => c.gate === 'approvals' && !c.met)) blockedBy.push('approvals');
   if (checks.some((c) => c.gate === 'freeze')) blockedBy.push('freeze');
+  if (checks.some((c) => c.gate === 'checks' && !c.met)) blockedBy.push('checks');
   if (!may.promote) blockedBy.push('permission');
   if (nextProtected && !may.enterNext) blockedBy.push('enter-permission');
   return {

@@ -1,5 +1,5 @@
 // What customresources serves, described once (registry/resource-def.ts).
-import { HISTORY_DOCUMENT_KIND, KIND, RESOURCE, SINGULAR, STATE_KIND } from '../../../../api/src/names.ts';
+import { CHECK_REPORT_KIND, HISTORY_DOCUMENT_KIND, KIND, RESOURCE, SINGULAR, STATE_KIND } from '../../../../api/src/names.ts';
 import type { ResourceDef } from '../resource-def.ts';
 
 export const CUSTOMRESOURCES: ResourceDef = {
@@ -16,5 +16,6 @@ export const CUSTOMRESOURCES: ResourceDef = {
     { name: 'promote', kind: STATE_KIND, verbs: ['create'] },
     { name: 'approve', kind: STATE_KIND, verbs: ['create'] },
     { name: 'history', kind: HISTORY_DOCUMENT_KIND, verbs: ['get'] },
+    { name: 'check', kind: CHECK_REPORT_KIND, verbs: ['create'] },
   ],
 };

@@ -18,6 +18,8 @@ import { writeObject } from '../../http/respond.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
+import { recordedChecks, verdictsOfMove } from '../../state/check-gates.ts';
+import { positionOf } from '../../state/position.ts';
 import { decideTransition, gateCauses, isRefusal, overridden, type TransitionRequest } from '../../state/transitions.ts';
 import { newConflict, newForbidden, newInvalid, newNotFound, newServiceUnavailable, StatusError } from '../../status/status-error.ts';
 import type { HistoryArchive } from '../../store/history-archive.ts';
@@ -149,7 +151,15 @@ export class StateRest {
     if (obj.metadata.deletionTimestamp) throw newConflict(GROUP_RESOURCE, name, 'the object is being deleted; its history is being archived');
     const gates = this.d.gates ?? SPEC_ONLY;
     const effective = gates.effective(obj);
-    const t = decideTransition({ ...obj, spec: effective.spec }, request, now, { mover: user.name, freezesOf: (s) => gates.freezes(obj, s, now), serviceAccountApprovals: (s) => effective.serviceAccountApprovals?.has(s) ?? false, soakSource: (s) => soakSourceOf(effective.sources.get(`soak/${s}`)) });
+    const since = positionOf(obj.spec, obj.status, obj.metadata.creationTimestamp).since;
+    const t = decideTransition({ ...obj, spec: effective.spec }, request, now, {
+      mover: user.name,
+      freezesOf: (s) => gates.freezes(obj, s, now),
+      serviceAccountApprovals: (s) => effective.serviceAccountApprovals?.has(s) ?? false,
+      soakSource: (s) => soakSourceOf(effective.sources.get(`soak/${s}`)),
+      checksOf: (from, to) => verdictsOfMove(obj, effective.checks, from, to, since),
+      hasChecks: (s) => (effective.checks.get(s)?.length ?? 0) > 0,
+    });
     if (isRefusal(t)) {
       if (t.kind === 'conflict') {
         const by = t.lastChange ? ` (moved there by ${t.lastChange.user} at ${t.lastChange.time})` : '';
@@ -181,6 +191,7 @@ export class StateRest {
       ...(overrode ? { overrode } : {}),
       ...(t.approvals?.by.length ? { approvers: t.approvals.by } : {}),
       ...(broke ? { freeze: `${broke.namespace}/${broke.name}` } : {}),
+      ...(t.checks ? { checks: recordedChecks(t.checks.verdicts) } : {}),
     };
   }
 

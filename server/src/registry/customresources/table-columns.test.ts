@@ -95,7 +95,7 @@ describe('rowCells', () => {
       status: { state: 'staging', stateSince: ago(3 * 3600), approvals: [{ to: 'prod', from: 'staging', user: 'bob', time: ago(60), generation: 3 }] },
     };
     const gates: GateSources = {
-      effective: (o) => ({ spec: o.spec, sources: new Map() }),
+      effective: (o) => ({ spec: o.spec, sources: new Map(), checks: new Map() }),
       freezes: (_o, state) => (state === 'prod' ? [{ namespace: 'shop', name: 'incident', reason: 'incident 42' }, { namespace: 'custom-system', name: 'holiday', reason: 'holiday' }] : []),
       freezesInForce: () => [],
     };
@@ -148,7 +148,7 @@ describe('the Tables in api/testdata/tables.json', () => {
   // The Freezes active at `now`, holding the states they name; the spec as written.
   const gatesOf = (freezes: Freeze[] | undefined): GateSources | undefined =>
     freezes && {
-      effective: (o) => ({ spec: o.spec, sources: new Map() }),
+      effective: (o) => ({ spec: o.spec, sources: new Map(), checks: new Map() }),
       freezes: (_o, state) => freezes.filter((f) => f.states.includes(state)).map(({ states: _, ...ref }) => ref),
       freezesInForce: () => [],
     };

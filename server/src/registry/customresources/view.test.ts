@@ -98,7 +98,7 @@ describe('toCustomResource: the next move\'s gates from policies and freezes', (
     const obj = stored({ state: 'staging', stateSince: ago(60), approvals: [{ to: 'prod', from: 'staging', user: 'bob', time: ago(30), generation: 1 }] });
     obj.metadata.generation = 1;
     const gates: GateSources = {
-      effective: (o) => ({ spec: { ...o.spec, requiredApprovals: { prod: 2 }, minSoakSeconds: { staging: 120 } }, sources: new Map() }),
+      effective: (o) => ({ spec: { ...o.spec, requiredApprovals: { prod: 2 }, minSoakSeconds: { staging: 120 } }, sources: new Map(), checks: new Map() }),
       freezes: (_o, state) => (state === 'prod' ? [{ namespace: 'custom-system', name: 'holiday', reason: 'holiday' }] : []),
       freezesInForce: () => [],
     };
