@@ -37,7 +37,9 @@ import { CheckRunner, measuring } from './controllers/check-runner.ts';
 import { measure } from './checks/measure.ts';
 import { secretReader } from './checks/secrets.ts';
 import { checkRest } from './registry/customresources/check-rest.ts';
-import { GateAdmission } from './admission/gate-admission.ts';
+import type { GateAdmission } from './admission/gate-admission.ts';
+import { FreshGateAdmission } from './admission/fresh-gate-admission.ts';
+import { freshAll, withFreshGates } from './registry/customresources/fresh-gates.ts';
 import { recordDeletion } from './store/deletion-record.ts';
 import { dropApprovalsGivenUnder } from './store/approval-lapse.ts';
 import { hostname } from 'node:os';
@@ -165,7 +167,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted
   // lets the edit through at once, as the admission policies (kube-apiserver's own authorizer) do.
   const admissionAuthorizer = new DelegatingAuthorizer(client, { denyTtlMs: 0, onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
-  const admission = new GateAdmission({ gates, authorizer: admissionAuthorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now), dropApprovals: (obj, labelsHash) => dropApprovalsGivenUnder(store, obj, labelsHash) });
+  const admission = new FreshGateAdmission({ gates, authorizer: admissionAuthorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now), dropApprovals: (obj, labelsHash) => dropApprovalsGivenUnder(store, obj, labelsHash) }, freshAll(policies, freezes));
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,
@@ -192,12 +194,12 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         log,
         bookmarkIntervalMs: o.watchBookmarkIntervalSeconds * 1000,
       },
-      subresources: {
+      subresources: withFreshGates(freshAll(policies, freezes), {
         ...stateRest.handlers(),
         approve: approveRest({ gates, store, archive, authorizer, events, metrics, log, clock, read: (ns, n) => stateRest.read(ns, n), describe: (obj, user) => stateRest.describe(obj, user) }),
         history: historyRest({ store, archive }),
         check: checkRest({ read: (ns, n) => stateRest.read(ns, n), gates, measure: measureCheck, clock }),
-      },
+      }),
     },
     openapi: buildOpenApi(),
     version: { gitVersion: `v${PROJECT_VERSION}` },

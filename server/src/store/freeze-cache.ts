@@ -16,6 +16,7 @@ import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import { selectorMatches } from '../selectors/label-selector-spec.ts';
 import type { CacheReport } from './cache-report.ts';
+import { CachePosition, ConsistentCollection, objectKey, type ConsistentTarget } from './consistent-collection.ts';
 
 /** An active freeze that holds a move. */
 export interface FreezeInfo {
@@ -48,9 +49,11 @@ const key = (namespace: string, name: string) => `${namespace}/${name}`;
  * Emits 'change' with the key (namespace/name) of a Freeze added, changed or
  * deleted, and 'synced' after the first list.
  */
-export class FreezeCache extends EventEmitter implements FreezeSource, ReflectorStore<Freeze> {
+export class FreezeCache extends EventEmitter implements FreezeSource, ReflectorStore<Freeze>, ConsistentTarget<Freeze> {
   private readonly entries = new Map<string, { freeze: Freeze; compiled: CompiledFreeze }>();
   private readonly reflector: Reflector<Freeze>;
+  private readonly position = new CachePosition();
+  private readonly consistent: ConsistentCollection<Freeze>;
   private readonly log: Logger;
   private loaded = false;
 
@@ -58,6 +61,34 @@ export class FreezeCache extends EventEmitter implements FreezeSource, Reflector
     super();
     this.log = opts.log;
     this.reflector = new Reflector<Freeze>({ client: opts.client, path: `${STORAGE_PATH}/${FREEZE_RESOURCE}`, description: 'freezes.example.com', log: opts.log, store: this });
+    this.consistent = new ConsistentCollection({ client: opts.client, path: `${STORAGE_PATH}/${FREEZE_RESOURCE}`, target: this, description: 'Freezes' });
+  }
+
+  /** Resolves once the cache holds every Freeze write acknowledged before the call (a consistent read of kube-apiserver). */
+  fresh(): Promise<void> {
+    return this.consistent.fresh();
+  }
+
+  /** The resourceVersion of the last list, event or bookmark (or consistent read taken). */
+  get resourceVersion(): number {
+    return this.position.resourceVersion;
+  }
+
+  versions(): Map<string, string | undefined> {
+    const m = new Map<string, string | undefined>();
+    for (const { freeze } of this.entries.values()) m.set(objectKey(freeze), freeze.metadata.resourceVersion);
+    return m;
+  }
+
+  /** A consistent list newer than the cache (consistent-collection.ts): the contents from now on. */
+  adopt(items: Freeze[], rv: number): void {
+    this.position.adopted(rv);
+    this.fill(items);
+    this.log.info('freezes read fresh from kube-apiserver (the watch had not brought them yet)', { freezes: items.length, resourceVersion: rv });
+  }
+
+  bookmark(resourceVersion: string): void {
+    this.position.advance(Number(resourceVersion));
   }
 
   get synced(): boolean {
@@ -77,7 +108,13 @@ export class FreezeCache extends EventEmitter implements FreezeSource, Reflector
   }
 
   /** The reflector's list: the first sync, and every re-list after a gap. */
-  replace(items: Freeze[]): void {
+  replace(items: Freeze[], resourceVersion?: string): void {
+    // A list answered before a consistent read the cache has since taken is older than what it holds.
+    if (resourceVersion !== undefined && !this.position.listed(Number(resourceVersion))) return;
+    this.fill(items);
+  }
+
+  private fill(items: Freeze[]): void {
     const before = new Map(this.entries);
     this.entries.clear();
     for (const f of items) this.put(f);
@@ -93,6 +130,8 @@ export class FreezeCache extends EventEmitter implements FreezeSource, Reflector
 
   /** One watch event. */
   apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', f: Freeze): void {
+    // Already in a consistent read the cache took: the watch is catching up with it.
+    if (!this.position.event(Number(f.metadata.resourceVersion))) return;
     if (type === 'DELETED') this.entries.delete(key(f.metadata.namespace, f.metadata.name));
     else this.put(f);
     this.emit('change', key(f.metadata.namespace, f.metadata.name));

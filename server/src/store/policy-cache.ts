@@ -12,6 +12,7 @@ import { Reflector, type ReflectorStore } from '../../../client/src/reflector.ts
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CacheReport } from './cache-report.ts';
+import { CachePosition, ConsistentCollection, objectKey, type ConsistentTarget } from './consistent-collection.ts';
 
 /** What the gate engine reads policies from. */
 export interface PolicySource {
@@ -26,8 +27,9 @@ export interface PolicySource {
 }
 
 /** The cache's contents, fed by the reflector (or a test): no I/O. */
-export class PolicyStore implements PolicySource, ReflectorStore<GatePolicy> {
+export class PolicyStore implements PolicySource, ReflectorStore<GatePolicy>, ConsistentTarget<GatePolicy> {
   private readonly byNamespace = new Map<string, Map<string, GatePolicy>>();
+  private readonly position = new CachePosition();
   /** policiesFor's answers, until the next change. */
   private readonly answers = new Map<string, readonly GatePolicy[]>();
   private loaded = false;
@@ -48,15 +50,45 @@ export class PolicyStore implements PolicySource, ReflectorStore<GatePolicy> {
     return n;
   }
 
+  /** The resourceVersion of the last list, event or bookmark (or consistent read taken). */
+  get resourceVersion(): number {
+    return this.position.resourceVersion;
+  }
+
+  versions(): Map<string, string | undefined> {
+    const m = new Map<string, string | undefined>();
+    for (const ns of this.byNamespace.values()) for (const p of ns.values()) m.set(objectKey(p), p.metadata.resourceVersion);
+    return m;
+  }
+
+  /** A consistent list newer than the cache (consistent-collection.ts): the contents from now on. */
+  adopt(items: GatePolicy[], rv: number): void {
+    this.position.adopted(rv);
+    this.fill(items);
+    this.log?.info('gate policies read fresh from kube-apiserver (the watch had not brought them yet)', { count: items.length, resourceVersion: rv });
+  }
+
+  bookmark(resourceVersion: string): void {
+    this.position.advance(Number(resourceVersion));
+  }
+
   replace(items: GatePolicy[], resourceVersion: string): void {
+    // A list answered before a consistent read the cache has since taken is older than what it holds.
+    if (!this.position.listed(Number(resourceVersion))) return;
+    this.fill(items);
+    this.log?.info('gate policies listed', { count: items.length, resourceVersion });
+  }
+
+  private fill(items: GatePolicy[]): void {
     this.byNamespace.clear();
     this.answers.clear();
     for (const p of items) this.put(p);
     this.loaded = true;
-    this.log?.info('gate policies listed', { count: items.length, resourceVersion });
   }
 
   apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', policy: GatePolicy): void {
+    // Already in a consistent read the cache took: the watch is catching up with it.
+    if (!this.position.event(Number(policy.metadata.resourceVersion))) return;
     const { namespace, name } = policy.metadata;
     this.answers.clear();
     if (type === 'DELETED') {
@@ -93,6 +125,7 @@ export class PolicyStore implements PolicySource, ReflectorStore<GatePolicy> {
 export class PolicyCache implements PolicySource {
   readonly store: PolicyStore;
   private readonly reflector: Reflector<GatePolicy>;
+  private readonly consistent: ConsistentCollection<GatePolicy>;
 
   constructor(opts: { client: RestClient; log: Logger }) {
     this.store = new PolicyStore(opts.log);
@@ -103,6 +136,12 @@ export class PolicyCache implements PolicySource {
       log: opts.log,
       store: this.store,
     });
+    this.consistent = new ConsistentCollection({ client: opts.client, path: `${STORAGE_PATH}/${GATE_POLICY_RESOURCE}`, target: this.store, description: 'GatePolicies' });
+  }
+
+  /** Resolves once the cache holds every GatePolicy write acknowledged before the call (a consistent read of kube-apiserver). */
+  fresh(): Promise<void> {
+    return this.consistent.fresh();
   }
 
   get synced(): boolean {
