@@ -1,8 +1,9 @@
 // You: who kube-apiserver says you are (SelfSubjectReview, which also proves
 // your credentials verify), when your client certificate or token expires,
 // and what you may do in the namespace: read, promote, set-state, approve,
-// and per protected state of the objects there, enter, approve and override
-// (SelfSubjectAccessReview, as `kubectl auth can-i` asks).
+// check (run the checks of a move now), and per protected state of the
+// objects there, enter, approve and override (SelfSubjectAccessReview, as
+// `kubectl auth can-i` asks).
 import { X509Certificate } from 'node:crypto';
 import { GROUP, STATES_RESOURCE, STORAGE_PATH } from '../../../../../api/src/names.ts';
 import { ApiError } from '../../../../../client/src/errors.ts';
@@ -68,6 +69,7 @@ const VERBS = [
   { word: 'promote', access: { verb: 'create', resource: 'customresources', subresource: 'promote' } },
   { word: 'set-state', access: { verb: 'update', resource: 'customresources', subresource: 'state' } },
   { word: 'approve', access: { verb: 'create', resource: 'customresources', subresource: 'approve' } },
+  { word: 'check', access: { verb: 'create', resource: 'customresources', subresource: 'check' } },
 ] as const;
 
 const permissions: Check = {
