@@ -92,8 +92,17 @@ export interface CheckRun {
   /** When the first measurement was due: when the object entered the state before, or when the check appeared. */
   startedAt: string;
   measurements: Measurement[];
-  /** When the next measurement is due, while Running. */
+  /** When the next measurement is due: while Running, or when a Failed or Error run starts again. */
   nextMeasurementAt?: string;
+  /**
+   * Runs of this check in this stay so far, this one included: a run that
+   * Failed or erred starts again `intervalSeconds` after its last
+   * measurement (the gate stays shut until one succeeds); a Successful run
+   * stands for the rest of the stay, an Inconclusive one waits for a person.
+   */
+  attempt?: number;
+  /** The last measurement of the run before this one, which Failed or erred: why the gate is shut while this one runs. */
+  previous?: Measurement;
 }
 
 /** The checks of the move out of the current state (entered at `since`) into `to`. */

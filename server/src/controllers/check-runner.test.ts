@@ -71,15 +71,18 @@ describe('the check runner', () => {
     expect(s.obj.status!.checks!.runs[0]!.measurements).toHaveLength(3);
   });
 
-  it('a failure beyond failureLimit ends the run Failed; it is not measured again in this stay', async () => {
+  it('a failure beyond failureLimit ends the run Failed; a new run starts an interval later, keeping what failed', async () => {
     const s = new Store(object());
     const clock = { t: T0 };
-    const r = runner(s, clock, ['Failed']);
-    expect(await r.reconcile('shop/checkout')).toBeUndefined();
-    expect(s.obj.status!.checks!.runs[0]!.phase).toBe('Failed');
-    clock.t += 3_600_000;
+    const r = runner(s, clock, ['Failed', 'Successful']);
+    expect(await r.reconcile('shop/checkout')).toBe(T0 + 60_000);
+    expect(s.obj.status!.checks!.runs[0]).toMatchObject({ phase: 'Failed', nextMeasurementAt: new Date(T0 + 60_000).toISOString() });
+    clock.t += 30_000;
     await r.reconcile('shop/checkout');
     expect(s.writes).toBe(1);
+    clock.t += 30_000;
+    await r.reconcile('shop/checkout');
+    expect(s.obj.status!.checks!.runs[0]).toMatchObject({ phase: 'Running', attempt: 2, previous: { phase: 'Failed', time: new Date(T0).toISOString() }, measurements: [{ phase: 'Successful' }] });
   });
 
   it('two replicas measuring at once record one measurement: the second write conflicts, and the run no longer wants its measurement', async () => {

@@ -13,7 +13,7 @@
 //
 // planChecks is pure and takes `now`: the schedule is tested with a fake
 // clock, and no test waits for an interval to pass.
-import { CONSECUTIVE_ERROR_LIMIT, type CheckRun, type CheckRuns, type Measurement } from '../../../api/src/checks.ts';
+import { CHECK_DEFAULTS, CONSECUTIVE_ERROR_LIMIT, type CheckRun, type CheckRuns, type Measurement } from '../../../api/src/checks.ts';
 import { canonicalJson } from '../../../api/src/history-chain.ts';
 import type { StoredObject, StoredStatus } from '../../../api/src/types.ts';
 import { nextMeasurementAt, runPhase } from '../checks/analysis.ts';
@@ -59,7 +59,17 @@ export function planChecks(obj: StoredObject, checks: ReadonlyMap<string, readon
   let wake: number | undefined;
   const runs = list.map((check, index): CheckRun => {
     const key = runKey(check, vars);
-    const had = recorded.find((r) => r.key === key && r.name === check.check.name);
+    let had = recorded.find((r) => r.key === key && r.name === check.check.name);
+    // A run that Failed or erred starts again an interval after its last measurement.
+    if (had && (had.phase === 'Failed' || had.phase === 'Error')) {
+      const last = had.measurements.at(-1);
+      const again = Date.parse(last?.time ?? had.startedAt) + (check.check.intervalSeconds ?? CHECK_DEFAULTS.intervalSeconds) * 1000;
+      if (again > now.getTime()) {
+        wake = Math.min(wake ?? again, again);
+        return { ...had, nextMeasurementAt: new Date(again).toISOString() };
+      }
+      had = { ...had, startedAt: now.toISOString(), measurements: [], attempt: (had.attempt ?? 1) + 1, ...(last ? { previous: last } : {}) };
+    }
     const startedAt = had?.startedAt ?? now.toISOString();
     const measurements = had?.measurements ?? [];
     const at = nextMeasurementAt(check.check, measurements, Date.parse(startedAt));
@@ -75,6 +85,8 @@ export function planChecks(obj: StoredObject, checks: ReadonlyMap<string, readon
       startedAt,
       measurements,
       ...(at !== undefined ? { nextMeasurementAt: new Date(at).toISOString() } : {}),
+      ...(had?.attempt !== undefined ? { attempt: had.attempt } : {}),
+      ...(had?.previous ? { previous: had.previous } : {}),
     };
   });
   const planned: CheckRuns = { from: pos.state, to: next, since, runs };
@@ -92,9 +104,11 @@ export function withMeasurement(run: CheckRun, check: EffectiveCheck, m: Measure
   let trailing = 0;
   while (trailing < all.length && all[all.length - 1 - trailing]!.phase === 'Error') trailing++;
   const measurements = [...all.slice(0, all.length - trailing).filter((x) => x.phase !== 'Error'), ...all.slice(all.length - Math.min(trailing, CONSECUTIVE_ERROR_LIMIT + 1))];
-  const at = nextMeasurementAt(check.check, measurements, Date.parse(run.startedAt));
+  const phase = runPhase(check.check, measurements);
+  // A run that Failed or erred starts again an interval after this measurement (planChecks).
+  const at = phase === 'Failed' || phase === 'Error' ? Date.parse(m.time) + (check.check.intervalSeconds ?? CHECK_DEFAULTS.intervalSeconds) * 1000 : nextMeasurementAt(check.check, measurements, Date.parse(run.startedAt));
   const { nextMeasurementAt: _old, ...rest } = run;
-  return { ...rest, phase: runPhase(check.check, measurements), measurements, ...(at !== undefined ? { nextMeasurementAt: new Date(at).toISOString() } : {}) };
+  return { ...rest, phase, measurements, ...(at !== undefined ? { nextMeasurementAt: new Date(at).toISOString() } : {}) };
 }
 
 /** What the runner needs: the objects, their gates, a status writer, and how to measure. */

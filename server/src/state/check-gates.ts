@@ -81,16 +81,16 @@ function measuredOf(run: CheckRun | undefined): number {
 export function checkCause(to: string, v: CheckVerdict): TransitionCause {
   const { check: c } = v.check;
   const name = `check ${JSON.stringify(c.name)} (${checkSourceName(v.check.source)})`;
-  const last = v.run?.measurements.at(-1);
+  const last = v.run?.measurements.at(-1) ?? v.run?.previous;
   const lastText = last ? `; last measured ${last.time}${last.value !== undefined ? `: ${last.value}` : ''}${last.message ? ` (${last.message})` : ''}` : '';
   const when = v.run?.nextMeasurementAt ? `, next at ${v.run.nextMeasurementAt}` : '';
   let message: string;
   switch (v.phase) {
     case 'Running':
-      message = `${name} of the move into ${JSON.stringify(to)} has not passed yet: ${measuredOf(v.run)} of ${countOf(c)} measurement${countOf(c) === 1 ? '' : 's'} of ${c.successCondition} taken${when}${lastText}`;
+      message = `${name} of the move into ${JSON.stringify(to)} has not passed yet: ${measuredOf(v.run)} of ${countOf(c)} measurement${countOf(c) === 1 ? '' : 's'} of ${c.successCondition} taken${v.run?.attempt ? ` in run ${v.run.attempt} (the one before did not pass)` : ''}${when}${lastText}`;
       break;
     case 'Failed':
-      message = `${name} failed: ${c.successCondition} did not hold${lastText}; it is measured again after the object re-enters the state before, and --override breaks glass`;
+      message = `${name} failed: ${c.successCondition} did not hold${lastText}; it runs again${v.run?.nextMeasurementAt ? ` at ${v.run.nextMeasurementAt}` : ''}, and --override breaks glass`;
       break;
     case 'Inconclusive':
       message = `${name} is inconclusive${lastText}: a move past an inconclusive check needs an approval (kubectl custom approve) or --override`;
