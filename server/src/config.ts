@@ -47,6 +47,7 @@ import type { BackendStatusDetail } from '../../api/src/types.ts';
 import type { ReportsCache } from './store/cache-report.ts';
 import { memoryLimit, memoryStatus } from './metrics/memory.ts';
 import { replicaName } from './registry/backendstatuses/status.ts';
+import { Notifications } from './notifications/notifications.ts';
 
 /** The name Events and logs give the backend. */
 const COMPONENT = 'kubectl-custom-backend';
@@ -82,6 +83,8 @@ export interface ServerConfig {
   inFlight?: InFlightLimits;
   /** Non-watch requests are answered 504 after this (kube-apiserver's --request-timeout). */
   requestTimeoutMs: number;
+  /** NotificationPolicies (issue 22): delivery on the Lease's holder, and POST …/notificationpolicies/NAME/test. */
+  notifications?: Pick<Notifications, 'serveTest'>;
   /** What this replica's BackendStatus reports of it besides what the server counts itself. */
   replica: {
     /** Its pod's name (or hostname). */
@@ -105,6 +108,7 @@ export interface CompletedConfig extends ServerConfig {
   checkRunner: CheckRunner;
   clock: Clock;
   storage: CustomResourceStorage;
+  notifications: Notifications;
 }
 
 /** The files to serve with: the ones given, or a self-signed pair in --cert-dir (made on first start). */
@@ -201,20 +205,24 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         check: checkRest({ read: (ns, n) => stateRest.read(ns, n), gates, measure: measureCheck, clock }),
       }),
     },
+    notifications: new Notifications({ client, cache, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 }),
     openapi: buildOpenApi(),
     version: { gitVersion: `v${PROJECT_VERSION}` },
     inFlight: { nonMutating: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight },
     shutdownDelayMs: o.shutdownDelaySeconds * 1000,
     shutdownTimeoutMs: o.shutdownTimeoutSeconds * 1000,
     requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
-    replica: (() => {
-      const limit = memoryLimit();
-      return {
-        name: replicaName(process.env, hostname()),
-        startTime: new Date(performance.timeOrigin),
-        caches: [cache, policies, freezes, authnSettings],
-        memory: () => memoryStatus(limit),
-      };
-    })(),
+    replica: replicaOf([cache, policies, freezes, authnSettings]),
+  };
+}
+
+/** What this replica's BackendStatus says of it: its name, start, caches and memory. */
+function replicaOf(caches: readonly ReportsCache[]): ServerConfig['replica'] {
+  const limit = memoryLimit();
+  return {
+    name: replicaName(process.env, hostname()),
+    startTime: new Date(performance.timeOrigin),
+    caches,
+    memory: () => memoryStatus(limit),
   };
 }

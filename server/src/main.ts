@@ -34,6 +34,7 @@ async function main(): Promise<number> {
     cfg.historyFinalizer,
     cfg.freezeStatus,
     cfg.checkRunner,
+    cfg.notifications,
     cfg.policyCheck,
     cfg.servingCertificate,
   ];

@@ -5,7 +5,7 @@
 // this file only chains them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BACKEND_STATUS_RESOURCE, GROUP, RESOURCE, VERSION } from '../../api/src/names.ts';
+import { BACKEND_STATUS_RESOURCE, GROUP, NOTIFICATION_POLICY_RESOURCE, RESOURCE, VERSION } from '../../api/src/names.ts';
 import { VERSION_HEADER } from '../../api/src/version.ts';
 import { serveAdmission } from './admission/webhook-handler.ts';
 import { WEBHOOK_PATH } from './admission/gate-admission.ts';
@@ -90,6 +90,7 @@ export function newServer(cfg: ServerConfig) {
     await authorizeRequest(cfg.authorizer, user, info, rlog);
     if (!info.isResourceRequest) return await serveNonResource(req, res, info, url);
     if (info.apiGroup === GROUP && info.apiVersion === VERSION && info.resource === BACKEND_STATUS_RESOURCE) return await handleBackendStatus(req, res, info, url, replica, cfg.resources.storage.clock.now());
+    if (info.apiGroup === GROUP && info.apiVersion === VERSION && info.resource === NOTIFICATION_POLICY_RESOURCE && cfg.notifications) return await cfg.notifications.serveTest(res, info, user);
     if (info.apiGroup !== GROUP || info.apiVersion !== VERSION || info.resource !== RESOURCE) throw newPathNotFound();
     if (info.verb === 'watch') {
       record.watch = true;

@@ -17,7 +17,7 @@
 // for each object (its last delivered seq) goes to the policy's status,
 // written at most once a second with the resourceVersion as precondition;
 // a restarted backend, or the next leader, resumes from there. A new policy
-// sends entries from the time it was taken up (status.since), not the past.
+// sends entries from its creation on (status.since), not the past.
 import { HISTORY_LABELS, HISTORY_RESOURCE, NOTIFICATION_POLICY_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
 import type { Condition, HistoryEntry, NotificationCursor, NotificationPolicy, NotificationPolicyStatus, NotificationSink, NotificationSinkStatus, StateHistorySegment, StoredObject } from '../../../api/src/types.ts';
 import { ApiError } from '../../../client/src/errors.ts';
@@ -192,7 +192,8 @@ export class NotificationDelivery {
 
   private newRun(k: string, policy: NotificationPolicy, old: PolicyRun | undefined): PolicyRun {
     const st = policy.status;
-    const since = st?.since ?? old?.since ?? seconds(this.d.clock.now());
+    // From the policy's creation: what happened after it was made is sent, even if no backend was delivering then.
+    const since = st?.since ?? old?.since ?? policy.metadata.creationTimestamp ?? seconds(this.d.clock.now());
     const run: PolicyRun = { key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true };
     for (const sink of policy.spec.sinks) {
       const prev = old?.sinks.get(sink.name);

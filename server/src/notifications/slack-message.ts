@@ -24,7 +24,8 @@ function escape(s: string): string {
 
 export function slackMessage(e: CloudEvent): { text: string; blocks: unknown[] } {
   const { entry, object, event } = e.data;
-  const move = entry.from || entry.to ? ` ${escape(entry.from ?? '?')} → ${escape(entry.to ?? '?')}` : '';
+  // A deletion has a state it was in and none it goes to.
+  const move = entry.to ? ` ${escape(entry.from ?? '?')} → ${escape(entry.to)}` : entry.from ? ` (in ${escape(entry.from)})` : '';
   const reason = entry.reason ? `: “${escape(entry.reason)}”` : '';
   const look = `kubectl custom describe-state ${escape(object.name)} -n ${escape(object.namespace)}`;
   // Not something a person did, but what the move they made now waits for.
