@@ -5,24 +5,23 @@
 // provider can fail is a recorded Error with a sentence, never a pass.
 import { createServer as createHttp, type Server } from 'node:http';
 import { createServer as createHttps } from 'node:https';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckSpec } from '../../api/src/checks.ts';
-import { ensureDebianPackages } from '../../cluster/debian-packages.ts';
-import { freePort, startProcess, stopProcess, type Started } from '../../cluster/processes.ts';
+import { freePort } from '../../cluster/processes.ts';
+import { startPrometheus, type RunningPrometheus } from '../../cluster/prometheus.ts';
 import { issueCertificate, newCertificateAuthority } from '../../client/src/certificates.ts';
 import { measure } from '../../server/src/checks/measure.ts';
 import { eventually } from './harness.ts';
 
-const PROMETHEUS = '/usr/bin/prometheus';
 const vars = { name: 'checkout', namespace: 'shop', labels: { team: 'payments' }, from: 'staging', to: 'prod' };
 const now = () => new Date();
 const dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-checks-'));
 let errorRatio = 0.5;
 let exporter: Server;
-let prometheus: Started;
+let prometheus: RunningPrometheus;
 let promUrl: string;
 const servers: Server[] = [];
 
@@ -34,26 +33,18 @@ async function listen(s: Server): Promise<number> {
 }
 
 beforeAll(async () => {
-  await ensureDebianPackages(['prometheus'], [PROMETHEUS], 'Prometheus', (l) => process.stderr.write(`[prometheus] ${l}\n`));
   exporter = createHttp((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
     res.end(`# TYPE shop_error_ratio gauge\nshop_error_ratio{app="checkout",team="payments"} ${errorRatio}\nshop_error_ratio{app="cart",team="storefront"} 0.9\n`);
   });
   const exporterPort = await listen(exporter);
-  const promPort = await freePort();
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: shop\n    static_configs:\n      - targets: ['127.0.0.1:${exporterPort}']\n`);
-  prometheus = startProcess({
-    name: 'prometheus',
-    command: PROMETHEUS,
-    args: [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
-    logFile: join(dir, 'prometheus.log'),
-  });
-  promUrl = `http://127.0.0.1:${promPort}`;
+  prometheus = await startPrometheus(dir, [`127.0.0.1:${exporterPort}`], { log: (l) => process.stderr.write(`[prometheus] ${l}\n`) });
+  promUrl = prometheus.url;
   await eventually('Prometheus has scraped the exporter', async () => (await measure(promCheck(), vars, {}, now)).phase !== 'Error', 60_000);
 }, 180_000);
 
 afterAll(async () => {
-  if (prometheus) await stopProcess(prometheus.pid);
+  if (prometheus) await prometheus.stop();
   for (const s of servers) s.close();
   rmSync(dir, { recursive: true, force: true });
 });
