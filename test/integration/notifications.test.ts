@@ -1,0 +1,310 @@
+// Notifications (issue 22) on a stack of its own (a test kills the backend),
+// with real HTTP receivers on 127.0.0.1: a CloudEvents webhook that checks
+// each event with the CloudEvents SDK and its signature with the Standard
+// Webhooks reference library (not our code), and a Slack-shaped endpoint.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudEvent as SdkEvent } from 'cloudevents';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UserName } from '../../cluster/pki.ts';
+import { restartBackend } from '../../cluster/backend.ts';
+import { isAlive } from '../../cluster/processes.ts';
+import { startStack, type Stack } from '../../cluster/stack.ts';
+import type { HistoryEntry, NotificationPolicy } from '../../api/src/types.ts';
+import { apiOn, CUSTOM, eventually, STORAGE } from './harness.ts';
+
+const NS = 'notify';
+const KEY = `whsec_${Buffer.from('the receivers key, 32 bytes long').toString('base64')}`;
+
+interface Received {
+  id: string;
+  type: string;
+  seq: number;
+  hash: string;
+  previousHash?: string;
+  object: string;
+  verified: boolean;
+}
+
+/** A receiver on 127.0.0.1: answers `fail` times with 503 (or holds while `hold` is set), then 200. */
+class Receiver {
+  readonly events: Received[] = [];
+  readonly slack: { text: string }[] = [];
+  attempts = 0;
+  /** The webhook-id of every attempt, failed ones too. */
+  readonly ids: string[] = [];
+  fail = 0;
+  hold = false;
+  private readonly held: ServerResponse[] = [];
+  private server!: Server;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    this.attempts++;
+    this.ids.push(String(req.headers['webhook-id']));
+    if (this.hold) {
+      this.held.push(res);
+      return;
+    }
+    if (this.fail > 0) {
+      this.fail--;
+      res.writeHead(503).end('try later');
+      return;
+    }
+    if (req.url === '/slack') {
+      this.slack.push(JSON.parse(body) as { text: string });
+    } else {
+      let verified: boolean;
+      try {
+        new Webhook(KEY).verify(body, { 'webhook-id': String(req.headers['webhook-id']), 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature']) });
+        verified = true;
+      } catch {
+        verified = false;
+      }
+      const ev = JSON.parse(body) as { id: string; type: string; subject: string; data: { entry: HistoryEntry; previousHash?: string } };
+      // Throws when it is not a valid CloudEvent 1.0.
+      new SdkEvent(ev as unknown as ConstructorParameters<typeof SdkEvent>[0]).validate();
+      this.events.push({ id: ev.id, type: ev.type, seq: ev.data.entry.seq!, hash: ev.data.entry.hash!, ...(ev.data.previousHash !== undefined ? { previousHash: ev.data.previousHash } : {}), object: ev.subject, verified });
+    }
+    res.writeHead(200).end('ok');
+  }
+
+  /** Drops held requests (their sender was killed). */
+  release(): void {
+    this.hold = false;
+    for (const r of this.held.splice(0)) r.destroy();
+  }
+
+  stop(): Promise<void> {
+    this.release();
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  of(object: string): Received[] {
+    return this.events.filter((e) => e.object === `${NS}/${object}`);
+  }
+}
+
+let stack: Stack;
+let dir: string;
+const receivers: Receiver[] = [];
+
+const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown, user: UserName = 'admin') => apiOn<T>(stack.cluster, user, method, path, body);
+const policyPath = (ns: string, name = '') => `${STORAGE}/namespaces/${ns}/notificationpolicies${name ? `/${name}` : ''}`;
+
+async function receiver(): Promise<Receiver> {
+  const r = new Receiver();
+  await r.start();
+  receivers.push(r);
+  return r;
+}
+
+async function secret(name: string, data: Record<string, string>, ns = NS): Promise<void> {
+  const r = await api('POST', `/api/v1/namespaces/${ns}/secrets`, { metadata: { name }, stringData: data });
+  expect(r.status, r.text).toBe(201);
+}
+
+async function policy(name: string, spec: Record<string, unknown>, ns = NS, user: UserName = 'admin'): Promise<{ status: number; text: string; body: Record<string, unknown> }> {
+  return api('POST', policyPath(ns), { apiVersion: 'example.com/v1', kind: 'NotificationPolicy', metadata: { name }, spec }, user);
+}
+
+async function readPolicy(name: string, ns = NS): Promise<NotificationPolicy> {
+  return (await api<NotificationPolicy>('GET', policyPath(ns, name))).body;
+}
+
+async function create(name: string, labels: Record<string, string>, spec: Record<string, unknown> = {}): Promise<void> {
+  const r = await api('POST', `${STORAGE}/namespaces/${NS}/customresources`, { apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name, labels }, spec: { name, states: ['dev', 'staging', 'prod'], ...spec } });
+  expect(r.status, r.text).toBe(201);
+}
+
+async function move(name: string, from: string, to: string, user: UserName = 'admin'): Promise<void> {
+  const r = await api('PUT', `${CUSTOM}/namespaces/${NS}/customresources/${name}/state`, { state: to, from, reason: `${from} to ${to}` }, user);
+  expect(r.status, r.text).toBe(200);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-notify-'));
+  stack = await startStack({ dir });
+  expect((await api('POST', '/api/v1/namespaces', { metadata: { name: NS } })).status).toBe(201);
+  // The namespace lets the backend read its Secrets (rbac-notification-secrets.yaml).
+  const rb = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'kubectl-custom-notifications' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-notification-secrets' }, subjects: [{ kind: 'ServiceAccount', name: 'kubectl-custom-backend', namespace: 'custom-system' }] });
+  expect(rb.status, rb.text).toBe(201);
+  await secret('hook', { secret: KEY });
+}, 120_000);
+
+afterAll(async () => {
+  for (const r of receivers) await r.stop();
+  await stack?.stop();
+  if (dir && !process.env['KEEP_CLUSTER_DIR']) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('who may write a NotificationPolicy (the admission policy kubectl-custom-notifications)', () => {
+  it('one whose author may not read the objects it would select is refused, naming what is missing', async () => {
+    // bob may write policies in the namespace, but not read its objects.
+    const role = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, { metadata: { name: 'policy-writer' }, rules: [{ apiGroups: ['example.com'], resources: ['notificationpolicies'], verbs: ['create', 'get'] }] });
+    expect(role.status, role.text).toBe(201);
+    const rb = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'bob-policy-writer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'policy-writer' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }] });
+    expect(rb.status, rb.text).toBe(201);
+    const spec = { sinks: [{ name: 'hook', webhook: { url: 'http://127.0.0.1:9/x', secretRef: { name: 'hook' } } }] };
+    let refused!: { status: number; text: string; body: Record<string, unknown> };
+    await eventually('bob may create policies', async () => (refused = await policy('bobs', spec, NS, 'bob')).status !== 403 || String(refused.body['message']).includes('ValidatingAdmissionPolicy'));
+    expect(refused.status, refused.text).toBe(403);
+    expect(refused.body['message']).toContain(`ValidatingAdmissionPolicy 'kubectl-custom-notifications'`);
+    expect(refused.body['message']).toContain(`writing one needs "get" on customresources.custom.example.com and customresources/history in namespace "${NS}"`);
+    // alice, admin of the namespace (kubectl-custom-admin), may; in custom-system (every namespace) she may not.
+    const admin = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'alice-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-admin' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }] });
+    expect(admin.status, admin.text).toBe(201);
+    await eventually('alice may create a policy in her namespace', async () => (await policy('alices', { ...spec, selector: { matchLabels: { team: 'nobody' } } }, NS, 'alice')).status === 201);
+    const wide = await policy('alices', spec, 'custom-system', 'alice');
+    expect(wide.status, wide.text).toBe(403);
+    expect((await api('DELETE', policyPath(NS, 'alices'), undefined, 'alice')).status).toBe(200);
+  });
+
+  it('the schema refuses a sink that is both or neither, a bad URL and an unknown event', async () => {
+    const r = await policy('bad', { events: ['promoted', 'exploded'], sinks: [{ name: 'x', webhook: { url: 'ftp://host/x', secretRef: { name: 'hook' } }, slack: { urlSecretRef: { name: 's' } } }] });
+    expect(r.status, r.text).toBe(422);
+    expect(r.text).toContain('Unsupported value: \\"exploded\\"');
+  });
+});
+
+describe('delivery', () => {
+  let hook: Receiver;
+  let chat: Receiver;
+
+  beforeAll(async () => {
+    hook = await receiver();
+    chat = await receiver();
+    await secret('chat', { url: chat.url('/slack') });
+    const r = await policy('pay', { selector: { matchLabels: { team: 'pay' } }, sinks: [{ name: 'hook', webhook: { url: hook.url('/events'), secretRef: { name: 'hook' } } }, { name: 'chat', slack: { urlSecretRef: { name: 'chat' } } }] });
+    expect(r.status, r.text).toBe(201);
+    await eventually('the backend took the policy up', async () => (await readPolicy('pay')).status?.conditions?.[0]?.status === 'True', 30_000);
+  });
+
+  it('each change arrives once, in order, signed, with seq, hash and the previous hash; Slack gets a readable line; other objects are not sent', async () => {
+    await create('cart', { team: 'pay' });
+    await create('other', { team: 'shop' });
+    await move('cart', 'dev', 'staging');
+    await move('cart', 'staging', 'prod');
+    await move('other', 'dev', 'staging');
+    await move('cart', 'prod', 'dev');
+    expect((await api('DELETE', `${STORAGE}/namespaces/${NS}/customresources/cart`)).status).toBe(200);
+    await eventually('four events of cart arrived', async () => hook.of('cart').length >= 4 && chat.slack.length >= 4, 30_000);
+    const got = hook.of('cart');
+    expect(got.map((e) => [e.seq, e.type])).toEqual([[1, 'com.example.custom.promoted'], [2, 'com.example.custom.promoted'], [3, 'com.example.custom.rolled-back'], [4, 'com.example.custom.deleted']]);
+    expect(got.every((e) => e.verified)).toBe(true);
+    expect(got.map((e) => e.id)).toEqual(got.map((e) => e.hash));
+    expect(got.map((e) => e.previousHash)).toEqual(['', got[0]!.hash, got[1]!.hash, got[2]!.hash]);
+    expect(hook.of('other')).toEqual([]);
+    expect(chat.slack.map((m) => m.text)).toEqual([
+      `admin promoted ${NS}/cart dev → staging: “dev to staging”`,
+      `admin promoted ${NS}/cart staging → prod: “staging to prod”`,
+      `admin rolled back ${NS}/cart prod → dev: “prod to dev”`,
+      `admin deleted ${NS}/cart (in dev)`,
+    ]);
+    await eventually('the status counts them', async () => {
+      const st = (await readPolicy('pay')).status;
+      return st?.sinks?.find((s) => s.name === 'hook')?.delivered === 4 && st.sinks.find((s) => s.name === 'chat')?.delivered === 4;
+    });
+    // The life is over: its cursor is dropped, so the status stays bounded.
+    expect((await readPolicy('pay')).status?.sinks?.find((s) => s.name === 'hook')?.objects).toEqual([]);
+  });
+
+  it('a receiver that fails 5 times then recovers gets everything, the first event retried with the same id', async () => {
+    const flaky = await receiver();
+    flaky.fail = 5;
+    expect((await policy('flaky', { selector: { matchLabels: { team: 'flaky' } }, events: ['promoted', 'rolled-back'], sinks: [{ name: 'hook', webhook: { url: flaky.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+    await create('basket', { team: 'flaky' });
+    await move('basket', 'dev', 'staging');
+    await move('basket', 'staging', 'prod');
+    await move('basket', 'prod', 'staging');
+    await eventually('everything arrived', async () => flaky.of('basket').length >= 3, 60_000);
+    expect(flaky.attempts).toBe(8);
+    expect(new Set(flaky.ids.slice(0, 6))).toEqual(new Set([flaky.of('basket')[0]!.id]));
+    expect(flaky.of('basket').map((e) => [e.seq, e.type])).toEqual([[1, 'com.example.custom.promoted'], [2, 'com.example.custom.promoted'], [3, 'com.example.custom.rolled-back']]);
+    await eventually('the status says so', async () => {
+      const s = (await readPolicy('flaky')).status?.sinks?.[0];
+      return s?.delivered === 3 && s.failed === 5 && s.lastError === undefined;
+    });
+  });
+
+  it('a backend killed mid-delivery resumes from the seq recorded in the status: nothing lost, nothing delivered before sent again', async () => {
+    const slow = await receiver();
+    expect((await policy('resume', { selector: { matchLabels: { team: 'resume' } }, sinks: [{ name: 'hook', webhook: { url: slow.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+    await create('till', { team: 'resume' });
+    await move('till', 'dev', 'staging');
+    await move('till', 'staging', 'prod');
+    await eventually('seq 2 is recorded', async () => (await readPolicy('resume')).status?.sinks?.[0]?.objects?.[0]?.seq === 2, 30_000);
+    slow.hold = true;
+    const attempts = slow.attempts;
+    await move('till', 'prod', 'dev');
+    await move('till', 'dev', 'staging');
+    await eventually('seq 3 is being sent', async () => slow.attempts > attempts, 30_000);
+    // SIGKILL: no shutdown, no status flush, the Lease not released.
+    process.kill(stack.backend.pid, 'SIGKILL');
+    await eventually('the backend is gone', async () => !isAlive(stack.backend.pid));
+    slow.release();
+    const b = await restartBackend(stack.backend);
+    stack.backend.pid = b.pid;
+    // The killed replica's Lease runs out (15 s) before the new one delivers.
+    await eventually('seq 3 and 4 arrived', async () => slow.of('till').some((e) => e.seq === 4), 60_000);
+    expect(slow.of('till').map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    await eventually('the status records seq 4', async () => (await readPolicy('resume')).status?.sinks?.[0]?.objects?.[0]?.seq === 4, 30_000);
+  }, 120_000);
+
+  it('a bad Secret gives a clear status, and nothing of its value', async () => {
+    const r = await receiver();
+    await secret('wrong-key', { token: 'hunter2' });
+    expect((await policy('bad-secrets', { selector: { matchLabels: { team: 'nobody' } }, sinks: [
+      { name: 'missing', webhook: { url: r.url('/events'), secretRef: { name: 'not-there' } } },
+      { name: 'key', slack: { urlSecretRef: { name: 'wrong-key' } } },
+    ] })).status).toBe(201);
+    await create('stall', { team: 'nobody' });
+    await move('stall', 'dev', 'staging');
+    await eventually('both sinks say what is wrong', async () => {
+      const s = (await readPolicy('bad-secrets')).status?.sinks ?? [];
+      return s.length === 2 && s.every((x) => x.lastError);
+    }, 30_000);
+    const st = (await readPolicy('bad-secrets')).status!.sinks!;
+    expect(st.find((s) => s.name === 'missing')!.lastError).toBe(`Secret ${NS}/not-there not found`);
+    expect(st.find((s) => s.name === 'key')!.lastError).toBe(`Secret ${NS}/wrong-key has no key "url" (it has "token")`);
+    expect(JSON.stringify(st)).not.toContain('hunter2');
+    expect(r.attempts).toBe(0);
+  });
+
+  it('a Secret in a namespace that has not let the backend read its Secrets says how to allow it', async () => {
+    const ns = 'notify-closed';
+    expect((await api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
+    await secret('hook', { secret: KEY }, ns);
+    const r = await receiver();
+    expect((await policy('closed', { sinks: [{ name: 'hook', webhook: { url: r.url('/events'), secretRef: { name: 'hook' } } }] }, ns)).status).toBe(201);
+    const test = await api<{ sinks: { name: string; ok: boolean; message: string }[] }>('POST', `${CUSTOM}/namespaces/${ns}/notificationpolicies/closed/test`, {});
+    expect(test.status, test.text).toBe(200);
+    expect(test.body.sinks).toEqual([{ name: 'hook', ok: false, message: `the backend may not read Secret ${ns}/hook: bind the ClusterRole kubectl-custom-notification-secrets to the backend in that namespace: kubectl create rolebinding kubectl-custom-notifications -n ${ns} --clusterrole=kubectl-custom-notification-secrets --serviceaccount=custom-system:kubectl-custom-backend` }]);
+  });
+
+  it('notify test sends one signed test event to each sink and says what each answered; viewers may not', async () => {
+    const before = hook.events.length;
+    const r = await api<{ sinks: { name: string; ok: boolean; status: number }[] }>('POST', `${CUSTOM}/namespaces/${NS}/notificationpolicies/pay/test`, {});
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.sinks).toEqual([{ name: 'hook', ok: true, status: 200, message: 'webhook answered 200' }, { name: 'chat', ok: true, status: 200, message: 'slack answered 200' }]);
+    expect(hook.events.slice(before)).toMatchObject([{ type: 'com.example.custom.test', verified: true }]);
+    expect((await api('POST', `${CUSTOM}/namespaces/${NS}/notificationpolicies/pay/test`, {}, 'carol')).status).toBe(403);
+    expect((await api('POST', `${CUSTOM}/namespaces/${NS}/notificationpolicies/nope/test`, {})).status).toBe(404);
+  });
+});
