@@ -10,10 +10,11 @@ import { freezeCommand } from './freeze/command.ts';
 import { historyCommand } from './history/command.ts';
 import { installCertsCommand } from './install-certs/command.ts';
 import { listCommand } from './list/command.ts';
+import { notifyCommand } from './notify/command.ts';
 import { promoteCommand } from './promote/command.ts';
 import { setStateCommand } from './set-state/command.ts';
 import { unfreezeCommand } from './unfreeze/command.ts';
 import { uninstallCommand } from './uninstall/command.ts';
 import { versionCommand } from './version/command.ts';
 
-export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, checkCommand, freezeCommand, unfreezeCommand, dashboardCommand, versionCommand, doctorCommand, installCertsCommand, uninstallCommand, completionCommand];
+export const COMMANDS: readonly CommandSpec[] = [listCommand, describeStateCommand, historyCommand, setStateCommand, promoteCommand, approveCommand, checkCommand, freezeCommand, unfreezeCommand, notifyCommand, dashboardCommand, versionCommand, doctorCommand, installCertsCommand, uninstallCommand, completionCommand];

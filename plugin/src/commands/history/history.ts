@@ -4,7 +4,12 @@
 // oldest first. --verify recomputes each life's hash chain
 // (api/src/history-chain.ts) on this machine, so it does not take the
 // server's word for it, and checks that the life of a deleted object ends
-// with its `deleted` entry (its tail was not cut).
+// with its `deleted` entry (its tail was not cut). --against FILE then
+// compares each life with the copy of the trail a notification receiver
+// kept (witness.ts): the first seq where they differ, which --verify alone
+// cannot see when a cluster admin rewrote an archived segment and recomputed
+// the hashes after it.
+import { readFileSync } from 'node:fs';
 import { verifyLife, type ChainCheck } from '../../../../api/src/history-chain.ts';
 import { objectPath } from '../../../../api/src/names.ts';
 import type { CustomResourceHistory, HistoryLife } from '../../../../api/src/types.ts';
@@ -14,10 +19,13 @@ import { escapeTerminal } from '../../output/escape.ts';
 import { entriesText, keptTrailNote, lifeTitle, renderHistory } from '../../output/history-printer.ts';
 import type { CommandContext } from '../context.ts';
 import { documentFormat } from '../shared/document-output.ts';
+import { compareLife, readWitness, type LifeComparison } from './witness.ts';
 
 export interface HistoryOptions {
   name: string;
   verify: boolean;
+  /** A file of CloudEvents (JSON lines) a notification receiver kept: implies verify. */
+  against?: string;
   output?: string;
 }
 
@@ -74,9 +82,47 @@ function brokenSummary(broken: readonly { life: HistoryLife; check: ChainCheck &
   return first.check.cutAfterSeq !== undefined ? `${which}: its deleted entry is missing` : which;
 }
 
+/** One line for a life compared with the witness. */
+function witnessLine(c: LifeComparison): string {
+  if (!c.ok) return `diverges at seq ${c.seq}: ${c.problem}`;
+  if (c.matched === 0 && c.notKept.length === 0) return 'not in the witness';
+  const kept = c.notKept.length ? `; ${entriesText(c.notKept.length)} the witness holds not kept here (seq ${c.notKept[0]}${c.notKept.length > 1 ? `–${c.notKept.at(-1)}` : ''}, retention)` : '';
+  return `matches: ${entriesText(c.matched)} (seq ${c.firstSeq}–${c.lastSeq})${kept}`;
+}
+
+/** The report of --against: one line per life of either side, and the first divergence. */
+export function compareWithWitness(lives: readonly HistoryLife[], text: string, namespace: string, name: string, now: Date): { text: string; problems: string[]; diverged?: LifeComparison & { ok: false } } {
+  const w = readWitness(text, namespace, name);
+  let out = '';
+  let diverged: (LifeComparison & { ok: false }) | undefined;
+  for (const life of lives) {
+    const c = compareLife(life, life.uid, w.lives.get(life.uid) ?? new Map());
+    if (!c.ok) diverged ??= c;
+    out += `${lifeTitle(life, now)} against the witness: ${witnessLine(c)}\n`;
+  }
+  for (const [uid, entries] of w.lives) {
+    if (lives.some((l) => l.uid === uid)) continue;
+    const c = compareLife(undefined, uid, entries);
+    if (!c.ok) diverged ??= c;
+    out += `life ${uid} (only in the witness): ${witnessLine(c)}\n`;
+  }
+  if (w.lives.size === 0) out += `the witness holds no entry of ${namespace}/${name}\n`;
+  for (const p of w.problems) out += `witness: ${p}\n`;
+  return { text: out, problems: w.problems, ...(diverged ? { diverged } : {}) };
+}
+
 export async function runHistory(ctx: CommandContext, opts: HistoryOptions): Promise<void> {
   const format = documentFormat(opts.output);
   if (format && opts.verify) throw new UsageError('--verify prints its own report; use it without -o');
+  if (format && opts.against !== undefined) throw new UsageError('--against prints its own report; use it without -o');
+  let witness: string | undefined;
+  if (opts.against !== undefined) {
+    try {
+      witness = readFileSync(opts.against, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${opts.against}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
   const client = await ctx.client();
   const doc = await client.json<CustomResourceHistory>('GET', objectPath(client.config.namespace, opts.name, 'history'));
   const { out, err } = ctx.deps.streams;
@@ -90,11 +136,15 @@ export async function runHistory(ctx: CommandContext, opts: HistoryOptions): Pro
     err.write(`No history for ${escapeTerminal(opts.name)}.\n`);
     return;
   }
-  if (!opts.verify) {
+  if (!opts.verify && witness === undefined) {
     out.write(renderHistory(lives, { chalk: ctx.chalk, now }));
     return;
   }
   const report = verifyLives(lives, now);
   out.write(report.text);
+  const against = witness === undefined ? undefined : compareWithWitness(lives, witness, client.config.namespace, opts.name, now);
+  if (against) out.write(against.text.split('\n').map((l) => escapeTerminal(l)).join('\n'));
   if (report.broken.length) throw new TrailBrokenError(`the history of ${opts.name} does not verify: ${brokenSummary(report.broken, lives.length, now)}`);
+  if (against?.diverged) throw new TrailBrokenError(`the history of ${opts.name} diverges from ${opts.against} at seq ${against.diverged.seq} (life ${against.diverged.uid}): the cluster's trail was rewritten, or the witness is another copy`);
+  if (against?.problems.length) throw new TrailBrokenError(`${opts.against} is not a trustworthy witness: ${against.problems[0]}`);
 }

@@ -14,7 +14,8 @@
 //    and giving them the finalizer (with no objects left there is nothing to
 //    guard; the fail-closed webhook goes before the backend that serves it);
 // 3. the backend: Deployment, PodDisruptionBudget, Service; then the
-//    GatePolicies' CRD (its policies with it), once no backend reads them;
+//    GatePolicies' and NotificationPolicies' CRDs (their policies with
+//    them), once no backend reads them;
 // 4. the archive's CRD and the policy that keeps its segments immutable
 //    (both kept by --keep-history);
 // 5. RBAC and the ServiceAccount;
@@ -67,10 +68,13 @@ export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-gates' },
   { apiVersion: ADMISSION, kind: 'MutatingAdmissionPolicyBinding', name: FINALIZER_POLICY },
   { apiVersion: ADMISSION, kind: 'MutatingAdmissionPolicy', name: FINALIZER_POLICY },
+  { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-notifications' },
+  { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-notifications' },
   { apiVersion: 'apps/v1', kind: 'Deployment', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'v1', kind: 'Service', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'gatepolicies.example.com' },
+  { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'notificationpolicies.example.com' },
   { apiVersion: CRD, kind: 'CustomResourceDefinition', name: 'statehistories.example.com', keptWithHistory: true },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicyBinding', name: 'kubectl-custom-history', keptWithHistory: true },
   { apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: 'kubectl-custom-history', keptWithHistory: true },
@@ -78,12 +82,15 @@ export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-editor' },
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-admin' },
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-policy-admin' },
+  { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-notification-secrets' },
   { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: BACKEND },
   { apiVersion: RBAC, kind: 'ClusterRole', name: BACKEND },
   { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: `${BACKEND}:system:auth-delegator` },
   { apiVersion: RBAC, kind: 'RoleBinding', name: `${BACKEND}:extension-apiserver-authentication-reader`, namespace: 'kube-system' },
   { apiVersion: RBAC, kind: 'RoleBinding', name: `${BACKEND}-history`, namespace: SYSTEM_NAMESPACE },
   { apiVersion: RBAC, kind: 'Role', name: `${BACKEND}-history`, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: RBAC, kind: 'RoleBinding', name: `${BACKEND}-notifications`, namespace: SYSTEM_NAMESPACE },
+  { apiVersion: RBAC, kind: 'Role', name: `${BACKEND}-notifications`, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'v1', kind: 'ServiceAccount', name: BACKEND, namespace: SYSTEM_NAMESPACE },
   { apiVersion: 'v1', kind: 'Namespace', name: SYSTEM_NAMESPACE, keptWithHistory: true },
 ];
