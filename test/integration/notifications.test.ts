@@ -3,7 +3,7 @@
 // each event with the CloudEvents SDK and its signature with the Standard
 // Webhooks reference library (not our code), and a Slack-shaped endpoint.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudEvent as SdkEvent } from 'cloudevents';
@@ -13,8 +13,12 @@ import type { UserName } from '../../cluster/pki.ts';
 import { restartBackend } from '../../cluster/backend.ts';
 import { isAlive } from '../../cluster/processes.ts';
 import { startStack, type Stack } from '../../cluster/stack.ts';
-import type { HistoryEntry, NotificationPolicy } from '../../api/src/types.ts';
+import { entryHash } from '../../api/src/history-chain.ts';
+import { HISTORY_LABELS } from '../../api/src/names.ts';
+import type { HistoryEntry, NotificationPolicy, StateHistorySegment } from '../../api/src/types.ts';
 import { apiOn, CUSTOM, eventually, STORAGE } from './harness.ts';
+import { PLUGIN } from './plugin-cli.ts';
+import { runCommand } from './run-command.ts';
 
 const NS = 'notify';
 const KEY = `whsec_${Buffer.from('the receivers key, 32 bytes long').toString('base64')}`;
@@ -33,6 +37,8 @@ interface Received {
 class Receiver {
   readonly events: Received[] = [];
   readonly slack: { text: string }[] = [];
+  /** Every delivered webhook body, as sent: what a receiver keeps as its witness of the trail. */
+  readonly raw: string[] = [];
   attempts = 0;
   /** The webhook-id of every attempt, failed ones too. */
   readonly ids: string[] = [];
@@ -76,6 +82,7 @@ class Receiver {
       } catch {
         verified = false;
       }
+      this.raw.push(body);
       const ev = JSON.parse(body) as { id: string; type: string; subject: string; data: { entry: HistoryEntry; previousHash?: string } };
       // Throws when it is not a valid CloudEvent 1.0.
       new SdkEvent(ev as unknown as ConstructorParameters<typeof SdkEvent>[0]).validate();
@@ -307,4 +314,54 @@ describe('delivery', () => {
     expect((await api('POST', `${CUSTOM}/namespaces/${NS}/notificationpolicies/pay/test`, {}, 'carol')).status).toBe(403);
     expect((await api('POST', `${CUSTOM}/namespaces/${NS}/notificationpolicies/nope/test`, {})).status).toBe(404);
   });
+});
+
+describe('an outside witness of the trail (history --verify --against)', () => {
+  it('a cluster admin who re-creates archived segments with an entry changed and the hashes recomputed passes --verify, not --against', async () => {
+    const witness = await receiver();
+    expect((await policy('audit', { selector: { matchLabels: { team: 'audit' } }, sinks: [{ name: 'hook', webhook: { url: witness.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+    await create('ledger', { team: 'audit' }, { states: ['a', 'b'] });
+    for (let i = 0; i < 12; i++) await move('ledger', i % 2 === 0 ? 'a' : 'b', i % 2 === 0 ? 'b' : 'a');
+    const uid = (await api<{ metadata: { uid: string } }>('GET', `${STORAGE}/namespaces/${NS}/customresources/ledger`)).body.metadata.uid;
+    expect((await api('DELETE', `${STORAGE}/namespaces/${NS}/customresources/ledger`)).status).toBe(200);
+    await eventually('the receiver holds the whole life, deletion included', async () => witness.of('ledger').some((e) => e.type === 'com.example.custom.deleted'), 30_000);
+    expect(witness.of('ledger').map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    const file = join(dir, 'witness.jsonl');
+    writeFileSync(file, witness.raw.join('\n') + '\n');
+    const history = (args: string[]) => runCommand(PLUGIN, ['history', 'ledger', '-n', NS, ...args], { env: { ...process.env, KUBECONFIG: stack.cluster.kubeconfigs.admin, NO_COLOR: '1' }, timeoutMs: 30_000 });
+    expect((await history(['--verify', '--against', file])).code).toBe(0);
+
+    // The rewrite: every segment of the life deleted and made again, seq 2 said otherwise, every later hash recomputed.
+    const segPath = `${STORAGE}/namespaces/custom-system/statehistories`;
+    const segs = (await api<{ items: StateHistorySegment[] }>('GET', `${segPath}?labelSelector=${encodeURIComponent(`${HISTORY_LABELS.uid}=${uid}`)}`)).body.items;
+    const entries = segs.flatMap((sg) => sg.spec.entries).sort((x, y) => x.seq! - y.seq!);
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    let prev = '';
+    const forged = new Map<number, HistoryEntry>();
+    for (const e of entries) {
+      const f: HistoryEntry = { ...e, ...(e.seq === 2 ? { user: 'mallory', reason: 'nothing to see' } : {}) };
+      delete f.hash;
+      f.hash = entryHash(prev, f);
+      prev = f.hash;
+      forged.set(e.seq!, f);
+    }
+    for (const sg of segs) {
+      expect((await api('DELETE', `${segPath}/${sg.metadata.name}`)).status).toBe(200);
+      const { resourceVersion: _rv, creationTimestamp: _ct, ...meta } = sg.metadata as StateHistorySegment['metadata'] & { uid?: string; managedFields?: unknown; generation?: number };
+      delete (meta as { uid?: string }).uid;
+      delete (meta as { managedFields?: unknown }).managedFields;
+      delete (meta as { generation?: number }).generation;
+      const again = await api('POST', segPath, { ...sg, metadata: meta, spec: { ...sg.spec, entries: sg.spec.entries.map((e) => forged.get(e.seq!)!) } });
+      expect(again.status, again.text).toBe(201);
+    }
+
+    const verify = await history(['--verify']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toContain('verified: seq 1–13, 13 entries');
+    const against = await history(['--verify', '--against', file]);
+    expect(against.code).toBe(1);
+    expect(against.stdout).toContain('verified: seq 1–13, 13 entries');
+    expect(against.stdout).toContain('against the witness: diverges at seq 2: the cluster has set-state b→a by mallory');
+    expect(against.stderr).toContain(`error: the history of ledger diverges from ${file} at seq 2 (life ${uid})`);
+  }, 120_000);
 });
