@@ -181,6 +181,7 @@ describe('checks in the detail panel (issue 21)', () => {
     { name: 'failed', run: { phase: 'Failed' as const, measured: 3, count: 3, last: { phase: 'Failed' as const, time: at(-60), value: '[0.2]' } }, want: { result: 'fail', summary: '3 of 3 measured; last value [0.2], 60s ago' } },
     { name: 'inconclusive', run: { phase: 'Inconclusive' as const, measured: 1, count: 1, last: { phase: 'Inconclusive' as const, time: at(-60), value: '{"status":302}' } }, want: { result: 'inconclusive' } },
     { name: 'not measured yet, the first run due', run: { phase: 'Running' as const, measured: 0, count: 3, nextMeasurementAt: at(-5) }, want: { result: 'pending', summary: '0 of 3 measured; next run due now' } },
+    { name: 'the next run less than a second away', run: { phase: 'Running' as const, measured: 1, count: 3, nextMeasurementAt: new Date(NOW + 300).toISOString() }, want: { summary: '1 of 3 measured; next run in 1s' } },
     { name: 'a phase a newer server sends', run: { phase: 'Paused' as never, measured: 0, count: 1 }, want: { result: 'Paused' } },
   ])('$name', ({ run, want }) => {
     expect(checkRunView({ name: 'c', provider: 'prometheus', successCondition: 'x', ...run }, NOW)).toMatchObject(want);

@@ -199,7 +199,8 @@ function agoText(time: string, now: number): string {
 function dueText(time: string, now: number): string {
   const t = Date.parse(time);
   if (!Number.isFinite(t)) return time;
-  return t <= now ? 'due now' : `in ${humanDuration(t - now)}`;
+  // A part of a second counts as one: never `in 0s`.
+  return t <= now ? 'due now' : `in ${humanDuration(Math.ceil((t - now) / 1000) * 1000)}`;
 }
 
 export function checkRunView(k: CheckGateRun, now: number): CheckRunView {

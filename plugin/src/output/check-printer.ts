@@ -35,11 +35,12 @@ function ago(time: string, now: Date): string {
   return Number.isFinite(t) ? `${humanDuration(now.getTime() - t)} ago` : escapeTerminal(time);
 }
 
-/** `in 3m`, `due` once the time has come, or the time itself when it is not one. */
+/** `in 3m` (a part of a second counts as one: never `in 0s`), `due` once the time has come, or the time itself when it is not one. */
 function until(time: string, now: Date): string {
   const t = Date.parse(time);
   if (!Number.isFinite(t)) return escapeTerminal(time);
-  return t <= now.getTime() ? 'due' : `in ${humanDuration(t - now.getTime())}`;
+  const left = t - now.getTime();
+  return left <= 0 ? 'due' : `in ${humanDuration(Math.ceil(left / 1000) * 1000)}`;
 }
 
 /** The checks gates of describe-state that carry a run (one per check of the next move). */

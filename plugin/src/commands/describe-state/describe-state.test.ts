@@ -274,6 +274,13 @@ describe('describe-state with checks', () => {
     expect(text).not.toContain('Checks:');
   });
 
+  it('a next run less than a second away reads "in 1s", not "in 0s"', () => {
+    const v = checking();
+    const gate = v.checks![1]!;
+    const soon = { ...v, checks: [{ ...gate, check: { ...gate.check!, nextMeasurementAt: new Date(NOW.getTime() + 300).toISOString() } }] };
+    expect(renderStateView(soon, { chalk: plain, now: NOW })).toMatch(/^ {2}error-rate +spec +pending +2\/3 +\[0\.042\] +4m ago +in 1s$/m);
+  });
+
   it('results coloured on a terminal', () => {
     const text = renderStateView(checking(), { chalk: newChalk(true), now: NOW });
     for (const want of ['\x1b[33mpending\x1b[39m', '\x1b[32mpass\x1b[39m', '\x1b[31merror\x1b[39m', '\x1b[33minconclusive\x1b[39m']) expect(text).toContain(want);
