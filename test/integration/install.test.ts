@@ -44,9 +44,9 @@ describe('manifests', () => {
     const rendered = (await kubectl(['kustomize', join(ROOT, 'manifests/base')])).stdout;
     const objects = parseAllDocuments(rendered).map((d) => d.toJSON() as { kind: string; metadata: { name: string; namespace?: string } });
     expect(objects.map((o) => o.kind).sort()).toEqual([
-      'APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
-      'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'RoleBinding',
-      'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingWebhookConfiguration',
+      'APIService', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
+      'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'Namespace', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding',
+      'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingWebhookConfiguration',
     ]);
     for (const o of objects) {
       const got = await kubectl(['get', o.kind.toLowerCase() + (o.kind === 'APIService' ? '.apiregistration.k8s.io' : ''), o.metadata.name, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []), '-o', 'name']);
@@ -161,6 +161,16 @@ describe("the backend's ServiceAccount", () => {
     expect(await can('create', 'freezes.example.com', 'default')).toBe('no');
     expect(await can('update', 'freezes.example.com', 'default')).toBe('no');
     expect(await can('delete', 'freezes.example.com', 'custom-system')).toBe('no');
+    // NotificationPolicies (issue 22): read and watched, their status written, never their spec; the Secrets they
+    // name are readable only where a namespace binds kubectl-custom-notification-secrets (none here).
+    expect(await can('watch', 'notificationpolicies.example.com')).toBe('yes');
+    expect(await can('update', 'notificationpolicies.example.com', 'default', 'status')).toBe('yes');
+    for (const verb of ['create', 'update', 'patch', 'delete']) expect(await can(verb, 'notificationpolicies.example.com', 'default'), verb).toBe('no');
+    expect(await can('get', 'secrets', 'default')).toBe('no');
+    // One replica delivers: the Lease is created, read and renewed by name, in custom-system only.
+    expect(await can('update', 'leases.coordination.k8s.io/kubectl-custom-notifications', 'custom-system')).toBe('yes');
+    expect(await can('update', 'leases.coordination.k8s.io/other', 'custom-system')).toBe('no');
+    expect(await can('create', 'leases.coordination.k8s.io', 'default')).toBe('no');
     // Events are created, and counted again by a patch (as client-go's recorder); never deleted.
     expect(await can('create', 'events', 'default')).toBe('yes');
     expect(await can('patch', 'events', 'default')).toBe('yes');
