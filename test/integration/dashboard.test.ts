@@ -5,8 +5,10 @@
 // promotes through the page with the keyboard and the cluster records her;
 // a second page sees it without a reload; bob's buttons are disabled and
 // his forged POST is refused by the API server itself; requests without
-// the token or with a foreign Host are refused by the dashboard.
-import { request } from 'node:http';
+// the token or with a foreign Host are refused by the dashboard. search's
+// move into beta has a verification check (issue 21) of an HTTP endpoint of
+// the test's own, which the panel shows under its gate.
+import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CustomResourceState } from '../../api/src/types.ts';
+import { freePort } from '../../cluster/processes.ts';
 import { CHROMIUM_ARGS } from './chromium.ts';
 import { api, bindClusterRole, createObject, CUSTOM, eventually, STORAGE, useNamespace, waitServed } from './harness.ts';
 import { kubectlCustomSpawn } from './plugin-cli.ts';
@@ -94,13 +97,19 @@ async function tabTo(page: Page, selector: string, max = 40): Promise<void> {
 
 let alice: Running;
 let bob: Running;
+/** What search's check asks: always healthy. */
+let health: Server | undefined;
 
 beforeAll(async () => {
   const browserPath = inject('chromium');
   if ('error' in browserPath) throw new Error(browserPath.error);
   await createObject(ns(), 'checkout', { name: 'Checkout service', states: ['dev', 'staging', 'prod'], protectedStates: ['prod'], requiredApprovals: { prod: 2 } }, { team: 'payments' });
   await createObject(ns(), 'cart', { name: 'Shopping cart', states: ['dev', 'staging', 'prod'], protectedStates: ['prod'], minSoakSeconds: { staging: 3600 } }, { team: 'storefront' });
-  await createObject(ns(), 'search', { name: 'Search', states: ['draft', 'beta', 'ga'] }, { team: 'storefront' });
+  health = createHttpServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}'));
+  const healthPort = await freePort();
+  await new Promise<void>((r) => health!.listen(healthPort, '127.0.0.1', r));
+  const check = { name: 'health', http: { url: `http://127.0.0.1:${healthPort}/healthz` }, successCondition: 'status == 200 && body.ok' };
+  await createObject(ns(), 'search', { name: 'Search', states: ['draft', 'beta', 'ga'], checks: { beta: [check] } }, { team: 'storefront' });
   await Promise.all(['checkout', 'cart', 'search'].map((n) => waitServed(ns(), n)));
   // cart soaks in staging; search's next state is frozen.
   expect((await api('admin', 'POST', obj('cart', 'promote'), { from: 'dev', reason: 'canary green' })).status).toBe(201);
@@ -111,6 +120,7 @@ beforeAll(async () => {
   await bind('bob', 'kubectl-custom-viewer');
   await eventually('RBAC in force for alice and bob', async () => (await api('alice', 'GET', obj('checkout', 'state'))).status === 200 && (await api('bob', 'GET', obj('checkout', 'state'))).status === 200);
   await eventually('the backend sees the freeze', async () => (await api<CustomResourceState>('admin', 'GET', obj('search', 'state'))).body.gates.promoteBlockedBy.includes('freeze'));
+  await eventually("the backend measured search's check", async () => (await api<CustomResourceState>('admin', 'GET', obj('search', 'state'))).body.checks?.some((c) => c.check?.phase === 'Successful') === true);
   [alice, bob, browser] = await Promise.all([dashboard('alice'), dashboard('bob'), chromium.launch({ executablePath: browserPath.path, args: CHROMIUM_ARGS })]);
 }, 120_000);
 
@@ -118,6 +128,7 @@ afterAll(async () => {
   for (const c of contexts) await c.close();
   await browser?.close();
   for (const r of running) r.stop();
+  await new Promise<void>((r) => (health ? health.close(() => r()) : r()));
 });
 
 describe('kubectl custom dashboard in a browser', () => {
@@ -223,6 +234,16 @@ describe('kubectl custom dashboard in a browser', () => {
     }
     await page.locator('#detail button.close').click();
     await poll(() => page.evaluate('document.activeElement?.id')).toBe(`open-${ns()}_search`);
+  });
+
+  it("shows each check of the next move under its gate: its result in words, what it measured and when (issue 21)", async () => {
+    await page.locator(`#open-${ns()}_search`).click();
+    const gate = page.locator('#detail .gates li.met', { hasText: 'checks:' });
+    await poll(() => gate.locator('.check-run').textContent()).toMatch(/^pass 1 of 1 measured; last value \{"status":200,"body":\{"ok":true\}\}, \d+s ago$/);
+    expect(await gate.locator('strong').textContent()).toBe('checks');
+    expect(await gate.locator('.source').textContent()).toBe(' (from spec)');
+    expect(await gate.locator('.check-result').getAttribute('class')).toBe('check-result successful');
+    await page.locator('#detail button.close').click();
   });
 
   it('reconnects by itself when the connection drops, and shows what changed meanwhile', async () => {
