@@ -203,6 +203,8 @@ export class CheckRunner {
     const slash = key.indexOf('/');
     const obj = this.d.objects.get(key.slice(0, slash), key.slice(slash + 1));
     if (!obj) return undefined;
+    // Most objects have no checks: found out without computing their gates.
+    if (!obj.status?.checks && !this.d.gates.mayHaveChecks(obj)) return undefined;
     const now = this.d.clock.now();
     const plan = planChecks(obj, this.d.gates.effective(obj).checks, now);
     if (!plan.changed && plan.due.length === 0) return plan.wake;
@@ -256,7 +258,7 @@ export class CheckRunner {
 
   private schedule(inMs?: number): void {
     if (this.stopped) return;
-    const resync = this.d.resyncMs ?? 15_000;
+    const resync = this.d.resyncMs ?? 30_000;
     const delay = Math.max(0, Math.min(inMs ?? resync, resync));
     const at = this.d.clock.now().getTime() + delay;
     if (this.timer && this.wakeAt !== undefined && this.wakeAt <= at) return;

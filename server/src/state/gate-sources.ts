@@ -23,6 +23,8 @@ export interface GateSources {
   freezes(obj: StoredObject, state: string, now: Date): FreezeRef[];
   /** Freezes active or scheduled at `now` that cover `state` for `obj`: what admission keeps an edit from escaping. */
   freezesInForce(obj: StoredObject, state: string, now: Date): FreezeRef[];
+  /** Whether `obj` may have checks at all (its spec's, or a GatePolicy rule's in its namespace or custom-system): a cheap test before effective(). */
+  mayHaveChecks(obj: StoredObject): boolean;
 }
 
 const SPEC: GateSource = { kind: 'spec' };
@@ -57,6 +59,7 @@ export const SPEC_ONLY: GateSources = {
   },
   freezes: () => [],
   freezesInForce: () => [],
+  mayHaveChecks: (obj) => Object.keys(obj.spec.checks ?? {}).length > 0,
 };
 
 /** The gates of every matching GatePolicy added to the object's own. */
@@ -73,5 +76,6 @@ export function withPolicies(policies: { policiesFor(namespace: string): readonl
     },
     freezes,
     freezesInForce,
+    mayHaveChecks: (obj) => SPEC_ONLY.mayHaveChecks(obj) || policies.policiesFor(obj.metadata.namespace).some((p) => p.spec?.rules?.some((r) => (r.checks?.length ?? 0) > 0)),
   };
 }

@@ -98,6 +98,7 @@ describe('rowCells', () => {
       effective: (o) => ({ spec: o.spec, sources: new Map(), checks: new Map() }),
       freezes: (_o, state) => (state === 'prod' ? [{ namespace: 'shop', name: 'incident', reason: 'incident 42' }, { namespace: 'custom-system', name: 'holiday', reason: 'holiday' }] : []),
       freezesInForce: () => [],
+      mayHaveChecks: () => false,
     };
     const cells = rowCells(toCustomResource(obj, NOW, gates), NOW);
     expect(cells[3]).toBe('prod (frozen)');
@@ -151,6 +152,7 @@ describe('the Tables in api/testdata/tables.json', () => {
       effective: (o) => ({ spec: o.spec, sources: new Map(), checks: new Map() }),
       freezes: (_o, state) => freezes.filter((f) => f.states.includes(state)).map(({ states: _, ...ref }) => ref),
       freezesInForce: () => [],
+      mayHaveChecks: () => false,
     };
 
   it('are what the server serves for their objects', async () => {

@@ -101,6 +101,7 @@ describe('toCustomResource: the next move\'s gates from policies and freezes', (
       effective: (o) => ({ spec: { ...o.spec, requiredApprovals: { prod: 2 }, minSoakSeconds: { staging: 120 } }, sources: new Map(), checks: new Map() }),
       freezes: (_o, state) => (state === 'prod' ? [{ namespace: 'custom-system', name: 'holiday', reason: 'holiday' }] : []),
       freezesInForce: () => [],
+      mayHaveChecks: () => false,
     };
     const cr = toCustomResource(obj, NOW, gates);
     expect(cr.spec).toEqual(obj.spec);
