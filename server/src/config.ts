@@ -30,6 +30,7 @@ import { AdmissionPolicyCheck } from './controllers/policy-check.ts';
 import { historyRest } from './registry/customresources/history-rest.ts';
 import { approveRest } from './registry/customresources/approve-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
+import { CrdConsistentReader } from './store/crd-consistent-read.ts';
 import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
 import { FreezeCache, type FreezeSource } from './store/freeze-cache.ts';
 import { FreezeStatusController } from './controllers/freeze-status.ts';
@@ -162,7 +163,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     (obj, state, now) => freezes.activeFor(obj.metadata.namespace, obj.metadata.labels, state, now),
     (obj, state, now) => freezes.inForceFor(obj.metadata.namespace, obj.metadata.labels, state, now),
   );
-  const storage = new CustomResourceStorage(cache, clock, gates);
+  const storage = new CustomResourceStorage(cache, clock, gates, new CrdConsistentReader(client, cache));
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new ApiEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });

@@ -40,6 +40,14 @@ function byName(opts: ListOptions, name: string): ListOptions {
   return { ...opts, fieldSelector: parseFieldSelector(`metadata.name=${escapeFieldValue(name)}`, SUPPORTED_FIELDS) };
 }
 
+/** A GET's resourceVersion: undefined for the newest, 0 for any, N for not older than N. */
+function getResourceVersion(url: URL): number | undefined {
+  const v = url.searchParams.get('resourceVersion');
+  if (v === null || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw newBadRequest(`invalid value for resourceVersion: ${JSON.stringify(v)}: must be a resourceVersion this server returned (a non-negative integer)`);
+  return Number(v);
+}
+
 function includeObjectOf(url: URL): IncludeObject {
   const v = url.searchParams.get('includeObject') ?? '';
   if (v === '' || v === 'Metadata') return 'Metadata';
@@ -60,7 +68,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (info.verb === 'get' && info.name) {
     if (!info.namespace) throw newPathNotFound();
     const target = negotiate(req.headers.accept, OBJECT_TARGETS);
-    const obj = storage.get(info.namespace, info.name);
+    const obj = await storage.get(info.namespace, info.name, getResourceVersion(url));
     return writeOne(res, target, url, obj, now);
   }
   if (info.verb === 'list') {

@@ -1,16 +1,24 @@
 // The read side of customresources: get, list and the source of watches,
-// served from the watch-fed cache of the storage CRD. Each object is
-// converted to its custom.example.com view (computed status) on the way
-// out; what matches a selector is selection.ts's to say.
+// served from the watch-fed cache of the storage CRD, with kube-apiserver's
+// consistency (issue 23; store/crd-consistent-read.ts): a GET or LIST without
+// resourceVersion reflects every write acknowledged before it, one at a
+// resourceVersion the cache has not reached is answered at once (read
+// through), resourceVersion=0 is the cache as it is, and Exact is exact. Each
+// object is converted to its custom.example.com view (computed status) on the
+// way out; what matches a selector is selection.ts's to say.
 import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
 import type { CustomResource, ListMeta, StoredObject } from '../../../../api/src/types.ts';
 import type { Clock } from '../../clock.ts';
 import type { GateSources } from '../../state/gate-sources.ts';
+import type { CrdConsistentReader, Freshness, ListScope } from '../../store/crd-consistent-read.ts';
 import type { CrdWatchCache, Subscriber } from '../../store/crd-watch-cache.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
 import { encodeContinue, type ListOptions } from './list-options.ts';
+import { parseFieldSelector } from '../../selectors/field-selector.ts';
 import { matches } from './selection.ts';
 import { toCustomResource } from './view.ts';
+
+const NO_FIELDS = parseFieldSelector('', []);
 
 /** How long a request that names a resourceVersion newer than the cache waits for it, as the apiserver's cacher does. */
 const TOO_LARGE_RV_WAIT_MS = 3_000;
@@ -19,12 +27,18 @@ export class CustomResourceStorage {
   private readonly cache: CrdWatchCache;
   readonly clock: Clock;
   private readonly gates: GateSources | undefined;
+  private readonly reader: CrdConsistentReader | undefined;
 
-  /** With `gates`, what is served counts GatePolicies and Freezes (the next move's gates, the soak left). */
-  constructor(cache: CrdWatchCache, clock: Clock, gates?: GateSources) {
+  /**
+   * With `gates`, what is served counts GatePolicies and Freezes (the next
+   * move's gates, the soak left); with `reader`, reads are as consistent as
+   * kube-apiserver's (without it, the cache as it is: in-process tests).
+   */
+  constructor(cache: CrdWatchCache, clock: Clock, gates?: GateSources, reader?: CrdConsistentReader) {
     this.cache = cache;
     this.clock = clock;
     this.gates = gates;
+    this.reader = reader;
   }
 
   /** A stored object as custom.example.com serves it at `now`. */
@@ -55,8 +69,16 @@ export class CustomResourceStorage {
     return this.cache.subscribe(sub, fromRv);
   }
 
-  get(namespace: string, name: string): CustomResource {
+  /**
+   * The object: without `resourceVersion` as kube-apiserver holds it now (a
+   * quorum read, as kube-apiserver's GET); at "0" as cached; at N not older
+   * than N (cached when the cache has reached N).
+   */
+  async get(namespace: string, name: string, resourceVersion?: number): Promise<CustomResource> {
     this.requireSynced();
+    if (this.reader && resourceVersion !== 0 && !(resourceVersion !== undefined && this.cache.resourceVersion >= resourceVersion)) {
+      return this.view(await this.reader.get(namespace, name), this.clock.now());
+    }
     const o = this.cache.get(namespace, name);
     if (!o) throw newNotFound(GROUP_RESOURCE, name);
     return this.view(o, this.clock.now());
@@ -68,6 +90,7 @@ export class CustomResourceStorage {
    */
   async list(namespace: string | undefined, opts: ListOptions): Promise<{ metadata: ListMeta; objects: StoredObject[] }> {
     this.requireSynced();
+    if (this.reader) return this.consistentList(this.reader, namespace, opts);
     if (opts.resourceVersion) await this.waitForResourceVersion(opts.resourceVersion);
     const rv = this.cache.resourceVersion;
     if (opts.resourceVersionMatch === 'Exact' && opts.resourceVersion !== rv) {
@@ -93,6 +116,79 @@ export class CustomResourceStorage {
         resourceVersion: String(opts.continue?.rv ?? rv),
         ...(cont ? { continue: cont } : {}),
         // As kube-apiserver: only without selectors is the count exact.
+        ...(cont && !selective ? { remainingItemCount: remaining } : {}),
+      },
+      objects,
+    };
+  }
+
+  /**
+   * A list as kube-apiserver answers it: resourceVersion=0 from the cache as
+   * it is; a page (limit) or an exact resourceVersion the cache cannot answer
+   * at once read through; the rest from the cache once it is shown to hold
+   * the scope at kube-apiserver's current revision (or at the one asked for),
+   * else read through.
+   */
+  private async consistentList(reader: CrdConsistentReader, namespace: string | undefined, opts: ListOptions): Promise<{ metadata: ListMeta; objects: StoredObject[] }> {
+    const cont = opts.continue;
+    if (cont && cont.rv < this.cache.oldestWatchableResourceVersion) {
+      throw newResourceExpired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+    }
+    const fields = opts.fieldSelector.toString();
+    // kube-apiserver selects the storage CRD by metadata.name and metadata.namespace only; status.state is ours.
+    const expressible = !fields.includes('status.state');
+    const scope: ListScope = {
+      ...(namespace !== undefined ? { namespace } : {}),
+      labelSelector: opts.labelSelector.toString(),
+      fieldSelector: expressible ? fields : '',
+      includes: (o) => matches(o, namespace, expressible ? opts : { labelSelector: opts.labelSelector, fieldSelector: NO_FIELDS }),
+    };
+    const rv = opts.resourceVersion;
+    const fresh: Freshness = rv === undefined ? { kind: 'consistent' } : opts.resourceVersionMatch === 'Exact' ? { kind: 'exact', rv } : { kind: 'notOlderThan', rv };
+    const cacheAnswers = rv === 0 || (cont ? cont.rv <= this.cache.resourceVersion : fresh.kind === 'exact' ? rv === this.cache.resourceVersion : false);
+    if (!cacheAnswers && fresh.kind === 'exact' && !expressible) {
+      // A past revision, selected by a field kube-apiserver does not know: the whole scope read at it, selected here.
+      const page = await reader.page(scope, fresh, 0);
+      return this.select(page.objects, namespace, opts, page.resourceVersion);
+    }
+    if (!cacheAnswers && expressible && (opts.limit > 0 || fresh.kind === 'exact')) {
+      // A page, or a past revision: kube-apiserver answers it as asked, continue token and all.
+      const page = await reader.page(scope, fresh, opts.limit, cont);
+      const at = cont?.rv ?? page.resourceVersion;
+      const next = page.continueAfter !== undefined ? encodeContinue({ rv: at, after: page.continueAfter }) : undefined;
+      return {
+        metadata: { resourceVersion: String(at), ...(next ? { continue: next } : {}), ...(next && page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}) },
+        objects: page.objects,
+      };
+    }
+    let source: readonly StoredObject[] | undefined;
+    let at = this.cache.resourceVersion;
+    if (!cacheAnswers) {
+      const read = await reader.list(scope, fresh.kind === 'consistent' ? fresh : { kind: 'notOlderThan', rv: cont?.rv ?? (fresh as { rv: number }).rv });
+      at = read.resourceVersion;
+      if (!read.fromCache) source = read.objects;
+    }
+    return this.select(source ?? this.cache.list(namespace), namespace, opts, cont?.rv ?? at);
+  }
+
+  /** What a list selects from `all` (in key order) after the continue key, up to the limit, with its list metadata at `rv`. */
+  private select(all: readonly StoredObject[], namespace: string | undefined, opts: ListOptions, rv: number): { metadata: ListMeta; objects: StoredObject[] } {
+    const objects: StoredObject[] = [];
+    let remaining = 0;
+    const after = opts.continue?.after;
+    for (const o of all) {
+      if (after !== undefined && `${o.metadata.namespace}/${o.metadata.name}` <= after) continue;
+      if (!matches(o, namespace, opts)) continue;
+      if (opts.limit > 0 && objects.length >= opts.limit) remaining++;
+      else objects.push(o);
+    }
+    const last = objects[objects.length - 1];
+    const cont = remaining > 0 && last ? encodeContinue({ rv, after: `${last.metadata.namespace}/${last.metadata.name}` }) : undefined;
+    const selective = !opts.labelSelector.empty || !opts.fieldSelector.empty;
+    return {
+      metadata: {
+        resourceVersion: String(rv),
+        ...(cont ? { continue: cont } : {}),
         ...(cont && !selective ? { remainingItemCount: remaining } : {}),
       },
       objects,

@@ -1,0 +1,201 @@
+// GET and LIST of customresources as kube-apiserver promises them (issue 23):
+// without a resourceVersion they reflect every write acknowledged before the
+// request, to the storage CRD directly or through any replica; at a
+// resourceVersion the watch cache has not reached they are answered at once,
+// not after a bookmark.
+//
+// - GET without resourceVersion is a quorum read of the storage object, as
+//   kube-apiserver's GET goes to etcd (one request to kube-apiserver).
+// - A page of a LIST (limit) the cache cannot answer at once, or a LIST at an
+//   exact resourceVersion other than the cache's, is read through: the same
+//   question asked of kube-apiserver (its watch cache answers it, or etcd),
+//   its continue token carried over into ours.
+// - A whole LIST proves the cache fresh for the request's scope (namespace,
+//   label and name selectors), as kube-apiserver's consistent LIST from its cache
+//   does by asking etcd for its current revision and waiting until the cache
+//   has reached it. A watch client learns how far kube-apiserver is only from
+//   bookmarks (one a second at best), so the proof here is a consistent LIST
+//   of the scope as metadata only (PartialObjectMetadataList: each object's
+//   name and resourceVersion, at etcd's current revision): when the cache
+//   holds exactly those objects at those resourceVersions, or has reached
+//   that revision, it answers for the scope at that revision. When it lacks a
+//   change (the event is on its way) it waits for it a little, then reads
+//   the scope through from kube-apiserver instead (the direct read).
+import { GROUP_RESOURCE, STORAGE_GROUP, STORAGE_VERSION } from '../../../api/src/names.ts';
+import type { StoredObject } from '../../../api/src/types.ts';
+import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
+import { newNotFound, newResourceExpired, newServiceUnavailable } from '../status/status-error.ts';
+import type { CrdWatchCache } from './crd-watch-cache.ts';
+
+const COLLECTION = `/apis/${STORAGE_GROUP}/${STORAGE_VERSION}`;
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+/** How long a LIST waits for the watch to bring a change the consistent read shows, before reading the scope through. */
+const CATCH_UP_MS = 100;
+const TIMEOUT_MS = 30_000;
+
+/** What a LIST asks for, in terms kube-apiserver answers for the storage CRD. */
+export interface ListScope {
+  namespace?: string;
+  /** kube-apiserver's label selector syntax ('' for all). */
+  labelSelector: string;
+  /** A field selector kube-apiserver can apply (metadata.name, metadata.namespace), '' for none. */
+  fieldSelector: string;
+  /** Whether a cached object is in the scope, as kube-apiserver would select it. */
+  includes(o: StoredObject): boolean;
+}
+
+/** How new the answer must be: the newest (consistent), not older than a resourceVersion, or exactly at one. */
+export type Freshness = { kind: 'consistent' } | { kind: 'notOlderThan'; rv: number } | { kind: 'exact'; rv: number };
+
+/** The scope's objects at `resourceVersion`: the cache's own (`fromCache`), or read through from kube-apiserver. */
+export type ScopeRead = { resourceVersion: number; fromCache: true } | { resourceVersion: number; fromCache: false; objects: StoredObject[] };
+
+/** One page read through: its objects, where the next one starts (namespace/name) and how many remain, as kube-apiserver said. */
+export interface PageRead {
+  resourceVersion: number;
+  objects: StoredObject[];
+  continueAfter?: string;
+  remainingItemCount?: number;
+}
+
+interface ListPage<T> {
+  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
+  items: T[];
+}
+
+interface Meta {
+  metadata: { namespace: string; name: string; resourceVersion: string };
+}
+
+const key = (o: { metadata: { namespace?: string; name?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+
+function storageError(err: unknown): unknown {
+  if (err instanceof ConnectionError) return newServiceUnavailable(`kube-apiserver is not reachable: ${err.message}`);
+  if (err instanceof ApiError && err.code === 410) return newResourceExpired(err.message);
+  if (err instanceof ApiError && (err.code === 503 || err.code === 504 || err.code === 429)) return newServiceUnavailable(`kube-apiserver could not answer a consistent read: ${err.message}`);
+  return err;
+}
+
+/**
+ * kube-apiserver's continue token for a list resuming after `after`
+ * (namespace/name) at `rv`: its start key is relative to the list's prefix
+ * (the name in a namespace, namespace/name across them).
+ */
+export function apiserverContinue(namespace: string | undefined, after: string, rv: number): string {
+  const start = namespace !== undefined ? after.slice(after.indexOf('/') + 1) : after;
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: `${start}\u0000` })).toString('base64url');
+}
+
+export class CrdConsistentReader {
+  private readonly client: RestClient;
+  private readonly cache: CrdWatchCache;
+  private readonly counts = { fences: 0, fromCache: 0, readThrough: 0, quorumGets: 0 };
+
+  constructor(client: RestClient, cache: CrdWatchCache) {
+    this.client = client;
+    this.cache = cache;
+  }
+
+  /** How reads were answered (tests, metrics). */
+  get stats(): Readonly<{ fences: number; fromCache: number; readThrough: number; quorumGets: number }> {
+    return { ...this.counts };
+  }
+
+  /** The object as kube-apiserver holds it now (a quorum read); NotFound when it is gone. */
+  async get(namespace: string, name: string): Promise<StoredObject> {
+    this.counts.quorumGets++;
+    let o: StoredObject;
+    try {
+      o = await this.client.json<StoredObject>('GET', `${COLLECTION}/namespaces/${encodeURIComponent(namespace)}/customresources/${encodeURIComponent(name)}`, { timeoutMs: TIMEOUT_MS });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) throw newNotFound(GROUP_RESOURCE, name);
+      throw storageError(err);
+    }
+    delete o.metadata['managedFields'];
+    // The cache's copy when it is the same version: its strings are already shared with the rest.
+    const cached = this.cache.get(namespace, name);
+    return cached && cached.metadata.resourceVersion === o.metadata.resourceVersion ? cached : o;
+  }
+
+  /**
+   * The whole scope, at least as new as every write acknowledged before the
+   * call (consistent) or as the resourceVersion the client names: from the
+   * cache when it can be shown to hold the scope at that revision, else read
+   * through.
+   */
+  async list(scope: ListScope, fresh: Exclude<Freshness, { kind: 'exact' }>): Promise<ScopeRead> {
+    if (fresh.kind === 'notOlderThan' && this.cache.resourceVersion >= fresh.rv) return this.cached(this.cache.resourceVersion);
+    this.counts.fences++;
+    const page = await this.read<Meta>(scope, METADATA_LIST, {});
+    const rv = Number(page.metadata.resourceVersion);
+    if (await this.caughtUp(scope, page.items, rv)) return this.cached(rv);
+    const full = await this.page(scope, { kind: 'notOlderThan', rv }, 0);
+    return { resourceVersion: full.resourceVersion, fromCache: false, objects: full.objects };
+  }
+
+  /** One page (limit; 0 for all) read through from kube-apiserver, resuming after `after` (namespace/name) at the token's resourceVersion. */
+  async page(scope: ListScope, fresh: Freshness, limit: number, cont?: { rv: number; after: string }): Promise<PageRead> {
+    this.counts.readThrough++;
+    const query: Record<string, string | undefined> = { limit: limit > 0 ? String(limit) : undefined };
+    if (cont) query['continue'] = apiserverContinue(scope.namespace, cont.after, cont.rv);
+    else if (fresh.kind !== 'consistent') Object.assign(query, { resourceVersion: String(fresh.rv), resourceVersionMatch: fresh.kind === 'exact' ? 'Exact' : 'NotOlderThan' });
+    const got = await this.read<StoredObject>(scope, 'application/json', query);
+    for (const o of got.items) delete o.metadata['managedFields'];
+    const last = got.items[got.items.length - 1];
+    return {
+      resourceVersion: Number(got.metadata.resourceVersion),
+      objects: got.items,
+      ...(got.metadata.continue && last ? { continueAfter: key(last) } : {}),
+      ...(got.metadata.remainingItemCount !== undefined ? { remainingItemCount: got.metadata.remainingItemCount } : {}),
+    };
+  }
+
+  private cached(resourceVersion: number): ScopeRead {
+    this.counts.fromCache++;
+    return { resourceVersion, fromCache: true };
+  }
+
+  private async read<T>(scope: ListScope, accept: string, query: Record<string, string | undefined>): Promise<ListPage<T>> {
+    const path = scope.namespace !== undefined ? `${COLLECTION}/namespaces/${encodeURIComponent(scope.namespace)}/customresources` : `${COLLECTION}/customresources`;
+    try {
+      const page = await this.client.json<ListPage<T>>('GET', path, { accept, timeoutMs: TIMEOUT_MS, query: { labelSelector: scope.labelSelector || undefined, fieldSelector: scope.fieldSelector || undefined, ...query } });
+      // An empty list comes as items: null.
+      page.items ??= [];
+      return page;
+    } catch (err) {
+      throw storageError(err);
+    }
+  }
+
+  /** The cache answers for the scope at `rv`: it has reached it, or holds exactly what kube-apiserver listed; waits a little for events on their way. */
+  private caughtUp(scope: ListScope, items: readonly Meta[], rv: number): Promise<boolean> {
+    const holds = () => this.cache.resourceVersion >= rv || this.holdsExactly(scope, items);
+    if (holds()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (holds()) done(true);
+      };
+      const unsubscribe = this.cache.subscribe({ onEvent: check, onProgress: check });
+      const timer = setTimeout(() => done(holds()), CATCH_UP_MS);
+      function done(ok: boolean) {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(ok);
+      }
+    });
+  }
+
+  private holdsExactly(scope: ListScope, items: readonly Meta[]): boolean {
+    const listed = new Map<string, string>();
+    for (const o of items) listed.set(key(o), o.metadata.resourceVersion);
+    let n = 0;
+    for (const o of this.cache.list(scope.namespace)) {
+      if (!scope.includes(o)) continue;
+      n++;
+      if (listed.get(key(o)) !== o.metadata.resourceVersion) return false;
+    }
+    return n === listed.size;
+  }
+}
