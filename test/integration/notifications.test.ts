@@ -10,8 +10,8 @@ import { CloudEvent as SdkEvent } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserName } from '../../cluster/pki.ts';
-import { restartBackend } from '../../cluster/backend.ts';
-import { isAlive } from '../../cluster/processes.ts';
+import { restartBackend, startBackend } from '../../cluster/backend.ts';
+import { isAlive, stopProcess } from '../../cluster/processes.ts';
 import { startStack, type Stack } from '../../cluster/stack.ts';
 import { entryHash } from '../../api/src/history-chain.ts';
 import { HISTORY_LABELS } from '../../api/src/names.ts';
@@ -363,5 +363,34 @@ describe('an outside witness of the trail (history --verify --against)', () => {
     expect(against.stdout).toContain('verified: seq 1–13, 13 entries');
     expect(against.stdout).toContain('against the witness: diverges at seq 2: the cluster has set-state b→a by mallory');
     expect(against.stderr).toContain(`error: the history of ledger diverges from ${file} at seq 2 (life ${uid})`);
+  }, 120_000);
+});
+
+describe('two replicas', () => {
+  it('only the holder of the Lease sends (each event once); stopping it hands over at once and nothing is lost', async () => {
+    const second = await startBackend({ cluster: stack.cluster, dir: join(dir, 'second'), register: false });
+    try {
+      const r = await receiver();
+      expect((await policy('replicas', { selector: { matchLabels: { team: 'replicas' } }, sinks: [{ name: 'hook', webhook: { url: r.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+      await create('drawer', { team: 'replicas' });
+      for (let i = 0; i < 4; i++) await move('drawer', i % 2 === 0 ? 'dev' : 'staging', i % 2 === 0 ? 'staging' : 'dev');
+      await eventually('four events arrived', async () => r.of('drawer').length >= 4, 30_000);
+      const lease = async () => (await api<{ spec: { holderIdentity?: string } }>('GET', '/apis/coordination.k8s.io/v1/namespaces/custom-system/leases/kubectl-custom-notifications')).body.spec.holderIdentity ?? '';
+      const holder = await lease();
+      expect(holder).not.toBe('');
+      // The first replica held the Lease before the second started; stopping it (SIGTERM) releases it.
+      await stopProcess(stack.backend.pid);
+      await eventually('the second replica took the Lease', async () => (await lease()) !== holder && (await lease()) !== '', 15_000);
+      const taken = await lease();
+      // The first comes back to serve the API (the APIService points at it); the second keeps the Lease and delivers.
+      const b = await restartBackend(stack.backend);
+      stack.backend.pid = b.pid;
+      for (let i = 4; i < 6; i++) await move('drawer', i % 2 === 0 ? 'dev' : 'staging', i % 2 === 0 ? 'staging' : 'dev');
+      await eventually('six events arrived', async () => r.of('drawer').length >= 6, 30_000);
+      expect(r.of('drawer').map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(await lease()).toBe(taken);
+    } finally {
+      await stopProcess(second.pid);
+    }
   }, 120_000);
 });
