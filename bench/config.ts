@@ -1,7 +1,7 @@
 // The sizes and durations of `npm run bench`. The defaults are the real ones
 // (issue 15); BENCH_* environment variables shrink them for quick runs while
 // developing, and the results say so when any is set.
-export const SCENARIOS = ['cli', 'get', 'list', 'writes', 'memory', 'fresh', 'watch'] as const;
+export const SCENARIOS = ['cli', 'get', 'list', 'writes', 'memory', 'fresh', 'watch', 'notify'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -21,6 +21,8 @@ export interface BenchConfig {
   /** Phases per side (aggregated, CRD, aggregated, CRD, …). */
   watchPhases: number;
   freshRuns: number;
+  /** Objects per side of the notifications scenario (each promoted 30 times). */
+  notifyObjects: number;
   only: Set<ScenarioName>;
   /** The BENCH_* settings that differ from the defaults (empty for a full run). */
   overrides: string[];
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     watchSeconds: num('BENCH_WATCH_SECONDS', 10),
     watchPhases: num('BENCH_WATCH_PHASES', 2),
     freshRuns: num('BENCH_FRESH_RUNS', 20),
+    notifyObjects: num('BENCH_NOTIFY_OBJECTS', 20),
     only,
     overrides,
   };

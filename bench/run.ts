@@ -18,6 +18,7 @@ import { backendClient, benchClient } from './http-client.ts';
 import { log, machine, Report } from './report.ts';
 import { nodeSeaExecutable, scenarioCli } from './scenarios/cli.ts';
 import { scenarioFreshRead } from './scenarios/fresh-read.ts';
+import { scenarioNotify } from './scenarios/notify.ts';
 import { MemoryProbe, type MemSample, rowRss, rowsGrowth, scenarioMemoryUnderLoad } from './scenarios/memory.ts';
 import { scenarioGet, scenarioList } from './scenarios/reads.ts';
 import { scenarioWatch } from './scenarios/watch.ts';
@@ -107,6 +108,7 @@ async function main() {
     }
     if (on('fresh')) await scenarioFreshRead(ctx, 'bench-cli', 'obj-0');
     if (on('watch')) await scenarioWatch(ctx);
+    if (on('notify')) expected += await scenarioNotify(ctx, () => expected);
   } finally {
     c.close();
     backend.close();
