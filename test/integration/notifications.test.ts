@@ -250,6 +250,22 @@ describe('delivery', () => {
     });
   });
 
+  it('a receiver down while entries leave the window for the archive still gets every one, in order', async () => {
+    const down = await receiver();
+    down.fail = 1_000_000;
+    expect((await policy('down', { selector: { matchLabels: { team: 'down' } }, events: ['promoted', 'rolled-back'], sinks: [{ name: 'hook', webhook: { url: down.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+    await create('crate', { team: 'down' }, { states: ['a', 'b'] });
+    for (let i = 0; i < 12; i++) await move('crate', i % 2 === 0 ? 'a' : 'b', i % 2 === 0 ? 'b' : 'a');
+    // 12 entries: the window kept the newest; seq 1–7 are only in a StateHistory segment now.
+    const window = (await api<{ status: { history: HistoryEntry[] } }>('GET', `${STORAGE}/namespaces/${NS}/customresources/crate`)).body.status.history;
+    expect(window[0]!.seq).toBeGreaterThan(1);
+    await eventually('the sink says it failed', async () => ((await readPolicy('down')).status?.sinks?.[0]?.failed ?? 0) > 0, 30_000);
+    down.fail = 0;
+    await eventually('all 12 arrived', async () => down.of('crate').length >= 12, 60_000);
+    expect(down.of('crate').map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(down.of('crate').map((e) => e.previousHash)).toEqual(['', ...down.of('crate').slice(0, 11).map((e) => e.hash)]);
+  }, 90_000);
+
   it('a backend killed mid-delivery resumes from the seq recorded in the status: nothing lost, nothing delivered before sent again', async () => {
     const slow = await receiver();
     expect((await policy('resume', { selector: { matchLabels: { team: 'resume' } }, sinks: [{ name: 'hook', webhook: { url: slow.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
