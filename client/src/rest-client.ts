@@ -45,6 +45,12 @@ export interface ClientOptions {
    * the kubeconfig's CA is trusted.
    */
   caIsProcessDefault?: boolean;
+  /**
+   * The signal of the work each call is made for, as client-go's calls take
+   * a context: the backend passes the signal of the request it serves, so a
+   * request that times out cancels its calls to kube-apiserver.
+   */
+  contextSignal?: () => AbortSignal | undefined;
 }
 
 /**
@@ -240,7 +246,9 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
     for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = ro.body === undefined ? undefined : Buffer.from(JSON.stringify(ro.body));
     const timeout = ro.timeoutMs ?? (config.timeoutMs || opts.defaultTimeoutMs || 0);
-    const res = await sendOnce(config.server, url, method, agent, requestHeaders(config, opts, ro, creds.authorization, payload), payload, timeout, ro.signal);
+    const context = opts.contextSignal?.();
+    const signal = context && ro.signal ? AbortSignal.any([context, ro.signal]) : (context ?? ro.signal);
+    const res = await sendOnce(config.server, url, method, agent, requestHeaders(config, opts, ro, creds.authorization, payload), payload, timeout, signal);
     // An exec credential may have been revoked or expired early: get a fresh one once, as client-go does.
     if (res.statusCode === 401 && auth.usesExec && !retried) {
       res.resume();
@@ -248,7 +256,7 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
       return send(method, path, ro, true, attempt);
     }
     const wait = retryAfterMs(res);
-    if (wait !== undefined && attempt < (opts.maxRetries ?? 10) && !ro.signal?.aborted) {
+    if (wait !== undefined && attempt < (opts.maxRetries ?? 10) && !signal?.aborted) {
       res.resume();
       await sleep(wait);
       return send(method, path, ro, retried, attempt + 1);

@@ -11,7 +11,7 @@ import { CachedTokenReviewer } from './auth/token-review.ts';
 import { buildOpenApi, type OpenApiDocs } from './discovery/openapi-handler.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './http/request-timeout.ts';
 import { ServingCertificateFiles, type ServingCertificate } from './http/serving-certificate.ts';
-import { ApiEventRecorder } from '../../client/src/event-recorder.ts';
+import { DetachedEventRecorder } from './http/detached-event-recorder.ts';
 import { newRestClient, type RestClient } from '../../client/src/rest-client.ts';
 import { PROJECT_VERSION } from '../../api/src/version.ts';
 import { newLogger, type Logger } from './log/logger.ts';
@@ -31,6 +31,7 @@ import { historyRest } from './registry/customresources/history-rest.ts';
 import { approveRest } from './registry/customresources/approve-rest.ts';
 import { CrdWatchCache } from './store/crd-watch-cache.ts';
 import { CrdConsistentReader } from './store/crd-consistent-read.ts';
+import { currentRequestSignal } from './http/request-scope.ts';
 import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
 import { FreezeCache, type FreezeSource } from './store/freeze-cache.ts';
 import { FreezeStatusController } from './controllers/freeze-status.ts';
@@ -148,6 +149,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     // The hot paths (status writes, SubjectAccessReviews, the CRD watch) share one keep-alive pool.
     maxSockets: 256,
     defaultTimeoutMs: 30_000,
+    // A request's calls to kube-apiserver end with it (its timeout, or its client leaving).
+    contextSignal: currentRequestSignal,
   });
   const clock = realClock;
   const authnSettings = new AuthenticationConfigWatcher(client, log);
@@ -166,7 +169,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const storage = new CustomResourceStorage(cache, clock, gates, new CrdConsistentReader(client, cache));
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
-  const events = new ApiEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
+  const events = new DetachedEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
   const measureCheck = measuring(secretReader(client), measure);
   // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted
@@ -206,7 +209,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         check: checkRest({ read: (ns, n) => stateRest.read(ns, n), gates, measure: measureCheck, clock }),
       }),
     },
-    notifications: new Notifications({ client, cache, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 }),
+    notifications: new Notifications({ client, cache, freezes, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 }),
     openapi: buildOpenApi(),
     version: { gitVersion: `v${PROJECT_VERSION}` },
     inFlight: { nonMutating: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight },

@@ -19,6 +19,7 @@ import { MaxInFlight } from './http/max-in-flight.ts';
 import { newNonResourceRoutes } from './http/non-resource-routes.ts';
 import { withRecovery } from './http/recover.ts';
 import { startRequestTimeout, type RequestTimeout } from './http/request-timeout.ts';
+import { inRequestScope } from './http/request-scope.ts';
 import type { Logger } from './log/logger.ts';
 import { bucketsOf, RecentActivity } from './metrics/recent-activity.ts';
 import { handleBackendStatus, type BackendStatusDeps } from './registry/backendstatuses/handlers.ts';
@@ -111,7 +112,7 @@ export function newServer(cfg: ServerConfig) {
     res.setHeader('Audit-Id', record.auditId);
     const rlog = log.with({ auditID: record.auditId });
     const timeout = startRequestTimeout(res, cfg.requestTimeoutMs, rlog);
-    withRecovery(req, res, rlog, () => handle(req, res, record, timeout, rlog))
+    withRecovery(req, res, rlog, () => inRequestScope(timeout.signal, () => handle(req, res, record, timeout, rlog)))
       .then(() => recorded(record))
       .catch((err: unknown) => rlog.error('could not record the request', { error: describeError(err) }));
   }

@@ -4,6 +4,8 @@
 // allowed without asking, as its defaults (AlwaysAllowPaths,
 // AlwaysAllowGroups) do.
 import { ExpiringCache } from '../../../client/src/expiring-cache.ts';
+// A review in flight is shared by every request asking the same: not cancelled with the first.
+import { detached } from '../http/request-scope.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { UserInfo } from './user.ts';
 
@@ -68,7 +70,7 @@ export class DelegatingAuthorizer implements Authorizer {
       ...(Object.keys(user.extra).length ? { extra: user.extra } : {}),
       ...('resource' in attrs ? { resourceAttributes: attrs.resource } : { nonResourceAttributes: attrs.nonResource }),
     };
-    const { value, hit } = await this.cache.getOrLoad(JSON.stringify(spec), () => this.review(spec), (d) => (d.allowed ? this.allowTtlMs : this.denyTtlMs));
+    const { value, hit } = await this.cache.getOrLoad(JSON.stringify(spec), () => detached(() => this.review(spec)), (d) => (d.allowed ? this.allowTtlMs : this.denyTtlMs));
     if (hit) this.stats.hits++;
     else this.stats.misses++;
     this.onLookup?.(hit);

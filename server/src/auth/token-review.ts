@@ -3,6 +3,8 @@
 // a SHA-256 of the token, so no token is kept in memory longer than a request.
 import { createHash } from 'node:crypto';
 import { ExpiringCache } from '../../../client/src/expiring-cache.ts';
+// A review in flight is shared by every request asking the same: not cancelled with the first.
+import { detached } from '../http/request-scope.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { UserInfo } from './user.ts';
 
@@ -36,7 +38,7 @@ export class CachedTokenReviewer implements TokenReviewer {
 
   async review(token: string): Promise<UserInfo | undefined> {
     const k = createHash('sha256').update(token).digest('base64');
-    const { value, hit } = await this.cache.getOrLoad(k, () => this.ask(token), () => this.ttlMs);
+    const { value, hit } = await this.cache.getOrLoad(k, () => detached(() => this.ask(token)), () => this.ttlMs);
     if (hit) this.hits++;
     else this.misses++;
     this.onLookup?.(hit);

@@ -2,10 +2,15 @@
 // metav1.Status; anything else is logged and answered 500 InternalError.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.ts';
-import { StatusError, describeError, newInternalError } from '../status/status-error.ts';
+import { StatusError, describeError, newInternalError, newTimeout } from '../status/status-error.ts';
 
 export function toStatusError(err: unknown, log: Logger): StatusError {
   if (err instanceof StatusError) return err;
+  // A handler cancelled with its request (its timeout, or its client gone, http/request-scope.ts): its calls to kube-apiserver were aborted; nothing went wrong.
+  if (err instanceof Error && err.name === 'AbortError') {
+    log.debug('handler cancelled with its request', { error: err.message });
+    return newTimeout('the request was cancelled before it completed');
+  }
   log.error('internal error', { error: err instanceof Error ? (err.stack ?? err.message) : describeError(err) });
   return newInternalError(err);
 }

@@ -20,6 +20,7 @@
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import { ConnectionError } from '../../../client/src/errors.ts';
 import { newServiceUnavailable } from '../status/status-error.ts';
+import { detached } from '../http/request-scope.ts';
 
 export interface Versioned {
   metadata: { namespace?: string; name?: string; resourceVersion?: string };
@@ -128,7 +129,8 @@ export class ConsistentCollection<T extends Versioned> {
   }
 
   private start(): Promise<void> {
-    const p = this.read().finally(() => {
+    // Shared by every caller waiting: not cancelled when the request that started it ends.
+    const p = detached(() => this.read()).finally(() => {
       if (this.running === p) this.running = undefined;
     });
     this.running = p;

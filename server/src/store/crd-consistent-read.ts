@@ -106,6 +106,7 @@ export class CrdConsistentReader {
   /** The object as kube-apiserver holds it now (a quorum read); NotFound when it is gone. */
   async get(namespace: string, name: string): Promise<StoredObject> {
     this.counts.quorumGets++;
+    this.cache.noteConsistentRead();
     let o: StoredObject;
     try {
       o = await this.client.json<StoredObject>('GET', `${COLLECTION}/namespaces/${encodeURIComponent(namespace)}/customresources/${encodeURIComponent(name)}`, { timeoutMs: TIMEOUT_MS });
@@ -128,6 +129,7 @@ export class CrdConsistentReader {
   async list(scope: ListScope, fresh: Exclude<Freshness, { kind: 'exact' }>): Promise<ScopeRead> {
     if (fresh.kind === 'notOlderThan' && this.cache.resourceVersion >= fresh.rv) return this.cached(this.cache.resourceVersion);
     this.counts.fences++;
+    this.cache.noteConsistentRead();
     const page = await this.read<Meta>(scope, METADATA_LIST, {});
     const rv = Number(page.metadata.resourceVersion);
     if (await this.caughtUp(scope, page.items, rv)) return this.cached(rv);
@@ -138,6 +140,7 @@ export class CrdConsistentReader {
   /** One page (limit; 0 for all) read through from kube-apiserver, resuming after `after` (namespace/name) at the token's resourceVersion. */
   async page(scope: ListScope, fresh: Freshness, limit: number, cont?: { rv: number; after: string }): Promise<PageRead> {
     this.counts.readThrough++;
+    this.cache.noteConsistentRead();
     const query: Record<string, string | undefined> = { limit: limit > 0 ? String(limit) : undefined };
     if (cont) query['continue'] = apiserverContinue(scope.namespace, cont.after, cont.rv);
     else if (fresh.kind !== 'consistent') Object.assign(query, { resourceVersion: String(fresh.rv), resourceVersionMatch: fresh.kind === 'exact' ? 'Exact' : 'NotOlderThan' });

@@ -9,6 +9,7 @@ import { Reflector } from '../../../client/src/reflector.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CacheReport } from './cache-report.ts';
+import { detached } from '../http/request-scope.ts';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -200,7 +201,8 @@ export class CrdWatchCache extends EventEmitter {
 
   /** One coalesced consistent read; asks for a bookmark when kube-apiserver is ahead of the cache. */
   private freshen(): Promise<number> {
-    this.freshening ??= (async () => {
+    // Shared by every request waiting: not cancelled when the request that started it ends.
+    this.freshening ??= detached(async () => {
       const wait = this.lastFreshen + MIN_FRESHEN_INTERVAL_MS - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
       this.lastFreshen = Date.now();
@@ -209,13 +211,18 @@ export class CrdWatchCache extends EventEmitter {
       this.log.debug('consistent read to catch up', { latest, cached: this.rv });
       if (latest > this.rv) this.reflector.requestBookmark();
       return latest;
-    })().finally(() => (this.freshening = undefined));
+    }).finally(() => (this.freshening = undefined));
     return this.freshening;
   }
 
-  /** Consistent reads made to catch up with a resourceVersion (a metric). */
+  /** Consistent reads of kube-apiserver made to answer as new as a client asked (a metric): the cache's own and those noted by readers (noteConsistentRead). */
   get freshenReads(): number {
     return this.freshenCount;
+  }
+
+  /** A consistent read made on the cache's behalf (store/crd-consistent-read.ts), counted in freshenReads. */
+  noteConsistentRead(): void {
+    this.freshenCount++;
   }
 
   /** Resolves once the cache has seen `rv` (read-your-writes after a status update); false on timeout. */
