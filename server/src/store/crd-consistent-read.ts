@@ -27,12 +27,17 @@ import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable } from '../status/status-error.ts';
 import type { CrdWatchCache } from './crd-watch-cache.ts';
+import { detached } from '../http/request-scope.ts';
 
 const COLLECTION = `/apis/${STORAGE_GROUP}/${STORAGE_VERSION}`;
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
-/** How long a LIST waits for the watch to bring a change the consistent read shows, before reading the scope through. */
-const CATCH_UP_MS = 100;
+/**
+ * How long a LIST waits for the watch to bring the changes the consistent
+ * read shows, before reading the scope through (a watch that stuck): those
+ * events are on their way, so this is the bound, not the usual wait.
+ */
+const CATCH_UP_MS = 1_000;
 const TIMEOUT_MS = 30_000;
 
 /** What a LIST asks for, in terms kube-apiserver answers for the storage CRD. */
@@ -92,6 +97,8 @@ export class CrdConsistentReader {
   private readonly client: RestClient;
   private readonly cache: CrdWatchCache;
   private readonly counts = { fences: 0, fromCache: 0, readThrough: 0, quorumGets: 0 };
+  /** Consistent reads of each scope: the one in flight and the one callers arriving meanwhile wait for. */
+  private readonly rounds = new Map<string, { running?: Promise<ScopeRead>; queued?: Promise<ScopeRead> }>();
 
   constructor(client: RestClient, cache: CrdWatchCache) {
     this.client = client;
@@ -128,6 +135,39 @@ export class CrdConsistentReader {
    */
   async list(scope: ListScope, fresh: Exclude<Freshness, { kind: 'exact' }>): Promise<ScopeRead> {
     if (fresh.kind === 'notOlderThan' && this.cache.resourceVersion >= fresh.rv) return this.cached(this.cache.resourceVersion);
+    return this.shared(`${scope.namespace ?? ''}\u0000${scope.labelSelector}\u0000${scope.fieldSelector}`, () => this.prove(scope));
+  }
+
+  /**
+   * One consistent read of a scope for every LIST of it waiting: a caller
+   * arriving while one is in flight waits for the next (the one in flight
+   * may have been answered before the caller's write was), so many LISTs of
+   * one scope cost kube-apiserver (and this heap) at most two at a time.
+   * Detached: one request's end does not cancel it for the others.
+   */
+  private shared(key: string, read: () => Promise<ScopeRead>): Promise<ScopeRead> {
+    let r = this.rounds.get(key);
+    if (!r) this.rounds.set(key, (r = {}));
+    const round = r;
+    const start = (): Promise<ScopeRead> => {
+      const p: Promise<ScopeRead> = detached(read).finally(() => {
+        if (round.running === p) round.running = undefined;
+        if (!round.running && !round.queued) this.rounds.delete(key);
+      });
+      round.running = p;
+      return p;
+    };
+    if (!round.running) return start();
+    round.queued ??= round.running
+      .catch(() => undefined)
+      .then(() => {
+        round.queued = undefined;
+        return start();
+      });
+    return round.queued;
+  }
+
+  private async prove(scope: ListScope): Promise<ScopeRead> {
     this.counts.fences++;
     this.cache.noteConsistentRead();
     const page = await this.read<Meta>(scope, METADATA_LIST, {});
