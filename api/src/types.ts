@@ -471,6 +471,20 @@ export interface NotificationSinkStatus {
   lastErrorTime?: string;
   /** The most recently sent first; bounded. */
   objects?: NotificationCursor[];
+  /** What the sink was last told of each Freeze it heard of (frozen ones; an unfrozen drops it). */
+  freezes?: NotificationFreezeCursor[];
+}
+
+/** The last freeze event a sink got of one Freeze (its uid) and window. */
+export interface NotificationFreezeCursor {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The window's start, when it has one. */
+  start?: string;
+  /** The states it holds (none: all), to say so when it is gone. */
+  states?: string[];
+  event: 'frozen' | 'unfrozen';
 }
 
 export interface NotificationPolicyStatus {

@@ -37,6 +37,8 @@ interface Received {
 class Receiver {
   readonly events: Received[] = [];
   readonly slack: { text: string }[] = [];
+  /** Freeze events (frozen, unfrozen): type, subject and id. */
+  readonly freezes: { id: string; type: string; subject: string; reason?: string }[] = [];
   /** Every delivered webhook body, as sent: what a receiver keeps as its witness of the trail. */
   readonly raw: string[] = [];
   attempts = 0;
@@ -83,9 +85,14 @@ class Receiver {
         verified = false;
       }
       this.raw.push(body);
-      const ev = JSON.parse(body) as { id: string; type: string; subject: string; data: { entry: HistoryEntry; previousHash?: string } };
+      const ev = JSON.parse(body) as { id: string; type: string; subject: string; data: { entry: HistoryEntry; previousHash?: string; freeze?: { reason?: string } } };
       // Throws when it is not a valid CloudEvent 1.0.
       new SdkEvent(ev as unknown as ConstructorParameters<typeof SdkEvent>[0]).validate();
+      if (ev.data.freeze) {
+        this.freezes.push({ id: ev.id, type: ev.type, subject: ev.subject, ...(ev.data.freeze.reason ? { reason: ev.data.freeze.reason } : {}) });
+        res.writeHead(verified ? 200 : 401).end();
+        return;
+      }
       this.events.push({ id: ev.id, type: ev.type, seq: ev.data.entry.seq!, hash: ev.data.entry.hash!, ...(ev.data.previousHash !== undefined ? { previousHash: ev.data.previousHash } : {}), object: ev.subject, verified });
     }
     res.writeHead(200).end('ok');
@@ -289,6 +296,27 @@ describe('delivery', () => {
     expect(slow.of('till').map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     await eventually('the status records seq 4', async () => (await readPolicy('resume')).status?.sinks?.[0]?.objects?.[0]?.seq === 4, 30_000);
   }, 120_000);
+
+  it('a Freeze of the namespace starting and ending is frozen, then unfrozen, once each', async () => {
+    const r = await receiver();
+    const chatR = await receiver();
+    await secret('freeze-chat', { url: chatR.url('/slack') });
+    expect((await policy('freezes', { events: ['frozen', 'unfrozen'], sinks: [{ name: 'hook', webhook: { url: r.url('/events'), secretRef: { name: 'hook' } } }, { name: 'chat', slack: { urlSecretRef: { name: 'freeze-chat' } } }] })).status).toBe(201);
+    await eventually('the backend took the policy up', async () => (await readPolicy('freezes')).status?.conditions?.[0]?.status === 'True', 30_000);
+    const now = Date.now();
+    const window = { start: new Date(now - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'), end: new Date(now + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z') };
+    const f = await api('POST', `${STORAGE}/namespaces/${NS}/freezes`, { apiVersion: 'example.com/v1', kind: 'Freeze', metadata: { name: 'incident' }, spec: { states: ['prod'], reason: 'incident 4711', ...window } });
+    expect(f.status, f.text).toBe(201);
+    await eventually('frozen arrived', async () => r.freezes.length >= 1 && chatR.slack.length >= 1, 30_000);
+    expect(r.freezes).toMatchObject([{ type: 'com.example.custom.frozen', subject: `${NS}/incident`, reason: 'incident 4711' }]);
+    expect(chatR.slack[0]!.text).toBe(`Freeze ${NS}/incident holds moves into prod until ${window.end}: “incident 4711”`);
+    await eventually('the status remembers it', async () => ((await readPolicy('freezes')).status?.sinks?.[0]?.freezes ?? []).length === 1);
+    expect((await api('DELETE', `${STORAGE}/namespaces/${NS}/freezes/incident`)).status).toBe(200);
+    await eventually('unfrozen arrived', async () => r.freezes.length >= 2 && chatR.slack.length >= 2, 30_000);
+    expect(r.freezes.map((e) => e.type)).toEqual(['com.example.custom.frozen', 'com.example.custom.unfrozen']);
+    expect(chatR.slack[1]!.text).toBe(`Freeze ${NS}/incident no longer holds moves into prod`);
+    await eventually('the status forgets it', async () => (await readPolicy('freezes')).status?.sinks?.[0]?.freezes === undefined);
+  });
 
   it('a bad Secret gives a clear status, and nothing of its value', async () => {
     const r = await receiver();

@@ -19,7 +19,7 @@
 // a restarted backend, or the next leader, resumes from there. A new policy
 // sends entries from its creation on (status.since), not the past.
 import { HISTORY_LABELS, HISTORY_RESOURCE, NOTIFICATION_POLICY_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
-import type { Condition, HistoryEntry, NotificationCursor, NotificationPolicy, NotificationPolicyStatus, NotificationSink, NotificationSinkStatus, StateHistorySegment, StoredObject } from '../../../api/src/types.ts';
+import type { Condition, Freeze, HistoryEntry, NotificationCursor, NotificationFreezeCursor, NotificationPolicy, NotificationPolicyStatus, NotificationSink, NotificationSinkStatus, StateHistorySegment, StoredObject } from '../../../api/src/types.ts';
 import { ApiError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { Clock } from '../clock.ts';
@@ -30,13 +30,27 @@ import { policyKey, type NotificationPolicyStore } from '../store/notification-p
 import type { CloudEvent } from './cloudevent.ts';
 import type { SinkSender } from './sink-sender.ts';
 import { conditionProblem, plan, selects, type TrailObject } from './trail-events.ts';
+import { cursorOf, freezeEvent, hearsFreezesOf, sendsFreezeEvent, type FreezeCloudEvent } from './freeze-events.ts';
 
 /** The objects a sink's status remembers, at most (the CRD's maxItems). */
 export const MAX_CURSORS = 500;
+/** The Freezes a sink's status remembers, at most (the CRD's maxItems). */
+const MAX_FREEZE_CURSORS = 100;
+
+/** The Freezes, as the watch-fed FreezeCache keeps them ('change' with namespace/name). */
+export interface FreezeFeed {
+  readonly synced: boolean;
+  keys(): Iterable<string>;
+  get(key: string): { freeze: Freeze } | undefined;
+  on(event: 'change', fn: (key: string) => void): unknown;
+  off(event: 'change', fn: (key: string) => void): unknown;
+}
 
 export interface DeliveryDeps {
   cache: { hasSynced: boolean; get(namespace: string, name: string): StoredObject | undefined; list(): readonly StoredObject[]; subscribe(sub: Subscriber): () => void };
   policies: NotificationPolicyStore;
+  /** Freezes, for frozen and unfrozen; none: those events are not sent. */
+  freezes?: FreezeFeed;
   sender: SinkSender;
   client: RestClient;
   log: Logger;
@@ -53,6 +67,8 @@ export interface DeliveryDeps {
 
 /** An object a sink has news of: its identity, and what it was when last seen (for a deleted one, all there is). */
 interface Target {
+  /** A Freeze (namespace/name) rather than an object. */
+  freeze?: string;
   uid: string;
   namespace: string;
   name: string;
@@ -65,6 +81,8 @@ interface SinkRun {
   sink: NotificationSink;
   /** Last delivered seq per object (uid), least recently delivered first. */
   cursors: Map<string, NotificationCursor>;
+  /** What the sink was last told of each Freeze, by namespace/name. */
+  freezeCursors: Map<string, NotificationFreezeCursor>;
   /** Last seq looked at per object this process (not persisted). */
   scanned: Map<string, number>;
   queue: Map<string, Target>;
@@ -104,6 +122,10 @@ export class NotificationDelivery {
   private readonly onPolicy = (k: string) => {
     if (this.active) this.syncPolicy(k);
   };
+  private readonly onFreeze = (k: string) => {
+    if (!this.active) return;
+    for (const run of this.runs.values()) this.enqueueFreeze(run, k);
+  };
 
   constructor(deps: DeliveryDeps) {
     this.d = deps;
@@ -119,7 +141,7 @@ export class NotificationDelivery {
     if (this.active || this.activating) return;
     const gen = ++this.generation;
     this.activating = (async () => {
-      while (!(this.d.cache.hasSynced && this.d.policies.synced)) {
+      while (!(this.d.cache.hasSynced && this.d.policies.synced && (this.d.freezes?.synced ?? true))) {
         await new Promise((r) => setTimeout(r, 100));
         if (gen !== this.generation) return;
       }
@@ -127,6 +149,7 @@ export class NotificationDelivery {
       this.d.metrics.leader.set(1);
       this.unsubscribe = this.d.cache.subscribe({ onEvent: (ev) => this.onObject(ev) });
       this.d.policies.on('change', this.onPolicy);
+      this.d.freezes?.on('change', this.onFreeze);
       for (const k of this.d.policies.keys()) this.syncPolicy(k);
       this.flushTimer = setInterval(() => void this.flush(), this.d.statusIntervalMs ?? 1_000);
       this.flushTimer.unref();
@@ -142,6 +165,7 @@ export class NotificationDelivery {
     this.d.metrics.leader.set(0);
     this.unsubscribe?.();
     this.d.policies.off('change', this.onPolicy);
+    this.d.freezes?.off('change', this.onFreeze);
     if (this.flushTimer) clearInterval(this.flushTimer);
     for (const run of this.runs.values()) for (const s of run.sinks.values()) s.wake?.();
     await this.flush();
@@ -188,6 +212,17 @@ export class NotificationDelivery {
       }
       this.kick(run, s);
     }
+    for (const k of this.d.freezes?.keys() ?? []) this.enqueueFreeze(run, k);
+    for (const s of run.sinks.values()) for (const k of s.freezeCursors.keys()) this.enqueueFreeze(run, k);
+  }
+
+  /** A Freeze changed (or the policy is new): the sinks that hear of its namespace look at it. */
+  private enqueueFreeze(run: PolicyRun, k: string): void {
+    if (run.problem || !hearsFreezesOf(run.policy, k.slice(0, k.indexOf('/')))) return;
+    for (const s of run.sinks.values()) {
+      s.queue.set(`freeze:${k}`, { freeze: k, uid: `freeze:${k}`, namespace: '', name: '', states: [] });
+      this.kick(run, s);
+    }
   }
 
   private newRun(k: string, policy: NotificationPolicy, old: PolicyRun | undefined): PolicyRun {
@@ -202,6 +237,7 @@ export class NotificationDelivery {
       run.sinks.set(sink.name, {
         sink,
         cursors,
+        freezeCursors: prev?.freezeCursors ?? new Map((stored?.freezes ?? []).map((c) => [`${c.namespace}/${c.name}`, c] as const)),
         scanned: prev?.scanned ?? new Map(),
         queue: prev?.queue ?? new Map(),
         inFlight: 0,
@@ -253,7 +289,7 @@ export class NotificationDelivery {
           s.queue.delete(uid);
           const done = await this.deliverObject(run, s, t).catch(async (err: unknown) => {
             // The archive could not be read: look again later, in order.
-            this.failure(run, s, `could not read the trail of ${t.namespace}/${t.name}: ${message(err)}`);
+            this.failure(run, s, t.freeze ? `could not look at Freeze ${t.freeze}: ${message(err)}` : `could not read the trail of ${t.namespace}/${t.name}: ${message(err)}`);
             await this.pause(run, s, 1);
             return false;
           });
@@ -270,8 +306,41 @@ export class NotificationDelivery {
     })();
   }
 
+  /** Tells one sink what changed of one Freeze: unfrozen for one it was told is frozen and no longer is, frozen for a new window. */
+  private async deliverFreeze(run: PolicyRun, s: SinkRun, key: string): Promise<boolean> {
+    const f = this.d.freezes?.get(key)?.freeze;
+    const now = this.d.clock.now();
+    const told = s.freezeCursors.get(key);
+    const active = f?.status?.active === true;
+    if (told?.event === 'frozen' && (!f || f.metadata.uid !== told.uid || !active)) {
+      if (!(await this.sendFreeze(run, s, freezeEvent(told, f?.metadata.uid === told.uid ? f : undefined, 'unfrozen', now)))) return false;
+      s.freezeCursors.delete(key);
+      run.statusDirty = true;
+    }
+    if (!f || !active) return true;
+    const next = cursorOf(f, 'frozen');
+    const known = s.freezeCursors.get(key);
+    if (known && known.uid === next.uid && known.start === next.start) return true;
+    // A freeze that held before the policy was made (made earlier, in a window begun earlier) is noted for its unfrozen, not announced.
+    const began = Math.max(Date.parse(next.start ?? '') || 0, Date.parse(f.metadata.creationTimestamp ?? '') || 0);
+    if (!(began < Date.parse(run.since)) && !(await this.sendFreeze(run, s, freezeEvent(next, f, 'frozen', now)))) return false;
+    s.freezeCursors.delete(key);
+    s.freezeCursors.set(key, next);
+    while (s.freezeCursors.size > MAX_FREEZE_CURSORS) s.freezeCursors.delete(s.freezeCursors.keys().next().value!);
+    run.statusDirty = true;
+    return true;
+  }
+
+  /** Sends a freeze event if the policy wants it; false when interrupted. */
+  private async sendFreeze(run: PolicyRun, s: SinkRun, ev: FreezeCloudEvent): Promise<boolean> {
+    const decision = sendsFreezeEvent(run.policy, ev);
+    if (decision.problem) this.failure(run, s, decision.problem);
+    return decision.send ? this.send(run, s, ev) : true;
+  }
+
   /** Sends what is new of one object to one sink; false when interrupted (to be taken up again). */
   private async deliverObject(run: PolicyRun, s: SinkRun, t: Target): Promise<boolean> {
+    if (t.freeze) return this.deliverFreeze(run, s, t.freeze);
     const live = this.d.cache.get(t.namespace, t.name);
     const obj = live?.metadata.uid === t.uid ? live : t.last;
     const window = live?.metadata.uid === t.uid ? (live.status?.history ?? []) : [];
@@ -327,7 +396,7 @@ export class NotificationDelivery {
   }
 
   /** Sends one event until it is delivered; false when the sink stopped mattering (policy changed, leadership lost). */
-  private async send(run: PolicyRun, s: SinkRun, ev: CloudEvent): Promise<boolean> {
+  private async send(run: PolicyRun, s: SinkRun, ev: CloudEvent | FreezeCloudEvent): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       if (!this.current(run, s)) return false;
       try {
@@ -428,6 +497,7 @@ function statusOf(run: PolicyRun, now: Date): NotificationPolicyStatus {
     ...(s.lastDeliveryTime ? { lastDeliveryTime: s.lastDeliveryTime } : {}),
     ...(s.lastError ? { lastError: s.lastError, lastErrorTime: s.lastErrorTime! } : {}),
     objects: [...s.cursors.values()].reverse(),
+    ...(s.freezeCursors.size ? { freezes: [...s.freezeCursors.values()].reverse() } : {}),
   }));
   return {
     ...(run.generation !== undefined ? { observedGeneration: run.generation } : {}),

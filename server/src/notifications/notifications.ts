@@ -14,7 +14,7 @@ import { newNotificationMetrics } from '../metrics/notification-metrics.ts';
 import type { RequestInfo } from '../request/request-info.ts';
 import type { CrdWatchCache } from '../store/crd-watch-cache.ts';
 import { NotificationPolicyCache } from '../store/notification-policy-cache.ts';
-import { NotificationDelivery } from './delivery-controller.ts';
+import { NotificationDelivery, type FreezeFeed } from './delivery-controller.ts';
 import { serveNotifyTest } from './notify-test.ts';
 import { SinkSender } from './sink-sender.ts';
 import type { ServerResponse } from 'node:http';
@@ -22,6 +22,8 @@ import type { ServerResponse } from 'node:http';
 export interface NotificationsDeps {
   client: RestClient;
   cache: CrdWatchCache;
+  /** The Freezes (for frozen and unfrozen). */
+  freezes?: FreezeFeed;
   log: Logger;
   clock: Clock;
   registry: Registry;
@@ -43,7 +45,7 @@ export class Notifications {
     const log = d.log.with({ component: 'notifications' });
     this.policies = new NotificationPolicyCache({ client: d.client, log });
     this.sender = new SinkSender({ client: d.client, now: () => d.clock.now() });
-    this.delivery = new NotificationDelivery({ cache: d.cache, policies: this.policies.store, sender: this.sender, client: d.client, log, clock: d.clock, metrics: newNotificationMetrics(d.registry), approvalsInto: d.approvalsInto });
+    this.delivery = new NotificationDelivery({ cache: d.cache, policies: this.policies.store, ...(d.freezes ? { freezes: d.freezes } : {}), sender: this.sender, client: d.client, log, clock: d.clock, metrics: newNotificationMetrics(d.registry), approvalsInto: d.approvalsInto });
     this.election = new LeaseElection({
       client: d.client,
       log,

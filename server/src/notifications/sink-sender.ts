@@ -10,6 +10,7 @@ import type { NotificationSink, SecretKeyRef } from '../../../api/src/types.ts';
 import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { CloudEvent } from './cloudevent.ts';
+import type { FreezeCloudEvent } from './freeze-events.ts';
 import { sign } from './signature.ts';
 import { slackMessage } from './slack-message.ts';
 
@@ -87,7 +88,7 @@ export class SinkSender {
   }
 
   /** Sends `ev` to `sink`; resolves with the receiver's status, or throws a DeliveryError. */
-  async send(namespace: string, sink: NotificationSink, ev: CloudEvent | Record<string, unknown> & { id: string }): Promise<number> {
+  async send(namespace: string, sink: NotificationSink, ev: CloudEvent | FreezeCloudEvent): Promise<number> {
     const timeoutMs = this.o.timeoutMs ?? 10_000;
     if (sink.webhook) {
       const key = await this.secretValue(namespace, sink.webhook.secretRef, 'secret');
@@ -98,7 +99,7 @@ export class SinkSender {
     if (sink.slack) {
       const url = await this.secretValue(namespace, sink.slack.urlSecretRef, 'url');
       if (!/^https?:\/\//.test(url)) throw new DeliveryError(`Secret ${namespace}/${sink.slack.urlSecretRef.name} key "${sink.slack.urlSecretRef.key ?? 'url'}" is not an http or https URL`);
-      const body = JSON.stringify(slackMessage(ev as CloudEvent));
+      const body = JSON.stringify(slackMessage(ev));
       return this.answer('the Slack webhook', () => this.post(url, { headers: { 'Content-Type': 'application/json' }, body, timeoutMs }), () => this.forget(namespace, sink.slack!.urlSecretRef.name));
     }
     throw new DeliveryError(`sink ${sink.name} is neither a webhook nor slack`);

@@ -4,6 +4,7 @@
 // how to look closer. Everything that comes from users is escaped as Slack
 // asks (&, <, >), so a reason cannot ping a channel or forge a link.
 import type { CloudEvent } from './cloudevent.ts';
+import type { FreezeCloudEvent } from './freeze-events.ts';
 
 const VERBS: Record<CloudEvent['data']['event'], string> = {
   promoted: 'promoted',
@@ -22,8 +23,20 @@ function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function slackMessage(e: CloudEvent): { text: string; blocks: unknown[] } {
-  const { entry, object, event } = e.data;
+/** A Freeze starting or stopping: what it holds, until when, why. */
+function freezeMessage(e: FreezeCloudEvent): { text: string; blocks: unknown[] } {
+  const f = e.data.freeze;
+  const what = f.states?.length ? f.states.map(escape).join(', ') : 'every state';
+  const until = e.data.event === 'frozen' && f.window?.end ? ` until ${escape(f.window.end)}` : '';
+  const text = e.data.event === 'frozen'
+    ? `Freeze ${escape(f.namespace)}/${escape(f.name)} holds moves into ${what}${until}${f.reason ? `: “${escape(f.reason)}”` : ''}`
+    : `Freeze ${escape(f.namespace)}/${escape(f.name)} no longer holds moves into ${what}`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'context', elements: [{ type: 'mrkdwn', text: `\`kubectl get freezes -n ${escape(f.namespace)}\` · ${escape(e.time)}` }] }] };
+}
+
+export function slackMessage(e: CloudEvent | FreezeCloudEvent): { text: string; blocks: unknown[] } {
+  if ('freeze' in e.data) return freezeMessage(e as FreezeCloudEvent);
+  const { entry, object, event } = (e as CloudEvent).data;
   // A deletion has a state it was in and none it goes to.
   const move = entry.to ? ` ${escape(entry.from ?? '?')} → ${escape(entry.to)}` : entry.from ? ` (in ${escape(entry.from)})` : '';
   const reason = entry.reason ? `: “${escape(entry.reason)}”` : '';
