@@ -145,7 +145,8 @@ export class CustomResourceStorage {
     };
     const rv = opts.resourceVersion;
     const fresh: Freshness = rv === undefined ? { kind: 'consistent' } : opts.resourceVersionMatch === 'Exact' ? { kind: 'exact', rv } : { kind: 'notOlderThan', rv };
-    const cacheAnswers = rv === 0 || (cont ? cont.rv <= this.cache.resourceVersion : fresh.kind === 'exact' ? rv === this.cache.resourceVersion : false);
+    const at0 = this.cache.resourceVersion;
+    const cacheAnswers = rv === 0 || (cont ? cont.rv <= at0 : fresh.kind === 'exact' ? rv === at0 : fresh.kind === 'notOlderThan' && at0 >= fresh.rv);
     if (!cacheAnswers && fresh.kind === 'exact' && !expressible) {
       // A past revision, selected by a field kube-apiserver does not know: the whole scope read at it, selected here.
       const page = await reader.page(scope, fresh, 0);
