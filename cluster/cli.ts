@@ -15,6 +15,7 @@ import type { BackendInfo } from './backend.ts';
 import { ensureBinaries } from './binaries.ts';
 import { apiserverGet, stopCluster, type ClusterInfo } from './control-plane.ts';
 import { Demo } from './demo.ts';
+import { startDemoMetrics } from './demo-metrics.ts';
 import { installInCluster } from './in-cluster.ts';
 import { ensureNodeBinaries } from './node-binaries.ts';
 import { haltNode, stopNode, type NodeInfo } from './node.ts';
@@ -35,6 +36,8 @@ interface State {
   backend?: BackendInfo;
   /** The real node (--in-cluster). */
   node?: NodeInfo;
+  /** The demo's Prometheus and the metrics file it scrapes (processes that outlive the demo, until cluster:down). */
+  metrics?: { prometheus: string; pids: number[] };
 }
 
 const NODE_DIR = join(STATE_DIR, 'node');
@@ -143,6 +146,7 @@ async function down(quiet = false): Promise<void> {
     return;
   }
   if (s.backend) await stopProcess(s.backend.pid);
+  for (const pid of s.metrics?.pids ?? []) await stopProcess(pid);
   if (s.node) await haltNode(s.node.dir);
   await stopCluster(s.cluster);
   if (s.node) await stopNode({ dir: s.node.dir, log });
@@ -153,9 +157,17 @@ async function down(quiet = false): Promise<void> {
 async function demo(inCluster: boolean): Promise<void> {
   const s = await up(inCluster);
   if (!upToDate()) await buildExecutable({ log });
-  const d = new Demo({ cluster: s.cluster, path: [DIST, BIN] });
-  d.kubectl('admin', ['apply', '-k', join(ROOT, 'manifests/samples')]);
-  if (d.ran()) {
+  const d0 = new Demo({ cluster: s.cluster, path: [DIST, BIN] });
+  d0.kubectl('admin', ['apply', '-k', join(ROOT, 'manifests/samples')]);
+  const ran = d0.ran();
+  // The chapter on checks asks a Prometheus on this machine's loopback, which a backend in a node cannot reach.
+  const metrics = !ran && !s.node ? await startDemoMetrics(join(STATE_DIR, 'prometheus'), { detached: true, log }) : undefined;
+  if (metrics) {
+    s.metrics = { prometheus: metrics.prometheus, pids: metrics.pids };
+    writeFileSync(STATE_FILE, JSON.stringify(s, null, 2) + '\n');
+  }
+  const d = new Demo({ cluster: s.cluster, path: [DIST, BIN], ...(metrics ? { metrics } : {}) });
+  if (ran) {
     log('The demo\'s steps ran on this cluster before (npm run cluster:down starts afresh); where everything stands:');
   } else {
     console.log('Four sample objects in namespaces shop and platform (manifests/samples), moved with the plugin, through kubectl,');

@@ -15,6 +15,12 @@ export interface DemoOptions {
   path: string[];
   /** Where the story is told; stdout by default (in colour on a terminal, as the plugin's own output). */
   write?: (s: string) => void;
+  /**
+   * A Prometheus the backend can reach, scraping a metrics file the demo
+   * writes: the chapter on checks runs only with one (not with the backend
+   * in a node, whose pod cannot reach the host's loopback).
+   */
+  metrics?: { prometheus: string; setErrorRatio(app: string, ratio: number): void };
 }
 
 const shellWord = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
@@ -99,6 +105,8 @@ export class Demo {
   story(): void {
     // The backend serves the samples once its caches have them.
     this.waitUntil('the backend serves the samples', () => this.query('admin', ['describe-state', 'cluster-eu-1', '-n', 'platform']) !== undefined);
+    // Chapter 5's metric, from the start: Prometheus has long scraped it when the check is added.
+    this.o.metrics?.setErrorRatio('checkout', 0.08);
 
     this.heading('1. A soak: checkout spends an hour in staging before prod');
     this.note('(its spec says so, and so does the cluster\'s GatePolicy for team=payments: manifests/samples)');
@@ -129,5 +137,27 @@ export class Demo {
     this.note('(rollbacks into prod need `enter` too; creating, editing spec or labels, deleting and re-creating are judged on the same gates)');
     this.step('alice', ['set-state', 'cart', 'staging', '-n', 'shop', '--reason', 'incident 4711: roll back'], 'a rollback passes soak, approvals and freezes');
     this.kubectlStep('bob', ['patch', 'customresources.example.com', 'cart', '-n', 'shop', '--type=merge', '-p', '{"spec":{"states":["dev","prod","staging"]}}'], 'put prod before staging, then "roll back" into it?', 'refused');
+    if (this.o.metrics) this.checks(this.o.metrics);
+  }
+
+  /** The check's run as describe-state reports it: its phase and the newest measurement's. */
+  private checkRun(): { phase?: string; last?: string } {
+    const doc = JSON.parse(this.query('admin', ['describe-state', 'checkout', '-n', 'shop', '-o', 'json']) ?? '{}') as { checks?: { gate: string; check?: { phase: string; last?: { phase: string } } }[] };
+    const c = doc.checks?.find((x) => x.gate === 'checks')?.check;
+    return { ...(c?.phase ? { phase: c.phase } : {}), ...(c?.last ? { last: c.last.phase } : {}) };
+  }
+
+  private checks(metrics: NonNullable<DemoOptions['metrics']>): void {
+    this.heading("5. A check: checkout enters prod only while its error rate in staging is below 1%");
+    this.note(`(a Prometheus on ${metrics.prometheus} scrapes checkout's error ratio; the backend measures it while checkout is in staging)`);
+    const check = { name: 'error-rate', prometheus: { address: metrics.prometheus, query: 'shop_error_ratio{app="{{name}}"}' }, successCondition: 'result[0] < 0.01', count: 3, intervalSeconds: 2 };
+    this.kubectlStep('admin', ['patch', 'customresources.example.com', 'checkout', '-n', 'shop', '--type=merge', '-p', JSON.stringify({ spec: { checks: { prod: [check] } } })], 'the team adds a check (removing or changing one later needs override)');
+    this.waitUntil('the backend has measured the error rate', () => this.checkRun().last === 'Failed', 60);
+    this.step('alice', ['check', 'checkout', '-n', 'shop'], 'the error rate now: 8%', 'refused');
+    metrics.setErrorRatio('checkout', 0.002);
+    this.note('The error rate drops to 0.2%. A run of three measurements, two seconds apart, must pass:');
+    this.waitUntil('the check has passed', () => this.checkRun().phase === 'Successful', 90);
+    this.step('alice', ['check', 'checkout', '-n', 'shop']);
+    this.step('alice', ['describe-state', 'checkout', '-n', 'shop'], 'the check has passed; the hour of soak still holds the promote');
   }
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomResourceHistory } from '../../api/src/types.ts';
 import { Demo } from '../../cluster/demo.ts';
 import { startStack, type Stack } from '../../cluster/stack.ts';
+import { startDemoMetrics, type DemoMetrics } from '../../cluster/demo-metrics.ts';
 import { apiOn, CUSTOM } from './harness.ts';
 import { DIST } from './plugin-cli.ts';
 
@@ -19,13 +20,16 @@ const SAMPLES = fileURLToPath(new URL('../../manifests/samples', import.meta.url
 
 let stack: Stack;
 let dir: string;
+let metrics: DemoMetrics;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-demo-'));
-  stack = await startStack({ dir });
-});
+  // The story runs synchronously: what Prometheus scrapes must be a process of its own, as in npm run demo.
+  [stack, metrics] = await Promise.all([startStack({ dir }), startDemoMetrics(join(dir, 'prometheus'))]);
+}, 240_000);
 
 afterAll(async () => {
+  await metrics?.stop();
   await stack?.stop();
   if (dir && !process.env['KEEP_CLUSTER_DIR']) rmSync(dir, { recursive: true, force: true });
 });
@@ -33,7 +37,7 @@ afterAll(async () => {
 describe('the demo', () => {
   it('shows a soak, a protected state needing two approvals from others than the mover, and an active freeze', async () => {
     let told = '';
-    const demo = new Demo({ cluster: stack.cluster, path: [DIST], write: (s) => (told += s) });
+    const demo = new Demo({ cluster: stack.cluster, path: [DIST], write: (s) => (told += s), metrics });
     demo.kubectl('admin', ['apply', '-k', SAMPLES]);
     expect(demo.ran()).toBe(false);
     demo.story();
@@ -67,5 +71,14 @@ describe('the demo', () => {
     expect(told).toMatch(/weakening the gates of "prod" .*needs the "override" verb on states.custom.example.com "prod" in namespace "shop"/);
     const eu = await apiOn<{ state: string }>(stack.cluster, 'admin', 'GET', `${CUSTOM}/namespaces/platform/customresources/cluster-eu-1/state`);
     expect(eu.body.state).toBe('active');
+
+    // A check failing, then passing: checkout's error rate, measured while it is in staging.
+    const chapter = told.slice(told.indexOf('5. A check'));
+    expect(chapter).toContain('$ kubectl custom check checkout -n shop   # as alice: the error rate now: 8%');
+    expect(chapter).toMatch(/error-rate .*fail.*0\.08/);
+    expect(chapter).toMatch(/error-rate .*pass.*0\.002/);
+    const st = await apiOn<{ checks?: { gate: string; met: boolean }[]; gates: { promoteBlockedBy: string[] } }>(stack.cluster, 'admin', 'GET', `${CUSTOM}/namespaces/shop/customresources/checkout/state`);
+    expect(st.body.checks?.find((c) => c.gate === 'checks')?.met).toBe(true);
+    expect(st.body.gates.promoteBlockedBy).not.toContain('checks');
   });
 });

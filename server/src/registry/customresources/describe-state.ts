@@ -73,10 +73,9 @@ function gateChecks(obj: StoredObject, st: Status, next: string, may: Permission
   for (const v of verdicts) {
     const run = checkGateRun(v);
     const met = verdictPasses(v, approved);
-    const last = run.last ? `; last ${run.last.phase.toLowerCase()} at ${run.last.time}${run.last.value !== undefined ? `: ${run.last.value}` : ''}` : '';
     const pending = v.phase === 'Running' ? `, ${run.measured} of ${run.count} measured${run.nextMeasurementAt ? `, next at ${run.nextMeasurementAt}` : ''}` : '';
     const inconclusive = v.phase === 'Inconclusive' ? (approved ? ' (approved past it)' : ' (needs an approval)') : '';
-    checks.push({ gate: 'checks', met, message: `check ${run.name}: ${run.successCondition}: ${v.phase}${inconclusive}${pending}${last}`, sources: [v.check.source], check: run });
+    checks.push({ gate: 'checks', met, message: `check ${run.name}: ${run.successCondition}: ${v.phase}${inconclusive}${pending}`, sources: [v.check.source], check: run });
   }
   return checks;
 }
