@@ -11,7 +11,7 @@ import { type Check, fail, ok, skip, warn } from '../check.ts';
 import type { Probe } from '../probe.ts';
 
 export const BACKEND = 'kubectl-custom-backend';
-export const CRDS = ['customresources.example.com', 'freezes.example.com', 'gatepolicies.example.com', 'statehistories.example.com'];
+export const CRDS = ['customresources.example.com', 'freezes.example.com', 'gatepolicies.example.com', 'notificationpolicies.example.com', 'statehistories.example.com'];
 const APPLY = 'kubectl apply -k manifests/base   (or: helm upgrade --install kubectl-custom charts/kubectl-custom)';
 const BACKEND_SELECTOR = 'app.kubernetes.io/name=kubectl-custom,app.kubernetes.io/component=backend';
 
