@@ -35,7 +35,7 @@ import { currentRequestSignal } from './http/request-scope.ts';
 import { PolicyCache, type PolicySource } from './store/policy-cache.ts';
 import { FreezeCache, type FreezeSource } from './store/freeze-cache.ts';
 import { FreezeStatusController } from './controllers/freeze-status.ts';
-import { CheckRunner, measuring } from './controllers/check-runner.ts';
+import { CheckRunner, checkEndedMessage, measuring } from './controllers/check-runner.ts';
 import { measure } from './checks/measure.ts';
 import { secretReader } from './checks/secrets.ts';
 import { checkRest } from './registry/customresources/check-rest.ts';
@@ -189,7 +189,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     policies,
     freezes,
     freezeStatus: new FreezeStatusController({ cache: freezes, client, log, clock }),
-    checkRunner: new CheckRunner({ objects: cache, gates, store, measure: measureCheck, clock, log, counted: (provider, phase) => metrics.checkMeasurements.inc({ provider, phase }) }),
+    checkRunner: new CheckRunner({ objects: cache, gates, store, measure: measureCheck, clock, log, counted: (provider, phase) => metrics.checkMeasurements.inc({ provider, phase }), runEnded: (obj, runs, run) => void events.record(obj, 'Warning', 'CheckFailed', checkEndedMessage(runs, run)) }),
     policyCheck: new AdmissionPolicyCheck(client, log, o.policyCheckIntervalSeconds * 1000),
     admission,
     historyFinalizer: new HistoryFinalizer({ cache, store, archive, log, clock }),

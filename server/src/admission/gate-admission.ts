@@ -45,7 +45,7 @@ function withNamespace(obj: StoredObject, ns: string | undefined): StoredObject 
 
 function viewOf(gates: GateSources, obj: StoredObject, now: Date): GateView {
   const effective = gates.effective(obj);
-  return gateView(effective.spec, (s) => gates.freezesInForce(obj, s, now).map((f) => `${f.namespace}/${f.name}`), effective.serviceAccountApprovals?.keys(), effective.checks);
+  return gateView(effective.spec, (s) => gates.freezesInForce(obj, s, now).map((f) => `${f.namespace}/${f.name}`), effective.serviceAccountApprovals?.keys(), effective.checks, obj.metadata.labels ?? {});
 }
 
 /** How a missing permission reads in the refusal. */

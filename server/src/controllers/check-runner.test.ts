@@ -6,7 +6,7 @@ import type { StoredObject, StoredStatus } from '../../../api/src/types.ts';
 import { memoryLogger } from '../log/logger.ts';
 import { SPEC_ONLY } from '../state/gate-sources.ts';
 import { WriteConflict } from '../store/status-store.ts';
-import { CheckRunner, planChecks, withMeasurement, type CheckRunnerDeps } from './check-runner.ts';
+import { CheckRunner, checkEndedMessage, planChecks, withMeasurement, type CheckRunnerDeps } from './check-runner.ts';
 
 const T0 = Date.parse('2026-12-07T10:00:00Z');
 const errors: CheckSpec = { name: 'errors', successCondition: 'result[0] < 0.01', prometheus: { address: 'http://prom:9090', query: 'x' }, count: 3, intervalSeconds: 60 };
@@ -74,8 +74,18 @@ describe('the check runner', () => {
   it('a failure beyond failureLimit ends the run Failed; a new run starts an interval later, keeping what failed', async () => {
     const s = new Store(object());
     const clock = { t: T0 };
-    const r = runner(s, clock, ['Failed', 'Successful']);
+    const ended: string[] = [];
+    const r = new CheckRunner({
+      objects: s.objects,
+      gates: SPEC_ONLY,
+      store: s.store,
+      clock: { now: () => new Date(clock.t) },
+      log: memoryLogger(),
+      measure: async (_c, _v, now) => ({ phase: ended.length ? 'Successful' : 'Failed', time: now().toISOString(), value: '{"result":[0.5]}' }),
+      runEnded: (_o, runs, run) => ended.push(checkEndedMessage(runs, run)),
+    });
     expect(await r.reconcile('shop/checkout')).toBe(T0 + 60_000);
+    expect(ended).toEqual(['check errors (spec) of the move staging → prod failed: {"result":[0.5]}']);
     expect(s.obj.status!.checks!.runs[0]).toMatchObject({ phase: 'Failed', nextMeasurementAt: new Date(T0 + 60_000).toISOString() });
     clock.t += 30_000;
     await r.reconcile('shop/checkout');

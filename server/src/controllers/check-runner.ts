@@ -130,6 +130,8 @@ export interface CheckRunnerDeps {
   log: Logger;
   /** Counts a measurement taken, by provider and phase. */
   counted?(provider: string, phase: string): void;
+  /** A run has just ended without passing (Failed, Inconclusive or Error): told once, by the replica whose write recorded it (a Warning Event). */
+  runEnded?(obj: StoredObject, runs: CheckRuns, run: CheckRun): void;
   /** The longest time between two looks at every object (new GatePolicy checks, a lost wake-up). */
   resyncMs?: number;
 }
@@ -233,11 +235,13 @@ export class CheckRunner {
     const plan = planChecks(obj, this.d.gates.effective(obj).checks, this.d.clock.now());
     const runs = plan.runs?.runs.slice();
     let measured = 0;
+    const ended: CheckRun[] = [];
     for (const { due, m } of taken) {
       const i = runs?.findIndex((r) => r.key === runKeyOf(due) && r.name === due.check.check.name) ?? -1;
       // Still wanted: the run is there and another measurement (this replica's or another's) did not come first.
       if (i < 0 || !plan.due.some((d) => d.index === i)) continue;
       runs![i] = withMeasurement(runs![i]!, due.check, m);
+      if (runs![i]!.phase !== 'Running' && runs![i]!.phase !== 'Successful') ended.push(runs![i]!);
       measured++;
     }
     if (!plan.changed && measured === 0) return plan.wake;
@@ -251,6 +255,7 @@ export class CheckRunner {
       if (!fresh) return undefined;
       return this.record(fresh, taken, attempt + 1);
     }
+    for (const r of ended) this.d.runEnded?.(obj, status.checks!, r);
     let wake: number | undefined;
     for (const r of runs ?? []) if (r.nextMeasurementAt) wake = Math.min(wake ?? Infinity, Date.parse(r.nextMeasurementAt));
     return wake;
@@ -290,4 +295,12 @@ export function measuring(readSecret: (namespace: string, name: string, key: str
     }
     return measureOne(check.check, vars, secrets, now);
   };
+}
+
+/** The CheckFailed Event's message: which check of which move, how it ended, and what it last saw. */
+export function checkEndedMessage(runs: CheckRuns, run: CheckRun): string {
+  const last = run.measurements.at(-1);
+  const saw = last ? `: ${last.value !== undefined ? last.value : ''}${last.message ? `${last.value !== undefined ? ' ' : ''}(${last.message})` : ''}` : '';
+  const what = run.phase === 'Inconclusive' ? 'is inconclusive (an approval or --override lets the move through)' : run.phase === 'Error' ? 'could not be measured' : 'failed';
+  return `check ${run.name} (${run.source}) of the move ${runs.from} → ${runs.to} ${what}${saw}`;
 }

@@ -143,7 +143,7 @@ describe('the checks gate of a move', () => {
 describe('the gate invariant and checks', () => {
   const viewOf = (obj: StoredObject, policies: GatePolicy[] = []) => {
     const eff = (policies.length ? withPolicies({ policiesFor: () => policies }) : SPEC_ONLY).effective(obj);
-    return gateView(eff.spec, () => [], [], eff.checks);
+    return gateView(eff.spec, () => [], [], eff.checks, obj.metadata.labels ?? {});
   };
   it.each<[string, StoredObject, StoredObject, GatePolicy[], Record<string, string[]>]>([
     ['the same checks: nothing', object(), object(), [], {}],
@@ -151,6 +151,8 @@ describe('the gate invariant and checks', () => {
     ['a check removed', object(), object({ checks: {} }), [], { prod: ['check "errors" (spec) removed or changed'] }],
     ['a condition changed (it cannot be ranked)', object(), object({ checks: { prod: [{ ...errors, successCondition: 'result[0] < 0.5' }] } }), [], { prod: ['check "errors" (spec) removed or changed'] }],
     ['labels that leave a GatePolicy rule with checks', object(), object({}, undefined, { team: 'web' }), [policy], { prod: ['check "ticket" (GatePolicy custom-system/prod-health) removed or changed'] }],
+    ['relabelling the object when the query names that label: it would measure another series', object({ checks: { prod: [{ ...errors, prometheus: { address: 'http://p', query: 'errors{team="{{labels.team}}"}' } }] } }), object({ checks: { prod: [{ ...errors, prometheus: { address: 'http://p', query: 'errors{team="{{labels.team}}"}' } }] } }, undefined, { team: 'healthy-team' }), [], { prod: ['check "errors" (spec) removed or changed'] }],
+    ['relabelling when no check names the label: nothing', object(), object({}, undefined, { team: 'pay', other: 'x' }), [], {}],
     ['reordering the states before a state with checks', object({ protectedStates: [] }), object({ states: ['staging', 'dev', 'prod'] }), [], { prod: ['states before it removed or reordered'] }],
   ])('%s', (_name, before, after, policies, want) => {
     expect(Object.fromEntries(weakenings(viewOf(before, policies), viewOf(after, policies)))).toEqual(want);

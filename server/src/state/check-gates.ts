@@ -24,9 +24,19 @@ export function checkSourceName(s: GateSource): string {
   return s.kind === 'spec' ? 'spec' : `GatePolicy ${s.namespace}/${s.name}`;
 }
 
-/** What identifies a check as written: its source and its definition. Admission compares these before and after an edit. */
-export function checkIdentity(c: EffectiveCheck): string {
-  return `${checkSourceName(c.source)}: ${canonicalJson(c.check)}`;
+/**
+ * What identifies a check as written: its source and its definition, and,
+ * given the object's labels, the values of those its query or URL names
+ * ({{labels.KEY}}): relabelling an object changes what such a check
+ * measures (another app's healthy series), so admission counts it as a
+ * change of the check.
+ */
+export function checkIdentity(c: EffectiveCheck, labels?: Readonly<Record<string, string>>): string {
+  const id = `${checkSourceName(c.source)}: ${canonicalJson(c.check)}`;
+  if (!labels) return id;
+  const template = c.check.prometheus?.query ?? c.check.http?.url ?? '';
+  const used = [...template.matchAll(/\{\{\s*labels\.([A-Za-z0-9_./-]+)\s*\}\}/g)].map((m) => m[1]!);
+  return used.length ? `${id} ${canonicalJson(Object.fromEntries(used.map((k) => [k, labels[k] ?? ''])))}` : id;
 }
 
 /**

@@ -51,7 +51,7 @@ export interface Needed {
 }
 
 /** The gate view of a spec whose gates are already the effective ones (gate-sources.ts), plus the freezes of each state. */
-export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => readonly string[], serviceAccountApprovals: Iterable<string> = [], checks: ReadonlyMap<string, readonly EffectiveCheck[]> = new Map()): GateView {
+export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => readonly string[], serviceAccountApprovals: Iterable<string> = [], checks: ReadonlyMap<string, readonly EffectiveCheck[]> = new Map(), labels: Readonly<Record<string, string>> = {}): GateView {
   const freezes = new Map<string, readonly string[]>();
   for (const s of effectiveSpec.states) {
     const f = freezesOf(s);
@@ -64,7 +64,7 @@ export function gateView(effectiveSpec: Spec, freezesOf: (state: string) => read
     soak: positive(effectiveSpec.minSoakSeconds),
     freezes,
     serviceAccountApprovals: new Set(serviceAccountApprovals),
-    checks: new Map([...checks].filter(([, list]) => list.length > 0).map(([state, list]) => [state, new Map(list.map((c) => [checkIdentity(c), `${JSON.stringify(c.check.name)} (${checkSourceName(c.source)})`]))])),
+    checks: new Map([...checks].filter(([, list]) => list.length > 0).map(([state, list]) => [state, new Map(list.map((c) => [checkIdentity(c, labels), `${JSON.stringify(c.check.name)} (${checkSourceName(c.source)})`]))])),
   };
 }
 
