@@ -100,6 +100,11 @@ describe('a prometheus check of prod', () => {
     expect(r.stderr).toMatch(/^The CustomResource "checkout" is invalid: checks: Forbidden: check "error-rate" \(spec\) (failed: result\[0\] < 0\.01 did not hold|of the move into "prod" has not passed yet)/);
     expect(r.stderr).toContain('{"result":[0.5]}');
     expect((await stateOf('checkout')).state).toBe('staging');
+    // The run's end is told once, as a Warning Event on the object.
+    await eventually('the CheckFailed Event', async () => {
+      const ev = await kubectl('admin', ['get', 'events', '-n', ns(), '--field-selector', 'reason=CheckFailed,involvedObject.name=checkout', '-o', 'jsonpath={.items[*].message}']);
+      return ev.stdout.includes('check error-rate (spec) of the move staging → prod failed: {"result":[0.5]}');
+    });
     const st = await stateOf('checkout');
     expect(st.gates.promoteBlockedBy).toContain('checks');
     expect(st.checks!.find((c) => c.gate === 'checks')).toMatchObject({ met: false, sources: [{ kind: 'spec' }], check: { name: 'error-rate', provider: 'prometheus', successCondition: 'result[0] < 0.01', count: 2 } });
@@ -214,6 +219,17 @@ describe('admission of checks', () => {
     const r = await kubectl('bob', ['label', 'customresources.example.com', 'relabel', '-n', ns(), 'change=none', '--overwrite']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`weakening the gates of "prod" (check "ticket" (GatePolicy ${ns()}/prod-change-ticket) removed or changed) needs the "override" verb on states.custom.example.com "prod"`);
+  });
+
+  it("relabelling an object whose check's query names that label needs override: it would measure another series", async () => {
+    await createObject(ns(), 'by-label', { name: 'by-label', states: ['dev', 'staging', 'prod'], checks: { prod: [{ name: 'errors', prometheus: { address: prometheus.url, query: 'shop_error_ratio{app="{{labels.app}}"}' }, successCondition: 'result[0] < 0.01' }] } }, { app: 'checkout' });
+    await waitServed(ns(), 'by-label');
+    const r = await kubectl('bob', ['label', 'customresources.example.com', 'by-label', '-n', ns(), 'app=some-healthy-app', '--overwrite']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('weakening the gates of "prod" (check "errors" (spec) removed or changed) needs the "override" verb');
+    // Another label is no change of the check.
+    const other = await kubectl('bob', ['label', 'customresources.example.com', 'by-label', '-n', ns(), 'tier=web']);
+    expect(other.code, other.stderr).toBe(0);
   });
 
   it('a condition that is not CEL, or an unknown placeholder, is refused when written', async () => {
