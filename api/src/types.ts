@@ -473,6 +473,8 @@ export interface NotificationSinkStatus {
   objects?: NotificationCursor[];
   /** What the sink was last told of each Freeze it heard of (frozen ones; an unfrozen drops it). */
   freezes?: NotificationFreezeCursor[];
+  /** The ids of the check-failed events sent, oldest first; bounded. */
+  checks?: string[];
 }
 
 /** The last freeze event a sink got of one Freeze (its uid) and window. */

@@ -37,6 +37,8 @@ interface Received {
 class Receiver {
   readonly events: Received[] = [];
   readonly slack: { text: string }[] = [];
+  /** check-failed events: id, subject and the check. */
+  readonly checks: { id: string; subject: string; check: { name: string; phase: string; attempt: number; from: string; to: string } }[] = [];
   /** Freeze events (frozen, unfrozen): type, subject and id. */
   readonly freezes: { id: string; type: string; subject: string; reason?: string }[] = [];
   /** Every delivered webhook body, as sent: what a receiver keeps as its witness of the trail. */
@@ -88,6 +90,12 @@ class Receiver {
       const ev = JSON.parse(body) as { id: string; type: string; subject: string; data: { entry: HistoryEntry; previousHash?: string; freeze?: { reason?: string } } };
       // Throws when it is not a valid CloudEvent 1.0.
       new SdkEvent(ev as unknown as ConstructorParameters<typeof SdkEvent>[0]).validate();
+      const check = (ev.data as { check?: Receiver['checks'][number]['check'] }).check;
+      if (check) {
+        this.checks.push({ id: ev.id, subject: ev.subject, check });
+        res.writeHead(verified ? 200 : 401).end();
+        return;
+      }
       if (ev.data.freeze) {
         this.freezes.push({ id: ev.id, type: ev.type, subject: ev.subject, ...(ev.data.freeze.reason ? { reason: ev.data.freeze.reason } : {}) });
         res.writeHead(verified ? 200 : 401).end();
@@ -318,6 +326,27 @@ describe('delivery', () => {
     await eventually('the status forgets it', async () => (await readPolicy('freezes')).status?.sinks?.[0]?.freezes === undefined);
   });
 
+  it('a check of the next move that fails is check-failed, once per run', async () => {
+    const r = await receiver();
+    // What the check asks: always 503.
+    const sick = createServer((_req, res) => res.writeHead(503).end('{"healthy":false}'));
+    await new Promise<void>((ok) => sick.listen(0, '127.0.0.1', ok));
+    try {
+      expect((await policy('checks', { selector: { matchLabels: { team: 'checked' } }, events: ['check-failed'], sinks: [{ name: 'hook', webhook: { url: r.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+      await create('probe', { team: 'checked' }, { states: ['dev', 'staging'], checks: { staging: [{ name: 'health', http: { url: `http://127.0.0.1:${(sick.address() as { port: number }).port}/health` }, successCondition: 'status == 200', intervalSeconds: 1 }] } });
+      await eventually('a check-failed arrived', async () => r.checks.length >= 1, 30_000);
+      expect(r.checks[0]).toMatchObject({ subject: `${NS}/probe`, check: { name: 'health', phase: 'Failed', attempt: 1, from: 'dev', to: 'staging' } });
+      // The run starts again a second after and fails again: another event, never the same one twice.
+      await eventually('the next run failed too', async () => r.checks.length >= 2, 30_000);
+      expect(new Set(r.checks.map((c) => c.id)).size).toBe(r.checks.length);
+      expect(r.checks[1]!.check.attempt).toBe(2);
+      expect(r.events.filter((e) => e.object === `${NS}/probe`)).toEqual([]);
+    } finally {
+      sick.closeAllConnections();
+      await new Promise((ok) => sick.close(ok));
+    }
+  }, 90_000);
+
   it('a bad Secret gives a clear status, and nothing of its value', async () => {
     const r = await receiver();
     await secret('wrong-key', { token: 'hunter2' });
@@ -373,7 +402,8 @@ describe('an outside witness of the trail (history --verify --against)', () => {
     const file = join(dir, 'witness.jsonl');
     writeFileSync(file, witness.raw.join('\n') + '\n');
     const history = (args: string[]) => runCommand(PLUGIN, ['history', 'ledger', '-n', NS, ...args], { env: { ...process.env, KUBECONFIG: stack.cluster.kubeconfigs.admin, NO_COLOR: '1' }, timeoutMs: 30_000 });
-    expect((await history(['--verify', '--against', file])).code).toBe(0);
+    const before = await history(['--verify', '--against', file]);
+    expect(before.code, before.stdout + before.stderr).toBe(0);
 
     // The rewrite: every segment of the life deleted and made again, seq 2 said otherwise, every later hash recomputed.
     const segPath = `${STORAGE}/namespaces/custom-system/statehistories`;

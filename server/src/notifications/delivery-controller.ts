@@ -31,6 +31,7 @@ import type { CloudEvent } from './cloudevent.ts';
 import type { SinkSender } from './sink-sender.ts';
 import { conditionProblem, plan, selects, type TrailObject } from './trail-events.ts';
 import { cursorOf, freezeEvent, hearsFreezesOf, sendsFreezeEvent, type FreezeCloudEvent } from './freeze-events.ts';
+import { checkFailedEvents, failedRunsOf, sendsCheckEvent, type CheckCloudEvent } from './check-events.ts';
 
 /** The objects a sink's status remembers, at most (the CRD's maxItems). */
 export const MAX_CURSORS = 500;
@@ -83,6 +84,8 @@ interface SinkRun {
   cursors: Map<string, NotificationCursor>;
   /** What the sink was last told of each Freeze, by namespace/name. */
   freezeCursors: Map<string, NotificationFreezeCursor>;
+  /** The check-failed events sent (their ids), least recent first. */
+  checksSent: Set<string>;
   /** Last seq looked at per object this process (not persisted). */
   scanned: Map<string, number>;
   queue: Map<string, Target>;
@@ -237,6 +240,7 @@ export class NotificationDelivery {
       run.sinks.set(sink.name, {
         sink,
         cursors,
+        checksSent: prev?.checksSent ?? new Set(stored?.checks ?? []),
         freezeCursors: prev?.freezeCursors ?? new Map((stored?.freezes ?? []).map((c) => [`${c.namespace}/${c.name}`, c] as const)),
         scanned: prev?.scanned ?? new Map(),
         queue: prev?.queue ?? new Map(),
@@ -254,7 +258,7 @@ export class NotificationDelivery {
 
   /** A change of an object in the watch cache: called synchronously on the cache's path, so it only marks. */
   private onObject(ev: CacheEvent): void {
-    if (ev.type !== 'DELETED' && lastHash(ev.object) === lastHash(ev.prev)) return;
+    if (ev.type !== 'DELETED' && lastHash(ev.object) === lastHash(ev.prev) && failedRunsOf(ev.object) === failedRunsOf(ev.prev)) return;
     const obj = ev.object;
     for (const run of this.runs.values()) {
       if (run.problem || !selects(run.policy, obj.metadata.namespace, obj.metadata.labels)) continue;
@@ -347,7 +351,7 @@ export class NotificationDelivery {
     const cursor = s.cursors.get(t.uid)?.seq;
     const from = s.scanned.get(t.uid) ?? cursor;
     const sinceMs = Date.parse(run.since);
-    if (live?.metadata.uid === t.uid && window.length === 0) return true;
+    if (live?.metadata.uid === t.uid && window.length === 0) return this.deliverChecks(run, s, live, sinceMs);
     let entries: readonly HistoryEntry[] = window;
     const first = window[0];
     const needArchive = from === undefined
@@ -392,11 +396,28 @@ export class NotificationDelivery {
         run.statusDirty = true;
       }
     }
+    return live?.metadata.uid === t.uid ? this.deliverChecks(run, s, live, sinceMs) : true;
+  }
+
+  /** Sends the check-failed events of an object the sink has not been sent; false when interrupted. */
+  private async deliverChecks(run: PolicyRun, s: SinkRun, obj: StoredObject, sinceMs: number): Promise<boolean> {
+    for (const ev of checkFailedEvents(obj)) {
+      if (s.checksSent.has(ev.id)) continue;
+      // A run that failed before the policy was made is noted, not announced.
+      if (Date.parse(ev.time) >= sinceMs) {
+        const decision = sendsCheckEvent(run.policy, ev, obj.metadata.labels);
+        if (decision.problem) this.failure(run, s, decision.problem);
+        if (decision.send && !(await this.send(run, s, ev))) return false;
+      }
+      s.checksSent.add(ev.id);
+      while (s.checksSent.size > MAX_CURSORS) s.checksSent.delete(s.checksSent.values().next().value!);
+      run.statusDirty = true;
+    }
     return true;
   }
 
   /** Sends one event until it is delivered; false when the sink stopped mattering (policy changed, leadership lost). */
-  private async send(run: PolicyRun, s: SinkRun, ev: CloudEvent | FreezeCloudEvent): Promise<boolean> {
+  private async send(run: PolicyRun, s: SinkRun, ev: CloudEvent | FreezeCloudEvent | CheckCloudEvent): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       if (!this.current(run, s)) return false;
       try {
@@ -498,6 +519,7 @@ function statusOf(run: PolicyRun, now: Date): NotificationPolicyStatus {
     ...(s.lastError ? { lastError: s.lastError, lastErrorTime: s.lastErrorTime! } : {}),
     objects: [...s.cursors.values()].reverse(),
     ...(s.freezeCursors.size ? { freezes: [...s.freezeCursors.values()].reverse() } : {}),
+    ...(s.checksSent.size ? { checks: [...s.checksSent] } : {}),
   }));
   return {
     ...(run.generation !== undefined ? { observedGeneration: run.generation } : {}),

@@ -11,6 +11,7 @@ import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { CloudEvent } from './cloudevent.ts';
 import type { FreezeCloudEvent } from './freeze-events.ts';
+import type { CheckCloudEvent } from './check-events.ts';
 import { sign } from './signature.ts';
 import { slackMessage } from './slack-message.ts';
 
@@ -88,7 +89,7 @@ export class SinkSender {
   }
 
   /** Sends `ev` to `sink`; resolves with the receiver's status, or throws a DeliveryError. */
-  async send(namespace: string, sink: NotificationSink, ev: CloudEvent | FreezeCloudEvent): Promise<number> {
+  async send(namespace: string, sink: NotificationSink, ev: CloudEvent | FreezeCloudEvent | CheckCloudEvent): Promise<number> {
     const timeoutMs = this.o.timeoutMs ?? 10_000;
     if (sink.webhook) {
       const key = await this.secretValue(namespace, sink.webhook.secretRef, 'secret');

@@ -5,6 +5,7 @@
 // asks (&, <, >), so a reason cannot ping a channel or forge a link.
 import type { CloudEvent } from './cloudevent.ts';
 import type { FreezeCloudEvent } from './freeze-events.ts';
+import type { CheckCloudEvent } from './check-events.ts';
 
 const VERBS: Record<CloudEvent['data']['event'], string> = {
   promoted: 'promoted',
@@ -34,8 +35,18 @@ function freezeMessage(e: FreezeCloudEvent): { text: string; blocks: unknown[] }
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'context', elements: [{ type: 'mrkdwn', text: `\`kubectl get freezes -n ${escape(f.namespace)}\` · ${escape(e.time)}` }] }] };
 }
 
-export function slackMessage(e: CloudEvent | FreezeCloudEvent): { text: string; blocks: unknown[] } {
+/** A check that failed: which, of which move, what it measured. */
+function checkMessage(e: CheckCloudEvent): { text: string; blocks: unknown[] } {
+  const { object, check } = e.data;
+  const said = check.message ?? (check.value !== undefined ? `measured ${check.value}` : '');
+  const text = `check ${escape(check.name)} of ${escape(object.namespace)}/${escape(object.name)} (${escape(check.from)} → ${escape(check.to)}) ${check.phase === 'Error' ? 'could not measure' : 'failed'}${said ? `: ${escape(said)}` : ''}`;
+  const look = `kubectl custom describe-state ${escape(object.name)} -n ${escape(object.namespace)}`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'context', elements: [{ type: 'mrkdwn', text: `\`${look}\` · ${escape(e.time)}` }] }] };
+}
+
+export function slackMessage(e: CloudEvent | FreezeCloudEvent | CheckCloudEvent): { text: string; blocks: unknown[] } {
   if ('freeze' in e.data) return freezeMessage(e as FreezeCloudEvent);
+  if ('check' in e.data) return checkMessage(e as CheckCloudEvent);
   const { entry, object, event } = (e as CloudEvent).data;
   // A deletion has a state it was in and none it goes to.
   const move = entry.to ? ` ${escape(entry.from ?? '?')} → ${escape(entry.to)}` : entry.from ? ` (in ${escape(entry.from)})` : '';
