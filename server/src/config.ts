@@ -41,7 +41,7 @@ import { secretReader } from './checks/secrets.ts';
 import { checkRest } from './registry/customresources/check-rest.ts';
 import type { GateAdmission } from './admission/gate-admission.ts';
 import { FreshGateAdmission } from './admission/fresh-gate-admission.ts';
-import { freshAll, withFreshGates } from './registry/customresources/fresh-gates.ts';
+import { freshAll, withFreshGates, withFreshObject } from './registry/customresources/fresh-gates.ts';
 import { recordDeletion } from './store/deletion-record.ts';
 import { dropApprovalsGivenUnder } from './store/approval-lapse.ts';
 import { hostname } from 'node:os';
@@ -166,7 +166,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     (obj, state, now) => freezes.activeFor(obj.metadata.namespace, obj.metadata.labels, state, now),
     (obj, state, now) => freezes.inForceFor(obj.metadata.namespace, obj.metadata.labels, state, now),
   );
-  const storage = new CustomResourceStorage(cache, clock, gates, new CrdConsistentReader(client, cache));
+  const reader = new CrdConsistentReader(client, cache);
+  const storage = new CustomResourceStorage(cache, clock, gates, reader);
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new DetachedEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
@@ -202,12 +203,12 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         log,
         bookmarkIntervalMs: o.watchBookmarkIntervalSeconds * 1000,
       },
-      subresources: withFreshGates(freshAll(policies, freezes), {
+      subresources: withFreshGates(freshAll(policies, freezes), withFreshObject(reader, cache, {
         ...stateRest.handlers(),
         approve: approveRest({ gates, store, archive, authorizer, events, metrics, log, clock, read: (ns, n) => stateRest.read(ns, n), describe: (obj, user) => stateRest.describe(obj, user) }),
         history: historyRest({ store, archive }),
         check: checkRest({ read: (ns, n) => stateRest.read(ns, n), gates, measure: measureCheck, clock }),
-      }),
+      })),
     },
     notifications: new Notifications({ client, cache, freezes, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 }),
     openapi: buildOpenApi(),

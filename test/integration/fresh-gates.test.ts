@@ -38,8 +38,11 @@ const objPath = (name: string, sub?: string) => `${CUSTOM}/namespaces/${ns()}/cu
 const stateOn = async (b: Pick<BackendInfo, 'port' | 'caFile'>, name: string) => (await on(b, 'GET', objPath(name, 'state'))).json<{ state: string }>().state;
 const apiserverPort = () => Number(new URL(cluster().server).port);
 
-async function createFreeze(name: string): Promise<void> {
-  const r = await api('admin', 'POST', `${STORAGE}/namespaces/${ns()}/freezes`, { apiVersion: 'example.com/v1', kind: 'Freeze', metadata: { name }, spec: { states: ['prod'], start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 3_600_000).toISOString(), reason: `test ${name}` } });
+/** A large annotation on the probes that find a watch connection: its events stand out from every other connection's bytes. */
+const BULK = { 'test.example.com/bulk': 'x'.repeat(4000) };
+
+async function createFreeze(name: string, annotations?: Record<string, string>): Promise<void> {
+  const r = await api('admin', 'POST', `${STORAGE}/namespaces/${ns()}/freezes`, { apiVersion: 'example.com/v1', kind: 'Freeze', metadata: { name, ...(annotations ? { annotations } : {}) }, spec: { states: ['prod'], start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 3_600_000).toISOString(), reason: `test ${name}` } });
   expect(r.status, r.text).toBe(201);
 }
 
@@ -48,8 +51,8 @@ async function deleteFreeze(name: string): Promise<void> {
   expect(r.status, r.text).toBe(200);
 }
 
-async function createPolicy(name: string): Promise<void> {
-  const r = await api('admin', 'POST', `${STORAGE}/namespaces/${ns()}/gatepolicies`, { apiVersion: 'example.com/v1', kind: 'GatePolicy', metadata: { name }, spec: { rules: [{ states: ['prod'], requiredApprovals: 1 }] } });
+async function createPolicy(name: string, annotations?: Record<string, string>): Promise<void> {
+  const r = await api('admin', 'POST', `${STORAGE}/namespaces/${ns()}/gatepolicies`, { apiVersion: 'example.com/v1', kind: 'GatePolicy', metadata: { name, ...(annotations ? { annotations } : {}) }, spec: { rules: [{ states: ['prod'], requiredApprovals: 1 }] } });
   expect(r.status, r.text).toBe(201);
 }
 
@@ -102,7 +105,7 @@ describe('a state change is decided on gates at least as new as every acknowledg
     let n = 0;
     await cutSecondsWatch(async () => {
       const probe = `probe-${n++}`;
-      await createFreeze(probe);
+      await createFreeze(probe, BULK);
       await deleteFreeze(probe);
     });
     try {
@@ -127,7 +130,7 @@ describe('a state change is decided on gates at least as new as every acknowledg
     let n = 0;
     await cutSecondsWatch(async () => {
       const probe = `probe-${n++}`;
-      await createPolicy(probe);
+      await createPolicy(probe, BULK);
       await deletePolicy(probe);
     });
     try {

@@ -122,3 +122,22 @@ describe('LIST at a resourceVersion', () => {
     }
   });
 });
+
+describe('describe-state and history read the object as new as every acknowledged write', () => {
+  it('30 rounds: a set-state through one replica, then describe-state and history through the other show it at once', async () => {
+    const viaFirst = (method: string, path: string, body?: unknown) => direct({ method, path, cert: frontProxyCert(), headers: { ...asUser('admin', ['system:masters']), 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const viaSecond = (path: string) => direct({ path, cert: frontProxyCert(), headers: asUser('admin', ['system:masters']) }, second.port, second.caFile);
+    const obj = `${CUSTOM}/namespaces/${ns()}/customresources/a`;
+    const missed: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const from = (await viaFirst('GET', `${obj}/state`)).json<{ state: string }>().state;
+      const to = from === 'dev' ? 'prod' : 'dev';
+      const w = await viaFirst('PUT', `${obj}/state`, { state: to, from, reason: `round ${i}` });
+      expect(w.status, w.body).toBe(200);
+      if ((await viaSecond(`${obj}/state`)).json<{ state: string }>().state !== to) missed.push(`${i} describe-state`);
+      const h = (await viaSecond(`${obj}/history`)).json<{ lives: { entries: { reason?: string }[] }[] }>();
+      if (h.lives[0]?.entries.at(-1)?.reason !== `round ${i}`) missed.push(`${i} history`);
+    }
+    expect(missed).toEqual([]);
+  });
+});

@@ -7,6 +7,9 @@
 // are (state-rest.ts, approve-rest.ts).
 import type { SubresourceHandler } from './handlers.ts';
 
+/** How long a read of a subresource waits for the cache to show the object as a quorum read found it. */
+const CATCH_UP_MS = 1_000;
+
 /** The changes: the verbs of each subresource that decide on gates (GET …/state only describes). */
 const CHANGES: Readonly<Record<string, readonly string[]>> = { state: ['update'], promote: ['create'], approve: ['create'] };
 
@@ -28,6 +31,39 @@ export function withFreshGates(fresh: () => Promise<void>, handlers: Record<stri
           verbs: h.verbs,
           async handle(req, res, info, user, url) {
             if (verbs.includes(info.verb)) await fresh();
+            return h.handle(req, res, info, user, url);
+          },
+        };
+  }
+  return out;
+}
+
+/**
+ * GET …/state (describe-state) and …/history, which read the object from the
+ * watch cache, as new as every write acknowledged before the request (issue
+ * 23), as GET of the object is: a quorum read of the storage object says
+ * which resourceVersion the object is at (NotFound when it is gone), and the
+ * handler runs once the cache has reached it (its event is on its way; a
+ * second at most, then it answers with what it has). The plugin reads
+ * describe-state to send `from` with the next change: two commands in a row
+ * through two replicas no longer collide with a state the first has left.
+ */
+export function withFreshObject(
+  object: { get(namespace: string, name: string): Promise<{ metadata: { resourceVersion?: string } }> },
+  cache: { waitFor(rv: number, timeoutMs: number): Promise<boolean> },
+  handlers: Record<string, SubresourceHandler>,
+): Record<string, SubresourceHandler> {
+  const out: Record<string, SubresourceHandler> = {};
+  for (const [name, h] of Object.entries(handlers)) {
+    out[name] = name !== 'state' && name !== 'history'
+      ? h
+      : {
+          verbs: h.verbs,
+          async handle(req, res, info, user, url) {
+            if (info.verb === 'get') {
+              const now = await object.get(info.namespace, info.name);
+              await cache.waitFor(Number(now.metadata.resourceVersion), CATCH_UP_MS);
+            }
             return h.handle(req, res, info, user, url);
           },
         };
