@@ -173,6 +173,11 @@ describe('discovery, OpenAPI and operations', () => {
     expect(history.stderr).toBe('');
     expect(history.stdout).toContain('FIELD: history <[]HistoryEntry>');
     expect(history.stdout).toMatch(/user\s+<string> -required-/);
+    const checks = await kubectl('admin', ['explain', 'customresources.spec.checks', '--api-version=custom.example.com/v1']);
+    expect(checks.stderr).toBe('');
+    expect(checks.stdout).toContain('FIELD: checks <map[string][]Check>');
+    expect(checks.stdout).toMatch(/measured by the backend\s+while the object is in the state before/);
+    expect(checks.stdout).toMatch(/successCondition\t<string> -required-/);
     const status = await kubectl('admin', ['explain', 'backendstatuses.status.caches']);
     expect(status.stderr).toBe('');
     expect(status.stdout).toContain('GROUP:      custom.example.com');
@@ -194,6 +199,7 @@ describe('discovery, OpenAPI and operations', () => {
       { subresource: 'promote', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['create'] },
       { subresource: 'approve', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceState' }, verbs: ['create'] },
       { subresource: 'history', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceHistory' }, verbs: ['get'] },
+      { subresource: 'check', responseKind: { group: 'custom.example.com', version: 'v1', kind: 'CustomResourceCheck' }, verbs: ['create'] },
     ]);
     expect(doc.items[0]!.versions[0]!.resources.map((x) => [x.resource, x.verbs.join(',')])).toEqual([['customresources', 'get,list,watch'], ['backendstatuses', 'get,list']]);
     const again = await proxied({ ...admin, path: '/apis', headers: { Accept: accept, 'If-None-Match': String(r.headers['etag']) } });
