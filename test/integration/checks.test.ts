@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport, CheckSpec } from '../../api/src/checks.ts';
+import { NOTIFICATION_SECRETS_ROLE } from '../../api/src/names.ts';
 import type { CustomResourceHistory, CustomResourceState } from '../../api/src/types.ts';
 import { freePort } from '../../cluster/processes.ts';
 import { startPrometheus, type RunningPrometheus } from '../../cluster/prometheus.ts';
@@ -190,6 +191,34 @@ describe('breaking glass and errors', () => {
     const r = await kubectlCustom('alice', ['promote', 'blind', '-n', ns(), '--reason', 'go']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('connection refused');
+  });
+});
+
+describe("a check's Secret", () => {
+  it('is read only where the namespace lets the backend read Secrets, goes only into the request, and never shows', async () => {
+    const token = 'tok-' + Math.random().toString(36).slice(2);
+    const guarded = createServer((req, res) => {
+      const ok = req.headers.authorization === `Bearer ${token}`;
+      res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ ok }));
+    });
+    const port = await listen(guarded);
+    const secret = await api('admin', 'POST', `/api/v1/namespaces/${ns()}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'health-token' }, stringData: { token } });
+    expect(secret.status, secret.text).toBe(201);
+    await inStaging('guarded-health', { checks: { prod: [{ name: 'health', http: { url: `http://127.0.0.1:${port}/health`, tokenSecretRef: { name: 'health-token', key: 'token' } }, successCondition: 'status == 200', intervalSeconds: 1 }] } });
+    // Until the namespace binds the role, the backend may not read it: an error that says what to do.
+    await eventually('the error was recorded', async () => (await checkOf('guarded-health', 'health'))?.check?.last?.phase === 'Error');
+    expect((await checkOf('guarded-health', 'health'))!.check!.last!.message).toBe(
+      `the backend may not read Secret ${ns()}/health-token: bind the ClusterRole ${NOTIFICATION_SECRETS_ROLE} to its ServiceAccount in namespace ${ns()}: kubectl create rolebinding ${NOTIFICATION_SECRETS_ROLE} -n ${ns()} --clusterrole=${NOTIFICATION_SECRETS_ROLE} --serviceaccount=custom-system:kubectl-custom-backend`,
+    );
+    const bind = await kubectl('admin', ['create', 'rolebinding', NOTIFICATION_SECRETS_ROLE, '-n', ns(), `--clusterrole=${NOTIFICATION_SECRETS_ROLE}`, '--serviceaccount=custom-system:kubectl-custom-backend']);
+    expect(bind.code, bind.stderr).toBe(0);
+    await eventually('the check passed with the token', async () => (await checkOf('guarded-health', 'health'))?.check?.phase === 'Successful', 30_000);
+    // The value is nowhere the backend writes or answers.
+    const stored = await api('admin', 'GET', `${STORAGE}/namespaces/${ns()}/customresources/guarded-health`);
+    const described = await api('admin', 'GET', `${CUSTOM}/namespaces/${ns()}/customresources/guarded-health/state`);
+    const events = await kubectl('admin', ['get', 'events', '-n', ns(), '-o', 'json']);
+    for (const text of [stored.text, described.text, events.stdout]) expect(text).not.toContain(token);
   });
 });
 
