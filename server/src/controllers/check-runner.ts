@@ -153,7 +153,11 @@ export class CheckRunner {
   }
 
   start(): void {
-    this.unsubscribe = this.d.objects.subscribe({ onEvent: (ev) => this.enqueue([`${ev.object.metadata.namespace}/${ev.object.metadata.name}`]) });
+    this.unsubscribe = this.d.objects.subscribe({
+      onEvent: (ev) => {
+        if (ev.object.status?.checks || this.d.gates.mayHaveChecks(ev.object)) this.enqueue([`${ev.object.metadata.namespace}/${ev.object.metadata.name}`]);
+      },
+    });
     this.resync();
   }
 
@@ -174,7 +178,8 @@ export class CheckRunner {
       this.schedule(1000);
       return;
     }
-    this.enqueue(this.d.objects.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    // Only objects that can have checks: most have none, and are not looked at.
+    this.enqueue(this.d.objects.list().filter((o) => o.status?.checks || this.d.gates.mayHaveChecks(o)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
   }
 
   enqueue(keys: Iterable<string>): void {
