@@ -130,6 +130,14 @@ describe('the checks gate of a move', () => {
     expect(gateCauses(t, { action: 'promote', override: true })[0]!.field).toBe('reason');
   });
 
+  it('a jump into a state with checks says where they are measured', () => {
+    const obj = object({}, { state: 'dev', stateSince: SINCE });
+    const eff = SPEC_ONLY.effective(obj);
+    const t = decideTransition({ ...obj, spec: eff.spec }, { action: 'set-state', state: 'prod' }, NOW, { checksOf: (f, to) => verdictsOfMove(obj, eff.checks, f, to, SINCE) });
+    if (isRefusal(t)) throw new Error('refused');
+    expect(gateCauses(t, { action: 'set-state', state: 'prod' }).map((c) => c.message)).toEqual(['Forbidden: check "errors" (spec) of the move into "prod" is measured while the object is in "staging", the state before it: move through "staging", or break glass with --override']);
+  });
+
   it('a rollback passes checks; a state with checks cannot be skipped', () => {
     const obj = object({ states: ['dev', 'staging', 'prod'], checks: { staging: [errors] } }, { state: 'prod', stateSince: SINCE });
     const eff = SPEC_ONLY.effective(obj);

@@ -88,13 +88,17 @@ function measuredOf(run: CheckRun | undefined): number {
 }
 
 /** The 422 cause of a check that does not let a move into `to` through. */
-export function checkCause(to: string, v: CheckVerdict): TransitionCause {
+export function checkCause(to: string, v: CheckVerdict, measuredIn?: string): TransitionCause {
   const { check: c } = v.check;
   const name = `check ${JSON.stringify(c.name)} (${checkSourceName(v.check.source)})`;
   const last = v.run?.measurements.at(-1) ?? v.run?.previous;
   const lastText = last ? `; last measured ${last.time}${last.value !== undefined ? `: ${last.value}` : ''}${last.message ? ` (${last.message})` : ''}` : '';
   const when = v.run?.nextMeasurementAt ? `, next at ${v.run.nextMeasurementAt}` : '';
   let message: string;
+  if (measuredIn !== undefined && !v.run) {
+    message = `${name} of the move into ${JSON.stringify(to)} is measured while the object is in ${JSON.stringify(measuredIn)}, the state before it: move through ${JSON.stringify(measuredIn)}, or break glass with --override`;
+    return { field: 'checks', reason: 'FieldValueForbidden', message: `Forbidden: ${message}` };
+  }
   switch (v.phase) {
     case 'Running':
       message = `${name} of the move into ${JSON.stringify(to)} has not passed yet: ${measuredOf(v.run)} of ${countOf(c)} measurement${countOf(c) === 1 ? '' : 's'} of ${c.successCondition} taken${v.run?.attempt ? ` in run ${v.run.attempt} (the one before did not pass)` : ''}${when}${lastText}`;

@@ -47,7 +47,7 @@ export interface Transition {
   /** Active freezes of the target (forward moves only: rollbacks pass freezes). */
   freezes?: FreezeRef[];
   /** The target's checks (forward moves only: rollbacks pass checks), and whether the move has an approval (which lets an inconclusive check through). */
-  checks?: { verdicts: CheckVerdict[]; approved: boolean };
+  checks?: { verdicts: CheckVerdict[]; approved: boolean; measuredIn?: string };
 }
 
 /** What the rules need besides the object: who moves it, and which freezes are active. */
@@ -142,7 +142,8 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
     skipped,
     ...(needed > 0 ? { approvals: { needed, by: approversOf(obj, to, ctx.mover ?? '', ctx.serviceAccountApprovals?.(to) ?? false) } } : {}),
     ...(freezes.length ? { freezes } : {}),
-    ...(verdicts.length ? { checks: { verdicts, approved } } : {}),
+    // A jump past the state before `to`: its checks are measured only there, so none has run for this move.
+    ...(verdicts.length ? { checks: { verdicts, approved, ...(pos.index >= 0 && toIndex !== pos.index + 1 ? { measuredIn: spec.states[toIndex - 1]! } : {}) } } : {}),
   };
 }
 
@@ -179,7 +180,7 @@ export function gateCauses(t: Transition, req: TransitionRequest): TransitionCau
     if (c) causes.push(c);
   }
   for (const f of t.freezes ?? []) causes.push(freezeCause(t.to, f));
-  for (const v of checksNotPassed(t)) causes.push(checkCause(t.to, v));
+  for (const v of checksNotPassed(t)) causes.push(checkCause(t.to, v, t.checks?.measuredIn));
   if (t.protectedTarget && !hasReason) causes.push({ field: 'reason', reason: 'FieldValueRequired', message: `Required value: entering the protected state ${JSON.stringify(t.to)} needs a reason (--reason)` });
   return causes;
 }
