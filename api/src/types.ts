@@ -128,6 +128,8 @@ export interface Status extends StoredStatus {
     approvals?: { needed: number; given: number };
     /** Active freezes of the next state (namespace/name). */
     frozenBy?: string[];
+    /** The next move's checks: how many there are, and how many let it through now. */
+    checks?: { passed: number; total: number };
   };
 }
 

@@ -108,6 +108,9 @@ describe('a prometheus check of prod', () => {
     });
     const st = await stateOf('checkout');
     expect(st.gates.promoteBlockedBy).toContain('checks');
+    // kubectl custom list says why the next move is held.
+    const list = await kubectlCustom('alice', ['list', '-n', ns()]);
+    expect(list.stdout).toMatch(/^checkout +checkout +staging +prod \(checks 0\/1\) /m);
     expect(st.checks!.find((c) => c.gate === 'checks')).toMatchObject({ met: false, sources: [{ kind: 'spec' }], check: { name: 'error-rate', provider: 'prometheus', successCondition: 'result[0] < 0.01', count: 2 } });
   });
 

@@ -3,6 +3,7 @@
 import { GROUP_VERSION, KIND } from '../../../../api/src/names.ts';
 import type { CustomResource, FreezeRef, Spec, Status, StoredObject } from '../../../../api/src/types.ts';
 import { approversOf } from '../../state/approvals.ts';
+import { verdictPasses, verdictsOfMove, type EffectiveCheck } from '../../state/check-gates.ts';
 import type { GateSources } from '../../state/gate-sources.ts';
 import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds } from '../../state/position.ts';
 
@@ -10,12 +11,16 @@ import { nextStateOf, positionOf, secondsInState, soakRemainingSeconds } from '.
 const HIDDEN_METADATA = ['managedFields', 'selfLink'];
 
 /** The gates of the move into `next`, for the computed status (only what applies). */
-function nextGatesOf(obj: StoredObject, spec: Spec, next: string, frozen: FreezeRef[], serviceAccountsCount = false): Status['nextGates'] {
+function nextGatesOf(obj: StoredObject, spec: Spec, next: string, frozen: FreezeRef[], serviceAccountsCount = false, checks: ReadonlyMap<string, readonly EffectiveCheck[]> = new Map()): Status['nextGates'] {
   const needed = spec.requiredApprovals?.[next] ?? 0;
+  const pos = positionOf(obj.spec, obj.status, obj.metadata.creationTimestamp);
+  const verdicts = verdictsOfMove(obj, checks, pos.state, next, pos.since);
+  const approved = verdicts.length > 0 && approversOf({ ...obj, spec }, next, '', serviceAccountsCount).length > 0;
   const g: NonNullable<Status['nextGates']> = {
     ...(spec.protectedStates?.includes(next) ? { protected: true } : {}),
     ...(needed > 0 ? { approvals: { needed, given: approversOf({ ...obj, spec }, next, '', serviceAccountsCount).length } } : {}),
     ...(frozen.length ? { frozenBy: frozen.map((f) => `${f.namespace}/${f.name}`) } : {}),
+    ...(verdicts.length ? { checks: { passed: verdicts.filter((v) => verdictPasses(v, approved)).length, total: verdicts.length } } : {}),
   };
   return Object.keys(g).length ? g : undefined;
 }
@@ -35,7 +40,7 @@ export function toCustomResource(obj: StoredObject, now: Date, gates?: GateSourc
   const valid = pos.index >= 0;
   const next = nextStateOf(spec, pos);
   const inState = secondsInState(pos, now);
-  const nextGates = next ? nextGatesOf(obj, spec, next, gates?.freezes(obj, next, now) ?? [], effective?.serviceAccountApprovals?.has(next)) : undefined;
+  const nextGates = next ? nextGatesOf(obj, spec, next, gates?.freezes(obj, next, now) ?? [], effective?.serviceAccountApprovals?.has(next), effective?.checks) : undefined;
   return {
     apiVersion: GROUP_VERSION,
     kind: KIND,
