@@ -171,7 +171,8 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new DetachedEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
-  const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock });
+  const notifications = new Notifications({ client, cache, freezes, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 });
+  const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock, onRefused: (obj, user, request, err) => notifications.refused(obj, user, request, err) });
   const measureCheck = measuring(secretReader(client), measure);
   // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted
   // lets the edit through at once, as the admission policies (kube-apiserver's own authorizer) do.
@@ -210,7 +211,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         check: checkRest({ read: (ns, n) => stateRest.read(ns, n), gates, measure: measureCheck, clock }),
       })),
     },
-    notifications: new Notifications({ client, cache, freezes, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 }),
+    notifications,
     openapi: buildOpenApi(),
     version: { gitVersion: `v${PROJECT_VERSION}` },
     inFlight: { nonMutating: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight },

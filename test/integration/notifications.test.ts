@@ -347,6 +347,23 @@ describe('delivery', () => {
     }
   }, 90_000);
 
+  it('a refused promote is refused, sent by the replica that refused it; a dry run is not', async () => {
+    const r = await receiver();
+    const chatR = await receiver();
+    await secret('refusal-chat', { url: chatR.url('/slack') });
+    expect((await policy('refusals', { selector: { matchLabels: { team: 'refuse' } }, events: ['refused'], sinks: [{ name: 'hook', webhook: { url: r.url('/events'), secretRef: { name: 'hook' } } }, { name: 'chat', slack: { urlSecretRef: { name: 'refusal-chat' } } }] })).status).toBe(201);
+    await create('gate', { team: 'refuse' }, { minSoakSeconds: { dev: 3600 } });
+    await eventually('the backend has the policy', async () => (await readPolicy('refusals')).status?.conditions?.[0]?.status === 'True', 30_000);
+    const dry = await api('POST', `${CUSTOM}/namespaces/${NS}/customresources/gate/promote?dryRun=All`, { from: 'dev', reason: 'dry' });
+    expect(dry.status).toBe(422);
+    const refused = await api<{ message: string }>('POST', `${CUSTOM}/namespaces/${NS}/customresources/gate/promote`, { from: 'dev', reason: 'ship it' });
+    expect(refused.status).toBe(422);
+    await eventually('the refusal arrived', async () => r.events.length >= 1 && chatR.slack.length >= 1, 30_000);
+    expect(r.events).toMatchObject([{ type: 'com.example.custom.refused', object: `${NS}/gate`, verified: true }]);
+    expect(chatR.slack[0]!.text).toBe(`admin was refused moving ${NS}/gate dev → staging: “ship it” — ${refused.body.message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`);
+    expect(r.events.filter((e) => e.type === 'com.example.custom.refused')).toHaveLength(1);
+  });
+
   it('a bad Secret gives a clear status, and nothing of its value', async () => {
     const r = await receiver();
     await secret('wrong-key', { token: 'hunter2' });

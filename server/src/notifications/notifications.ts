@@ -17,6 +17,10 @@ import { NotificationPolicyCache } from '../store/notification-policy-cache.ts';
 import { NotificationDelivery, type FreezeFeed } from './delivery-controller.ts';
 import { serveNotifyTest } from './notify-test.ts';
 import { SinkSender } from './sink-sender.ts';
+import { RefusalSender } from './refusal-events.ts';
+import type { TransitionRequest } from '../state/transitions.ts';
+import type { StatusError } from '../status/status-error.ts';
+import type { NotificationPolicy } from '../../../api/src/types.ts';
 import type { ServerResponse } from 'node:http';
 
 export interface NotificationsDeps {
@@ -37,6 +41,7 @@ export class Notifications {
   readonly policies: NotificationPolicyCache;
   readonly delivery: NotificationDelivery;
   private readonly election: LeaseElection;
+  private readonly refusals: RefusalSender;
   private readonly sender: SinkSender;
   private readonly d: NotificationsDeps;
 
@@ -45,7 +50,11 @@ export class Notifications {
     const log = d.log.with({ component: 'notifications' });
     this.policies = new NotificationPolicyCache({ client: d.client, log });
     this.sender = new SinkSender({ client: d.client, now: () => d.clock.now() });
-    this.delivery = new NotificationDelivery({ cache: d.cache, policies: this.policies.store, ...(d.freezes ? { freezes: d.freezes } : {}), sender: this.sender, client: d.client, log, clock: d.clock, metrics: newNotificationMetrics(d.registry), approvalsInto: d.approvalsInto });
+    const metrics = newNotificationMetrics(d.registry);
+    this.delivery = new NotificationDelivery({ cache: d.cache, policies: this.policies.store, ...(d.freezes ? { freezes: d.freezes } : {}), sender: this.sender, client: d.client, log, clock: d.clock, metrics, approvalsInto: d.approvalsInto });
+    const store = this.policies.store;
+    // Every replica sends the refusals it made: each is made by one replica only.
+    this.refusals = new RefusalSender({ sender: this.sender, metrics, log, now: () => d.clock.now(), policies: () => store.keys().map((k) => store.get(k)).filter((p): p is NotificationPolicy => p !== undefined) });
     this.election = new LeaseElection({
       client: d.client,
       log,
@@ -68,6 +77,11 @@ export class Notifications {
     await this.delivery.deactivate();
     await this.election.stop();
     await this.policies.stop();
+  }
+
+  /** A promote or set-state refused (403 or 422): queued for the policies that want it, never awaited. */
+  refused(obj: StoredObject | undefined, user: UserInfo, request: TransitionRequest, err: StatusError): void {
+    this.refusals.refused(obj, user, request, err);
   }
 
   /** POST …/notificationpolicies/NAME/test. */

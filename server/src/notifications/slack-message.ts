@@ -20,6 +20,12 @@ const VERBS: Record<CloudEvent['data']['event'], string> = {
   deleted: 'deleted',
 };
 
+/** Why a refused change was refused (the server's message), for a refused event. */
+function refusal(e: CloudEvent): string {
+  const r = (e.data as { refusal?: { message: string } }).refusal;
+  return r ? ` — ${escape(r.message)}` : '';
+}
+
 function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -55,7 +61,7 @@ export function slackMessage(e: CloudEvent | FreezeCloudEvent | CheckCloudEvent)
   // Not something a person did, but what the move they made now waits for.
   const text = event === 'approval-needed'
     ? `${escape(object.namespace)}/${escape(object.name)} is in ${escape(entry.to ?? '?')} and its next move needs approvals (\`kubectl custom approve ${escape(object.name)} -n ${escape(object.namespace)}\`)`
-    : `${escape(entry.user)} ${VERBS[event]} ${escape(object.namespace)}/${escape(object.name)}${move}${reason}`;
+    : `${escape(entry.user)} ${VERBS[event]} ${escape(object.namespace)}/${escape(object.name)}${move}${reason}${refusal(e as CloudEvent)}`;
   return {
     text,
     blocks: [

@@ -55,6 +55,8 @@ export interface WriteDeps {
 export interface StateRestDeps extends WriteDeps {
   /** Policies and freezes; the object's own spec alone when absent. */
   gates?: GateSources;
+  /** Told of a change refused for a permission (403) or a gate (422), dry runs aside, after the refusal is decided (notifications, issue 22); must not block. */
+  onRefused?(obj: StoredObject | undefined, user: UserInfo, request: TransitionRequest, err: StatusError): void;
 }
 
 export class StateRest {
@@ -87,6 +89,7 @@ export class StateRest {
       writeObject(res, action === 'promote' ? 201 : 200, await this.describe(written, user), target);
     } catch (err) {
       this.d.metrics.transitions.inc({ action, result: err instanceof StatusError ? err.status.reason : 'error' });
+      if (!dryRun && err instanceof StatusError && (err.status.code === 403 || err.status.code === 422)) this.d.onRefused?.(this.d.store.cached(info.namespace, info.name), user, request, err);
       throw err;
     }
   }
