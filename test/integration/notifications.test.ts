@@ -403,6 +403,15 @@ describe('delivery', () => {
     expect(hook.events.slice(before)).toMatchObject([{ type: 'com.example.custom.test', verified: true }]);
     expect((await api('POST', `${CUSTOM}/namespaces/${NS}/notificationpolicies/pay/test`, {}, 'carol')).status).toBe(403);
     expect((await api('POST', `${CUSTOM}/namespaces/${NS}/notificationpolicies/nope/test`, {})).status).toBe(404);
+    // The same through the plugin, as users run it: one line per sink, exit 0; a sink that fails makes it exit 1.
+    const plugin = (args: string[]) => runCommand(PLUGIN, args, { env: { ...process.env, KUBECONFIG: stack.cluster.kubeconfigs.admin, NO_COLOR: '1' }, timeoutMs: 30_000 });
+    const ok = await plugin(['notify', 'test', 'pay', '-n', NS]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('SINK   RESULT   DETAIL\nhook   sent     webhook answered 200\nchat   sent     slack answered 200\n');
+    const bad = await plugin(['notify', 'test', 'bad-secrets', '-n', NS]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`missing   failed   Secret ${NS}/not-there not found`);
+    expect(bad.stderr).toBe(`error: 2 of 2 sinks of NotificationPolicy ${NS}/bad-secrets did not take the test event: missing, key\n`);
   });
 });
 
