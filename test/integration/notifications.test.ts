@@ -48,6 +48,8 @@ class Receiver {
   readonly ids: string[] = [];
   fail = 0;
   hold = false;
+  /** Answers this much later (a slow receiver). */
+  delayMs = 0;
   private readonly held: ServerResponse[] = [];
   private server!: Server;
   port = 0;
@@ -67,6 +69,7 @@ class Receiver {
     for await (const chunk of req) body += String(chunk);
     this.attempts++;
     this.ids.push(String(req.headers['webhook-id']));
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.hold) {
       this.held.push(res);
       return;
@@ -362,6 +365,22 @@ describe('delivery', () => {
     expect(r.events).toMatchObject([{ type: 'com.example.custom.refused', object: `${NS}/gate`, verified: true }]);
     expect(chatR.slack[0]!.text).toBe(`admin was refused moving ${NS}/gate dev → staging: “ship it” — ${refused.body.message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`);
     expect(r.events.filter((e) => e.type === 'com.example.custom.refused')).toHaveLength(1);
+  });
+
+  it('a policy edited while its sink is sending: each event still once, in order', async () => {
+    const slow = await receiver();
+    slow.delayMs = 200;
+    expect((await policy('edited', { selector: { matchLabels: { team: 'edited' } }, sinks: [{ name: 'hook', webhook: { url: slow.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+    await create('shelf', { team: 'edited' });
+    for (let i = 0; i < 6; i++) await move('shelf', i % 2 === 0 ? 'dev' : 'staging', i % 2 === 0 ? 'staging' : 'dev');
+    await eventually('the first event arrived', async () => slow.of('shelf').length >= 1, 30_000);
+    // A new generation while the rest are on their way: the sink's loop is replaced.
+    const edit = await apiOn(stack.cluster, 'admin', 'PATCH', policyPath(NS, 'edited'), { spec: { description: 'edited mid-flight' } }, { 'Content-Type': 'application/merge-patch+json' });
+    expect(edit.status, edit.text).toBe(200);
+    await eventually('all six arrived', async () => slow.of('shelf').length >= 6, 30_000);
+    expect(slow.of('shelf').map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    await eventually('the status is of the new generation', async () => (await readPolicy('edited')).status?.observedGeneration === 2);
+    expect(slow.attempts).toBe(6);
   });
 
   it('a bad Secret gives a clear status, and nothing of its value', async () => {

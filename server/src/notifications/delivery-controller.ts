@@ -97,6 +97,10 @@ interface SinkRun {
   lastError?: string;
   lastErrorTime?: string;
   running: boolean;
+  /** The loop while it runs. */
+  loop?: Promise<void>;
+  /** The loop of the sink this one replaced (the policy was edited): this one starts after it, so two never send at once. */
+  after?: Promise<void>;
   wake?: () => void;
 }
 
@@ -250,6 +254,7 @@ export class NotificationDelivery {
         ...(prev?.lastDeliveryTime ?? stored?.lastDeliveryTime ? { lastDeliveryTime: prev?.lastDeliveryTime ?? stored?.lastDeliveryTime } : {}),
         ...(prev?.lastError ?? stored?.lastError ? { lastError: prev?.lastError ?? stored?.lastError, lastErrorTime: prev?.lastErrorTime ?? stored?.lastErrorTime } : {}),
         running: false,
+        ...(prev?.loop ? { after: prev.loop } : {}),
       });
     }
     if (run.problem) this.d.log.warn('notification policy not delivered', { policy: k, problem: run.problem });
@@ -286,7 +291,11 @@ export class NotificationDelivery {
     this.gauge(run, s);
     if (s.running) return;
     s.running = true;
-    void (async () => {
+    s.loop = (async () => {
+      if (s.after) {
+        await s.after;
+        delete s.after;
+      }
       try {
         while (this.current(run, s) && s.queue.size > 0) {
           const [uid, t] = s.queue.entries().next().value!;
@@ -294,7 +303,7 @@ export class NotificationDelivery {
           const done = await this.deliverObject(run, s, t).catch(async (err: unknown) => {
             // The archive could not be read: look again later, in order.
             this.failure(run, s, t.freeze ? `could not look at Freeze ${t.freeze}: ${message(err)}` : `could not read the trail of ${t.namespace}/${t.name}: ${message(err)}`);
-            await this.pause(run, s, 1);
+            await this.pause(run, s, 5);
             return false;
           });
           if (!done && this.current(run, s) && !s.queue.has(uid)) s.queue.set(uid, t);
@@ -307,7 +316,7 @@ export class NotificationDelivery {
         const next = this.runs.get(run.key)?.sinks.get(s.sink.name);
         if (next && next !== s && next.queue.size) this.kick(this.runs.get(run.key)!, next);
       }
-    })();
+    })().catch((err: unknown) => this.d.log.error('a notification loop stopped', { policy: run.key, sink: s.sink.name, error: message(err) }));
   }
 
   /** Tells one sink what changed of one Freeze: unfrozen for one it was told is frozen and no longer is, frozen for a new window. */
