@@ -218,7 +218,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
     shutdownDelayMs: o.shutdownDelaySeconds * 1000,
     shutdownTimeoutMs: o.shutdownTimeoutSeconds * 1000,
     requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
-    replica: replicaOf([cache, policies, freezes, authnSettings]),
+    replica: replicaOf([cache, policies, freezes, notifications.policies, authnSettings]),
   };
 }
 

@@ -27,11 +27,11 @@ describe('aggregation', () => {
     expect(out.stderr).toBe('');
     const [header, row, more] = out.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^NAME\s+VERSION\s+CACHES\s+LAST EVENT\s+WATCHES\s+IN FLIGHT\s+P99\s+MEMORY\s+AGE$/);
-    expect(row).toMatch(/^\S+\s+v\d+\.\d+\.\d+\S*\s+4\/4\s+\d+s\s+\d+\s+\d+\/400\s+\d+(ms|\.?\d*s)\s+\d+(\.\d)?Mi\s+\S+$/);
+    expect(row).toMatch(/^\S+\s+v\d+\.\d+\.\d+\S*\s+5\/5\s+\d+s\s+\d+\s+\d+\/400\s+\d+(ms|\.?\d*s)\s+\d+(\.\d)?Mi\s+\S+$/);
     expect(more).toBeUndefined();
     const name = row!.split(/\s+/)[0]!;
     const one = await kubectl('admin', ['get', 'backendstatus', name, '-o', 'jsonpath={.status.caches[*].resource}']);
-    expect(one.stdout).toBe('customresources.example.com gatepolicies.example.com freezes.example.com configmaps');
+    expect(one.stdout).toBe('customresources.example.com gatepolicies.example.com freezes.example.com notificationpolicies.example.com configmaps');
     // A viewer (who reads every object) does not see the backend's state; kubectl-custom-admin bound cluster-wide does.
     const as = ['--as=status-reader', '--as-group=system:authenticated'];
     await kubectl('admin', ['create', 'clusterrolebinding', 'status-reader-viewer', '--clusterrole=kubectl-custom-viewer', '--user=status-reader']);

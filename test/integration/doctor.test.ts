@@ -72,8 +72,8 @@ describe('kubectl custom doctor', () => {
       'you.identity', 'you.credentials', 'you.permissions',
       'performance.backend', 'performance.caches-synced', 'performance.cache-lag', 'performance.watches', 'performance.latency', 'performance.memory', 'performance.in-flight',
     ]);
-    expect(check(report, 'performance.caches-synced').message).toMatch(/^4 synced and watching: customresources\.example\.com \(\d+\), gatepolicies\.example\.com \(\d+\), freezes\.example\.com \(\d+\), configmaps kube-system\/extension-apiserver-authentication \(1\)$/);
-    expect(check(report, 'performance.cache-lag').message).toMatch(/^4 caches have every change kube-apiserver has \(it is at \d+\): customresources\.example\.com at \d+, gatepolicies\.example\.com at \d+, freezes\.example\.com at \d+, configmaps kube-system\/extension-apiserver-authentication at \d+$/);
+    expect(check(report, 'performance.caches-synced').message).toMatch(/^5 synced and watching: customresources\.example\.com \(\d+\), gatepolicies\.example\.com \(\d+\), freezes\.example\.com \(\d+\), notificationpolicies\.example\.com \(\d+\), configmaps kube-system\/extension-apiserver-authentication \(1\)$/);
+    expect(check(report, 'performance.cache-lag').message).toMatch(/^5 caches have every change kube-apiserver has \(it is at \d+\): customresources\.example\.com at \d+, gatepolicies\.example\.com at \d+, freezes\.example\.com at \d+, notificationpolicies\.example\.com at \d+, configmaps kube-system\/extension-apiserver-authentication at \d+$/);
     expect(check(report, 'performance.memory').message).toMatch(/^RSS \d+Mi on \S+, no memory limit/);
     // How long it takes is measured, not asserted (shared machines are noisy): about 0.6 s on a quiet one.
     const text = await kubectlCustom(undefined, ['doctor', '-n', 'default'], { KUBECONFIG: stack.cluster.kubeconfigs.admin });
