@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { UserInfo } from '../../auth/user.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
-import { freshAll, withFreshGates } from './fresh-gates.ts';
+import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
+import { newNotFound } from '../../status/status-error.ts';
+import { freshAll, withFreshGates, withFreshObject } from './fresh-gates.ts';
 import type { SubresourceHandler } from './handlers.ts';
 
 describe('withFreshGates', () => {
@@ -25,5 +27,35 @@ describe('withFreshGates', () => {
     const wrapped = withFreshGates(freshAll({ fresh: async () => Promise.reject(new Error('kube-apiserver is not reachable')) }), { promote: { verbs: ['create'], handle: async () => void (ran = true) } });
     await expect(wrapped['promote']!.handle({} as IncomingMessage, {} as ServerResponse, { verb: 'create' } as RequestInfo, {} as UserInfo, new URL('https://x/'))).rejects.toThrow('not reachable');
     expect(ran).toBe(false);
+  });
+});
+
+describe('withFreshObject', () => {
+  const call = (h: Record<string, SubresourceHandler>, name: string, verb: string) => h[name]!.handle({} as IncomingMessage, {} as ServerResponse, { verb, namespace: 'shop', name: 'one' } as RequestInfo, {} as UserInfo, new URL('https://x/'));
+
+  it('waits for the cache to reach the resourceVersion a quorum read finds, before describe-state and history', async () => {
+    const log: string[] = [];
+    const wrapped = withFreshObject(
+      { get: async () => (log.push('quorum get'), { metadata: { resourceVersion: '42' } }) },
+      { waitFor: async (rv) => (log.push(`wait ${rv}`), true) },
+      { state: { verbs: ['get', 'update'], handle: async (_q, _s, info) => void log.push(`state ${info.verb}`) }, history: { verbs: ['get'], handle: async () => void log.push('history') } },
+    );
+    await call(wrapped, 'state', 'get');
+    await call(wrapped, 'state', 'update');
+    await call(wrapped, 'history', 'get');
+    expect(log).toEqual(['quorum get', 'wait 42', 'state get', 'state update', 'quorum get', 'wait 42', 'history']);
+  });
+
+  it('a gone object: describe-state is NotFound, its history (earlier lives, archived) is still served', async () => {
+    let served = '';
+    const wrapped = withFreshObject(
+      { get: async () => Promise.reject(newNotFound(GROUP_RESOURCE, 'one')) },
+      { waitFor: async () => true },
+      { state: { verbs: ['get'], handle: async () => void (served = 'state') }, history: { verbs: ['get'], handle: async () => void (served = 'history') } },
+    );
+    await expect(call(wrapped, 'state', 'get')).rejects.toThrow('not found');
+    expect(served).toBe('');
+    await call(wrapped, 'history', 'get');
+    expect(served).toBe('history');
   });
 });

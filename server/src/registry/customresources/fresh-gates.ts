@@ -5,6 +5,7 @@
 // replica. The watch-fed caches are brought up to date by a consistent read
 // first (store/consistent-collection.ts); the rules themselves stay as they
 // are (state-rest.ts, approve-rest.ts).
+import { StatusError } from '../../status/status-error.ts';
 import type { SubresourceHandler } from './handlers.ts';
 
 /** How long a read of a subresource waits for the cache to show the object as a quorum read found it. */
@@ -61,8 +62,14 @@ export function withFreshObject(
           verbs: h.verbs,
           async handle(req, res, info, user, url) {
             if (info.verb === 'get') {
-              const now = await object.get(info.namespace, info.name);
-              await cache.waitFor(Number(now.metadata.resourceVersion), CATCH_UP_MS);
+              let now: { metadata: { resourceVersion?: string } } | undefined;
+              try {
+                now = await object.get(info.namespace, info.name);
+              } catch (err) {
+                // Gone: describe-state says so; the history of earlier lives is still served from the archive.
+                if (!(name === 'history' && err instanceof StatusError && err.status.code === 404)) throw err;
+              }
+              if (now) await cache.waitFor(Number(now.metadata.resourceVersion), CATCH_UP_MS);
             }
             return h.handle(req, res, info, user, url);
           },
