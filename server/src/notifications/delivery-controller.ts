@@ -35,6 +35,12 @@ import { checkFailedEvents, failedRunsOf, sendsCheckEvent, type CheckCloudEvent 
 
 /** The objects a sink's status remembers, at most (the CRD's maxItems). */
 export const MAX_CURSORS = 500;
+/**
+ * The check-failed ids a sink's status remembers, at most (the CRD's
+ * maxItems): only runs still in an object's status can be sent again, a few
+ * per object. With MAX_CURSORS a sink's status stays under about 90 KB.
+ */
+const MAX_CHECK_IDS = 200;
 /** The Freezes a sink's status remembers, at most (the CRD's maxItems). */
 const MAX_FREEZE_CURSORS = 100;
 
@@ -419,7 +425,7 @@ export class NotificationDelivery {
         if (decision.send && !(await this.send(run, s, ev))) return false;
       }
       s.checksSent.add(ev.id);
-      while (s.checksSent.size > MAX_CURSORS) s.checksSent.delete(s.checksSent.values().next().value!);
+      while (s.checksSent.size > MAX_CHECK_IDS) s.checksSent.delete(s.checksSent.values().next().value!);
       run.statusDirty = true;
     }
     return true;
