@@ -108,4 +108,4 @@ export const NOTIFICATION_POLICY_RESOURCE = 'notificationpolicies';
 /** The Lease whose holder is the one replica that delivers notifications. */
 export const NOTIFICATION_LEASE = 'kubectl-custom-notifications';
 /** The ClusterRole a namespace binds to the backend's ServiceAccount so that it may read the Secrets its policies name. */
-export const NOTIFICATION_SECRETS_ROLE = 'kubectl-custom-notification-secrets';
+export const SECRETS_ROLE = 'kubectl-custom-secrets';

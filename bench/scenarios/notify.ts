@@ -38,7 +38,7 @@ export async function scenarioNotify(ctx: Ctx, expectedObjects: () => number): P
       if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.text.slice(0, 300)}`);
     };
     await must('secret', c.call('POST', `/api/v1/namespaces/${NS.with}/secrets`, { metadata: { name: 'hook' }, stringData: { secret: KEY } }));
-    await must('rolebinding', c.call('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS.with}/rolebindings`, { metadata: { name: 'kubectl-custom-notifications' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-notification-secrets' }, subjects: [{ kind: 'ServiceAccount', name: 'kubectl-custom-backend', namespace: 'custom-system' }] }));
+    await must('rolebinding', c.call('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS.with}/rolebindings`, { metadata: { name: 'kubectl-custom-notifications' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-secrets' }, subjects: [{ kind: 'ServiceAccount', name: 'kubectl-custom-backend', namespace: 'custom-system' }] }));
     await must('policy', c.call('POST', `${STORAGE}/namespaces/${NS.with}/notificationpolicies`, { apiVersion: 'example.com/v1', kind: 'NotificationPolicy', metadata: { name: 'bench' }, spec: { sinks: [{ name: 'hook', webhook: { url: `http://127.0.0.1:${port}/events`, secretRef: { name: 'hook' } } }] } }));
     for (const ns of Object.values(NS)) await createObjects(c, ns, objects, { states: STATES });
     await waitCache(c, undefined, expectedObjects() + 2 * objects);

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport, CheckSpec } from '../../api/src/checks.ts';
-import { NOTIFICATION_SECRETS_ROLE } from '../../api/src/names.ts';
+import { SECRETS_ROLE } from '../../api/src/names.ts';
 import type { CustomResourceHistory, CustomResourceState } from '../../api/src/types.ts';
 import { freePort } from '../../cluster/processes.ts';
 import { startPrometheus, type RunningPrometheus } from '../../cluster/prometheus.ts';
@@ -212,9 +212,9 @@ describe("a check's Secret", () => {
     // Until the namespace binds the role, the backend may not read it: an error that says what to do.
     await eventually('the error was recorded', async () => (await checkOf('guarded-health', 'health'))?.check?.last?.phase === 'Error');
     expect((await checkOf('guarded-health', 'health'))!.check!.last!.message).toBe(
-      `the backend may not read Secret ${ns()}/health-token: bind the ClusterRole ${NOTIFICATION_SECRETS_ROLE} to its ServiceAccount in namespace ${ns()}: kubectl create rolebinding ${NOTIFICATION_SECRETS_ROLE} -n ${ns()} --clusterrole=${NOTIFICATION_SECRETS_ROLE} --serviceaccount=custom-system:kubectl-custom-backend`,
+      `the backend may not read Secret ${ns()}/health-token: bind the ClusterRole ${SECRETS_ROLE} to its ServiceAccount in namespace ${ns()}: kubectl create rolebinding ${SECRETS_ROLE} -n ${ns()} --clusterrole=${SECRETS_ROLE} --serviceaccount=custom-system:kubectl-custom-backend`,
     );
-    const bind = await kubectl('admin', ['create', 'rolebinding', NOTIFICATION_SECRETS_ROLE, '-n', ns(), `--clusterrole=${NOTIFICATION_SECRETS_ROLE}`, '--serviceaccount=custom-system:kubectl-custom-backend']);
+    const bind = await kubectl('admin', ['create', 'rolebinding', SECRETS_ROLE, '-n', ns(), `--clusterrole=${SECRETS_ROLE}`, '--serviceaccount=custom-system:kubectl-custom-backend']);
     expect(bind.code, bind.stderr).toBe(0);
     await eventually('the check passed with the token', async () => (await checkOf('guarded-health', 'health'))?.check?.phase === 'Successful', 30_000);
     // The value is nowhere the backend writes or answers.

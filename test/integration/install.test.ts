@@ -162,7 +162,7 @@ describe("the backend's ServiceAccount", () => {
     expect(await can('update', 'freezes.example.com', 'default')).toBe('no');
     expect(await can('delete', 'freezes.example.com', 'custom-system')).toBe('no');
     // NotificationPolicies (issue 22): read and watched, their status written, never their spec; the Secrets they
-    // name are readable only where a namespace binds kubectl-custom-notification-secrets (none here).
+    // name are readable only where a namespace binds kubectl-custom-secrets (none here).
     expect(await can('watch', 'notificationpolicies.example.com')).toBe('yes');
     expect(await can('update', 'notificationpolicies.example.com', 'default', 'status')).toBe('yes');
     for (const verb of ['create', 'update', 'patch', 'delete']) expect(await can(verb, 'notificationpolicies.example.com', 'default'), verb).toBe('no');

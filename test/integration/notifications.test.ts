@@ -167,8 +167,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kubectl-custom-notify-'));
   stack = await startStack({ dir });
   expect((await api('POST', '/api/v1/namespaces', { metadata: { name: NS } })).status).toBe(201);
-  // The namespace lets the backend read its Secrets (rbac-notification-secrets.yaml).
-  const rb = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'kubectl-custom-notifications' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-notification-secrets' }, subjects: [{ kind: 'ServiceAccount', name: 'kubectl-custom-backend', namespace: 'custom-system' }] });
+  // The namespace lets the backend read its Secrets (rbac-secrets.yaml).
+  const rb = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'kubectl-custom-notifications' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-secrets' }, subjects: [{ kind: 'ServiceAccount', name: 'kubectl-custom-backend', namespace: 'custom-system' }] });
   expect(rb.status, rb.text).toBe(201);
   await secret('hook', { secret: KEY });
 }, 120_000);
@@ -411,7 +411,7 @@ describe('delivery', () => {
     expect((await policy('closed', { sinks: [{ name: 'hook', webhook: { url: r.url('/events'), secretRef: { name: 'hook' } } }] }, ns)).status).toBe(201);
     const test = await api<{ sinks: { name: string; ok: boolean; message: string }[] }>('POST', `${CUSTOM}/namespaces/${ns}/notificationpolicies/closed/test`, {});
     expect(test.status, test.text).toBe(200);
-    expect(test.body.sinks).toEqual([{ name: 'hook', ok: false, message: `the backend may not read Secret ${ns}/hook: bind the ClusterRole kubectl-custom-notification-secrets to the backend in that namespace: kubectl create rolebinding kubectl-custom-notifications -n ${ns} --clusterrole=kubectl-custom-notification-secrets --serviceaccount=custom-system:kubectl-custom-backend` }]);
+    expect(test.body.sinks).toEqual([{ name: 'hook', ok: false, message: `the backend may not read Secret ${ns}/hook: bind the ClusterRole kubectl-custom-secrets to the backend in that namespace: kubectl create rolebinding kubectl-custom-secrets -n ${ns} --clusterrole=kubectl-custom-secrets --serviceaccount=custom-system:kubectl-custom-backend` }]);
   });
 
   it('notify test sends one signed test event to each sink and says what each answered; viewers may not', async () => {

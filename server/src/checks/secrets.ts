@@ -3,7 +3,7 @@
 // what declares the check. The backend may read Secrets only in namespaces
 // that bind it the ClusterRole SECRETS_ROLE (custom-system too); until then
 // the check records an error that says how.
-import { BACKEND_SERVICE_ACCOUNT, NOTIFICATION_SECRETS_ROLE as SECRETS_ROLE } from '../../../api/src/names.ts';
+import { BACKEND_SERVICE_ACCOUNT, SECRETS_ROLE } from '../../../api/src/names.ts';
 import { ApiError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 

@@ -5,7 +5,7 @@
 // the policy's namespace only (a secretRef has no namespace), and kept for a
 // few seconds. A failure is a DeliveryError whose message says what to fix
 // and never holds a Secret's value (a Slack URL is one: it is never named).
-import { NOTIFICATION_SECRETS_ROLE, BACKEND_SERVICE_ACCOUNT } from '../../../api/src/names.ts';
+import { SECRETS_ROLE, BACKEND_SERVICE_ACCOUNT } from '../../../api/src/names.ts';
 import type { NotificationSink, SecretKeyRef } from '../../../api/src/types.ts';
 import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
@@ -46,7 +46,7 @@ export interface SinkSenderOptions {
 }
 
 const SECRET_HINT = (namespace: string) =>
-  `bind the ClusterRole ${NOTIFICATION_SECRETS_ROLE} to the backend in that namespace: kubectl create rolebinding kubectl-custom-notifications -n ${namespace} --clusterrole=${NOTIFICATION_SECRETS_ROLE} --serviceaccount=${BACKEND_SERVICE_ACCOUNT.namespace}:${BACKEND_SERVICE_ACCOUNT.name}`;
+  `bind the ClusterRole ${SECRETS_ROLE} to the backend in that namespace: kubectl create rolebinding kubectl-custom-secrets -n ${namespace} --clusterrole=${SECRETS_ROLE} --serviceaccount=${BACKEND_SERVICE_ACCOUNT.namespace}:${BACKEND_SERVICE_ACCOUNT.name}`;
 
 export class SinkSender {
   private readonly o: SinkSenderOptions;

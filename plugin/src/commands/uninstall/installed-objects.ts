@@ -82,7 +82,7 @@ export const INSTALLED: readonly InstalledObject[] = [
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-editor' },
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-admin' },
   { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-policy-admin' },
-  { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-notification-secrets' },
+  { apiVersion: RBAC, kind: 'ClusterRole', name: 'kubectl-custom-secrets' },
   { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: BACKEND },
   { apiVersion: RBAC, kind: 'ClusterRole', name: BACKEND },
   { apiVersion: RBAC, kind: 'ClusterRoleBinding', name: `${BACKEND}:system:auth-delegator` },
