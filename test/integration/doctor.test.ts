@@ -158,7 +158,10 @@ describe('kubectl custom doctor', () => {
 
   it("a stale cache: the backend's watch of the storage CRD cut while objects change is named with its fix (exit 1); mended, the reflector catches up and it passes", async () => {
     const ns = 'default';
-    const obj = (name: string, labels: Record<string, string> = {}) => JSON.stringify({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name, namespace: ns, labels }, spec: { name, states: ['dev', 'prod'] } });
+    // Each change carries 8 KB, so its watch event outweighs what else the backend reads meanwhile (the
+    // admission webhook's consistent reads of GatePolicies and Freezes for each apply) and the watch stands out.
+    const pad = 'x'.repeat(8192);
+    const obj = (name: string, labels: Record<string, string> = {}) => JSON.stringify({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { name, namespace: ns, labels, annotations: { 'example.com/pad': pad } }, spec: { name, states: ['dev', 'prod'] } });
     const apply = async (json: string) => {
       const file = join(dir, 'object.json');
       writeFileSync(file, json);
