@@ -58,7 +58,7 @@ export interface DeliveryDeps {
   policies: NotificationPolicyStore;
   /** Freezes, for frozen and unfrozen; none: those events are not sent. */
   freezes?: FreezeFeed;
-  sender: SinkSender;
+  sender: Pick<SinkSender, 'send'>;
   client: RestClient;
   log: Logger;
   clock: Clock;
@@ -111,6 +111,8 @@ interface SinkRun {
 }
 
 interface PolicyRun {
+  /** The leadership (activation) that made it: a deactivation clears its own runs only. */
+  term: number;
   key: string;
   policy: NotificationPolicy;
   generation: number | undefined;
@@ -129,7 +131,10 @@ export class NotificationDelivery {
   private readonly runs = new Map<string, PolicyRun>();
   private active = false;
   private activating: Promise<void> | undefined;
+  private deactivating: Promise<void> | undefined;
+  /** Counts activations and deactivations; `term` is the one delivering now. */
   private generation = 0;
+  private term = 0;
   private unsubscribe: (() => void) | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly onPolicy = (k: string) => {
@@ -149,16 +154,25 @@ export class NotificationDelivery {
     return this.active;
   }
 
-  /** Starts delivering once the caches have synced (called when this replica becomes the leader). */
-  activate(): void {
-    if (this.active || this.activating) return;
+  /**
+   * Starts delivering once the caches have synced (called when this replica
+   * becomes the leader). A deactivation still writing the status of the last
+   * term is waited for first: it clears that term's runs, never this one's.
+   */
+  activate(): Promise<void> {
+    if (this.active || this.activating) return this.activating ?? Promise.resolve();
     const gen = ++this.generation;
     this.activating = (async () => {
+      while (this.deactivating) {
+        await this.deactivating;
+        if (gen !== this.generation) return;
+      }
       while (!(this.d.cache.hasSynced && this.d.policies.synced && (this.d.freezes?.synced ?? true))) {
         await new Promise((r) => setTimeout(r, 100));
         if (gen !== this.generation) return;
       }
       this.active = true;
+      this.term = gen;
       this.d.metrics.leader.set(1);
       this.unsubscribe = this.d.cache.subscribe({ onEvent: (ev) => this.onObject(ev) });
       this.d.policies.on('change', this.onPolicy);
@@ -168,22 +182,42 @@ export class NotificationDelivery {
       this.flushTimer.unref();
       this.d.log.info('delivering notifications', { policies: this.runs.size });
     })().finally(() => (this.activating = undefined));
+    return this.activating;
   }
 
-  /** Stops delivering (leadership lost, or shutdown): what was delivered is written to the policies' status first. */
+  /**
+   * Stops delivering (leadership lost, or shutdown): what was delivered is
+   * written to the policies' status first. Clears only the runs of the term
+   * it ends, so an activation that comes while it writes keeps its own.
+   */
   async deactivate(): Promise<void> {
     this.generation++;
-    if (!this.active) return;
+    if (!this.active) return this.deactivating;
     this.active = false;
+    const term = this.term;
     this.d.metrics.leader.set(0);
     this.unsubscribe?.();
     this.d.policies.off('change', this.onPolicy);
     this.d.freezes?.off('change', this.onFreeze);
     if (this.flushTimer) clearInterval(this.flushTimer);
     for (const run of this.runs.values()) for (const s of run.sinks.values()) s.wake?.();
-    await this.flush();
-    for (const run of this.runs.values()) this.d.metrics.forget(run.key, run.sinks.keys());
-    this.runs.clear();
+    const done = (async () => {
+      await this.flush();
+      for (const run of [...this.runs.values()]) {
+        if (run.term !== term) continue;
+        this.d.metrics.forget(run.key, run.sinks.keys());
+        this.runs.delete(run.key);
+      }
+    })().finally(() => {
+      if (this.deactivating === done) this.deactivating = undefined;
+    });
+    this.deactivating = done;
+    return done;
+  }
+
+  /** The policies being delivered (tests). */
+  get delivering(): string[] {
+    return [...this.runs.keys()];
   }
 
   /** Nothing queued or being sent (tests). */
@@ -242,7 +276,7 @@ export class NotificationDelivery {
     const st = policy.status;
     // From the policy's creation: what happened after it was made is sent, even if no backend was delivering then.
     const since = st?.since ?? old?.since ?? policy.metadata.creationTimestamp ?? seconds(this.d.clock.now());
-    const run: PolicyRun = { key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true };
+    const run: PolicyRun = { term: this.term, key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true };
     for (const sink of policy.spec.sinks) {
       const prev = old?.sinks.get(sink.name);
       const stored = st?.sinks?.find((s) => s.name === sink.name);

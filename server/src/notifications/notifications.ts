@@ -62,7 +62,7 @@ export class Notifications {
       namespace: SYSTEM_NAMESPACE,
       name: NOTIFICATION_LEASE,
       identity: `${d.replica}_${Math.random().toString(36).slice(2, 10)}`,
-      onStartedLeading: () => this.delivery.activate(),
+      onStartedLeading: () => void this.delivery.activate(),
       onStoppedLeading: () => void this.delivery.deactivate(),
     });
   }
