@@ -195,7 +195,21 @@ describe('who may write a NotificationPolicy (the admission policy kubectl-custo
     // alice, admin of the namespace (kubectl-custom-admin), may; in custom-system (every namespace) she may not.
     const admin = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'alice-admin' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-custom-admin' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }] });
     expect(admin.status, admin.text).toBe(201);
-    await eventually('alice may create a policy in her namespace', async () => (await policy('alices', { ...spec, selector: { matchLabels: { team: 'nobody' } } }, NS, 'alice')).status === 201);
+    const mine = { ...spec, selector: { matchLabels: { team: 'nobody' } } };
+    // kubectl-custom-admin gives no Secret: she may not have the backend sign with one she cannot read.
+    let noSecret!: { status: number; text: string; body: Record<string, unknown> };
+    await eventually('alice is held by the admission policy', async () => String((noSecret = await policy('alices', mine, NS, 'alice')).body['message']).includes('ValidatingAdmissionPolicy'));
+    expect(noSecret.status, noSecret.text).toBe(403);
+    expect(noSecret.body['message']).toContain(`sink "hook" uses Secret "hook": writing a NotificationPolicy needs "get" on the Secrets its sinks name, in namespace "${NS}"`);
+    // get on that Secret by name (a Role with resourceNames) lets her; a second sink naming another Secret is refused, naming it.
+    const reader = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, { metadata: { name: 'hook-reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['hook'], verbs: ['get'] }] });
+    expect(reader.status, reader.text).toBe(201);
+    const rr = await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, { metadata: { name: 'alice-hook-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'hook-reader' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }] });
+    expect(rr.status, rr.text).toBe(201);
+    await eventually('alice may create a policy in her namespace', async () => (await policy('alices', mine, NS, 'alice')).status === 201);
+    const two = await policy('alices-two', { ...mine, sinks: [...spec.sinks, { name: 'chat', slack: { urlSecretRef: { name: 'team-chat' } } }] }, NS, 'alice');
+    expect(two.status, two.text).toBe(403);
+    expect(two.body['message']).toContain(`sink "chat" uses Secret "team-chat"`);
     const wide = await policy('alices', spec, 'custom-system', 'alice');
     expect(wide.status, wide.text).toBe(403);
     expect((await api('DELETE', policyPath(NS, 'alices'), undefined, 'alice')).status).toBe(200);
