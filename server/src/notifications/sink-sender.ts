@@ -4,10 +4,13 @@
 // it. The Secrets are read with the backend's own credentials, by name, in
 // the policy's namespace only (a secretRef has no namespace), and kept for a
 // few seconds. A failure is a DeliveryError whose message says what to fix
-// and never holds a Secret's value (a Slack URL is one: it is never named).
+// and never holds a Secret's value. A Slack URL is one: it is never named,
+// a URL with a user name or password is refused, an error of a post is told
+// by its name or code (never its message, where fetch may put the URL), and
+// a Slack answer's body is not quoted (it may echo the URL).
 import { SECRETS_ROLE, BACKEND_SERVICE_ACCOUNT } from '../../../api/src/names.ts';
 import type { NotificationSink, SecretKeyRef } from '../../../api/src/types.ts';
-import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
+import { ApiError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
 import type { CloudEvent } from './cloudevent.ts';
 import type { FreezeCloudEvent } from './freeze-events.ts';
@@ -98,29 +101,55 @@ export class SinkSender {
       return this.answer(`the webhook ${origin(sink.webhook.url)}`, () => this.post(sink.webhook!.url, { headers, body, timeoutMs }), () => this.forget(namespace, sink.webhook!.secretRef.name));
     }
     if (sink.slack) {
-      const url = await this.secretValue(namespace, sink.slack.urlSecretRef, 'url');
-      if (!/^https?:\/\//.test(url)) throw new DeliveryError(`Secret ${namespace}/${sink.slack.urlSecretRef.name} key "${sink.slack.urlSecretRef.key ?? 'url'}" is not an http or https URL`);
+      const ref = sink.slack.urlSecretRef;
+      const url = slackUrl(await this.secretValue(namespace, ref, 'url'), `Secret ${namespace}/${ref.name} key "${ref.key ?? 'url'}"`);
       const body = JSON.stringify(slackMessage(ev));
-      return this.answer('the Slack webhook', () => this.post(url, { headers: { 'Content-Type': 'application/json' }, body, timeoutMs }), () => this.forget(namespace, sink.slack!.urlSecretRef.name));
+      // The URL is the Secret: neither an error's message (fetch puts the URL in some) nor the answer's body (it may echo it) is passed on.
+      return this.answer('the Slack webhook', () => this.post(url, { headers: { 'Content-Type': 'application/json' }, body, timeoutMs }), () => this.forget(namespace, ref.name), false);
     }
     throw new DeliveryError(`sink ${sink.name} is neither a webhook nor slack`);
   }
 
-  private async answer(what: string, call: () => Promise<{ status: number; text: string }>, onFailure: () => void): Promise<number> {
+  /** Posts and says what came of it; `echo`: the answer's body may be quoted (not for a URL that is a Secret). */
+  private async answer(what: string, call: () => Promise<{ status: number; text: string }>, onFailure: () => void, echo = true): Promise<number> {
     let res: { status: number; text: string };
     try {
       res = await call();
     } catch (err) {
       onFailure();
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = err instanceof Error && err.name === 'TimeoutError' ? 'no answer in time' : cause?.code ?? cause?.message ?? (err instanceof ConnectionError || err instanceof Error ? err.message : String(err));
-      throw new DeliveryError(`${what} could not be reached: ${why}`);
+      throw new DeliveryError(`${what} could not be reached: ${unreachable(err)}`);
     }
     if (res.status >= 200 && res.status < 300) return res.status;
     onFailure();
-    const text = res.text.replace(/\s+/g, ' ').trim();
+    const text = echo ? res.text.replace(/\s+/g, ' ').trim() : '';
     throw new DeliveryError(`${what} answered ${res.status}${text ? `: ${text}` : ''}`, res.status);
   }
+}
+
+/**
+ * Why a post failed, in fixed words: the error's name or its cause's code
+ * (ECONNREFUSED, ENOTFOUND, …), never a message, which may hold the URL
+ * (fetch names it in some) and so a Slack URL's token.
+ */
+export function unreachable(err: unknown): string {
+  const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | undefined;
+  if (e?.name === 'TimeoutError') return 'no answer in time';
+  if (e?.name === 'AbortError') return 'the send was stopped';
+  for (const code of [e?.cause?.code, e?.code]) if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(code)) return code;
+  return 'the connection failed';
+}
+
+/** A Slack incoming-webhook URL from a Secret, or a DeliveryError in fixed words (the value is never quoted). */
+export function slackUrl(value: string, where: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DeliveryError(`${where} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new DeliveryError(`${where} is not an http or https URL`);
+  if (url.username || url.password) throw new DeliveryError(`${where} is a URL with a user name or password, which is not sent`);
+  return url.href;
 }
 
 /** Where a webhook is, without a path or query that may carry a token. */
