@@ -132,7 +132,8 @@ export async function runHistory(ctx: CommandContext, opts: HistoryOptions): Pro
   }
   const now = ctx.deps.clock.now();
   const lives = doc.lives ?? [];
-  if (lives.length === 0) {
+  // No trail in the cluster is no history only when the witness saw none either: a trail it saw and the cluster lost is a divergence.
+  if (lives.length === 0 && (witness === undefined || readWitness(witness, client.config.namespace, opts.name).lives.size === 0)) {
     err.write(`No history for ${escapeTerminal(opts.name)}.\n`);
     return;
   }

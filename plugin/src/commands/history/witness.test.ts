@@ -68,6 +68,24 @@ describe('history --against', () => {
     expect(c.diverged).toMatchObject({ seq: 1, problem: 'the cluster keeps no trail of this life, which the witness saw' });
   });
 
+  it('a cut tail (the newest entries removed) is a divergence, not retention: only seqs before the first kept are retention', () => {
+    const w = readWitness(witnessFile(sent), 'shop', 'checkout').lives.get(UID)!;
+    expect(compareLife(live(sent.slice(0, 2)), UID, w)).toMatchObject({ ok: false, seq: 3, matched: 2, problem: "the cluster's trail ends at seq 2, the witness saw seq 3 (its tail was cut)" });
+    expect(compareLife(live([sent[0]!, sent[1]!, sent[3]!]), UID, w)).toMatchObject({ ok: false, seq: 3, problem: expect.stringMatching(/^the cluster has no seq 3 between seq 1 and 4, the witness saw set-state prod→dev by bob/) });
+  });
+
+  it('an entry the witness never got (a revoke is not sent) rewritten with the later hashes recomputed: diverges at that seq, from the next entry\'s previous hash', () => {
+    const withRevoke: Omit<HistoryEntry, 'seq' | 'hash'>[] = [MOVES[0]!, { action: 'approve', from: 'staging', to: 'prod', user: 'carol', time: time(2) }, { action: 'revoke', from: 'staging', to: 'prod', user: 'carol', time: time(3), reason: 'not yet' }, MOVES[1]!];
+    const original = chain(withRevoke);
+    // The receiver got seq 1, 2 and 4, each with its previous hash (seq 4's is the revoke's).
+    const events = [original[0]!, original[1]!, original[3]!].map((e) => JSON.stringify({ specversion: '1.0', id: e.hash, type: 'com.example.custom.promoted', data: { object: { namespace: 'shop', name: 'checkout', uid: UID }, entry: e, previousHash: e.seq === 1 ? '' : original[e.seq! - 2]!.hash } }));
+    const rewritten = chain(withRevoke.map((m, i) => (i === 2 ? { ...m, user: 'mallory' } : m)));
+    expect(verifyLife(live(rewritten))).toMatchObject({ ok: true });
+    const c = compareLife(live(rewritten), UID, readWitness(events.join('\n'), 'shop', 'checkout').lives.get(UID)!);
+    expect(c).toMatchObject({ ok: false, seq: 3, matched: 2 });
+    expect(c.ok || c.problem).toMatch(/^the cluster's seq 3 is revoke staging→prod by mallory .*not the entry the witness's seq 4 follows/);
+  });
+
   it('a witness file that was itself edited is not taken as evidence', () => {
     const w = readWitness(witnessFile(sent).replace('"reason":"release 1"', '"reason":"release 2"'), 'shop', 'checkout');
     expect(w.problems[0]).toMatch(/^line 2: seq 2 does not hash to its hash \(the file was edited\)$/);
@@ -85,6 +103,16 @@ describe('history --against', () => {
     expect(h.out()).toContain(': verified: seq 1–4, 4 entries\n');
     expect(h.out()).toContain('against the witness: diverges at seq 2: the cluster has promote staging→prod by mallory');
     expect(h.err()).toBe(`error: the history of checkout diverges from ${file} at seq 2 (life ${UID}): the cluster's trail was rewritten, or the witness is another copy\n`);
+    // The cluster keeps no life of it at all: not "No history", a divergence.
+    const gone = harness({ client: fakeClient({ [`GET ${HISTORY_PATH}`]: { ...doc, lives: [] } }) });
+    expect(await run(['history', 'checkout', '-n', 'shop', '--verify', '--against', file], gone.deps)).toBe(1);
+    expect(gone.out()).toContain(`life ${UID} (only in the witness): diverges at seq 1: the cluster keeps no trail of this life, which the witness saw`);
+    expect(gone.err()).toBe(`error: the history of checkout diverges from ${file} at seq 1 (life ${UID}): the cluster's trail was rewritten, or the witness is another copy\n`);
+    const otherFile = join(dir, 'other.jsonl');
+    writeFileSync(otherFile, witnessFile(sent).replaceAll('checkout', 'cart'));
+    const none = harness({ client: fakeClient({ [`GET ${HISTORY_PATH}`]: { ...doc, lives: [] } }) });
+    expect(await run(['history', 'checkout', '-n', 'shop', '--verify', '--against', otherFile], none.deps)).toBe(0);
+    expect(none.err()).toBe('No history for checkout.\n');
     const ok = harness({ client: fakeClient({ [`GET ${HISTORY_PATH}`]: { ...doc, lives: [live(sent)] } }) });
     expect(await run(['history', 'checkout', '-n', 'shop', '--against', file], ok.deps)).toBe(0);
     expect(ok.out()).toContain('(current) against the witness: matches: 4 entries (seq 1–4)\n');

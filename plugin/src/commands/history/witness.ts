@@ -62,27 +62,44 @@ export type LifeComparison =
   | { ok: true; uid: string; matched: number; firstSeq?: number; lastSeq?: number; notKept: number[] }
   | { ok: false; uid: string; seq: number; problem: string; matched: number };
 
-/** A life of the cluster against the witness: the first seq where they differ, or how many entries agree. */
+/**
+ * A life of the cluster against the witness: the first seq where they
+ * differ, or how many entries agree. Only witnessed seqs before the first
+ * the cluster keeps count as removed by retention (segments are deleted
+ * oldest first); one missing after it, or after the last it keeps (a cut
+ * tail), is a divergence. Each witnessed entry's previous hash is compared
+ * with the cluster's entry before it first: an entry the witness never got
+ * (a revoke is not sent) that was rewritten shows there, at seq − 1.
+ */
 export function compareLife(life: HistoryLife | undefined, uid: string, witnessed: Map<number, { entry: HistoryEntry; previousHash?: string }>): LifeComparison {
   const seqs = [...witnessed.keys()].sort((a, b) => a - b);
   const bySeq = new Map((life?.entries ?? []).map((e) => [e.seq ?? 0, e] as const));
+  const kept = [...bySeq.keys()];
+  const firstKept = kept.length ? Math.min(...kept) : undefined;
+  const lastKept = kept.length ? Math.max(...kept) : undefined;
   const notKept: number[] = [];
   let matched = 0;
   for (const seq of seqs) {
     const w = witnessed.get(seq)!;
     const c = bySeq.get(seq);
-    if (!life) return { ok: false, uid, seq, matched, problem: 'the cluster keeps no trail of this life, which the witness saw' };
+    if (!life || firstKept === undefined || lastKept === undefined) return { ok: false, uid, seq, matched, problem: 'the cluster keeps no trail of this life, which the witness saw' };
     if (!c) {
-      notKept.push(seq);
-      continue;
+      if (seq < firstKept) {
+        notKept.push(seq);
+        continue;
+      }
+      const problem = seq > lastKept
+        ? `the cluster's trail ends at seq ${lastKept}, the witness saw seq ${seq} (its tail was cut)`
+        : `the cluster has no seq ${seq} between seq ${firstKept} and ${lastKept}, the witness saw ${describe(w.entry)} (hash ${short(w.entry.hash)})`;
+      return { ok: false, uid, seq, matched, problem };
+    }
+    // The entry before it, as the witness saw it: where a rewrite begins when that entry was never sent.
+    const before = bySeq.get(seq - 1);
+    if (w.previousHash !== undefined && before && before.hash !== w.previousHash) {
+      return { ok: false, uid, seq: seq - 1, matched, problem: `the cluster's seq ${seq - 1} is ${describe(before)} (hash ${short(before.hash)}), not the entry the witness's seq ${seq} follows (hash ${short(w.previousHash)})` };
     }
     if (c.hash !== w.entry.hash) {
       return { ok: false, uid, seq, matched, problem: `the cluster has ${describe(c)} (hash ${short(c.hash)}), the witness ${describe(w.entry)} (hash ${short(w.entry.hash)})` };
-    }
-    // The entry before it, as the witness saw it.
-    const before = bySeq.get(seq - 1);
-    if (w.previousHash !== undefined && before && before.hash !== w.previousHash) {
-      return { ok: false, uid, seq: seq - 1, matched, problem: `the cluster's seq ${seq - 1} (hash ${short(before.hash)}) is not the one the witness's seq ${seq} follows (hash ${short(w.previousHash)})` };
     }
     matched++;
   }
