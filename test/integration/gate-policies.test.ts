@@ -37,7 +37,7 @@ describe('gatepolicies.example.com refuses bad policies', () => {
     { name: 'a rule with no states', spec: { rules: [{ states: [], protected: true }] }, message: 'spec.rules[0].states in body should have at least 1 items' },
     { name: 'a state that is not a DNS label', spec: { rules: [{ states: ['Prod'], protected: true }] }, message: "spec.rules[0].states[0] in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'" },
     { name: 'a state twice', spec: { rules: [{ states: ['prod', 'prod'], protected: true }] }, message: 'spec.rules[0].states[1]: Duplicate value: "prod"' },
-    { name: 'no gate in a rule', spec: { rules: [PROD, { states: ['prod'] }] }, message: 'spec.rules[1]: Required value: a rule must set at least one gate: protected: true, requiredApprovals (1-10) or minSoakSeconds (above 0)' },
+    { name: 'no gate in a rule', spec: { rules: [PROD, { states: ['prod'] }] }, message: 'spec.rules[1]: Required value: a rule must set at least one gate: protected: true, requiredApprovals (1-10), minSoakSeconds (above 0) or checks' },
     { name: 'only gates that gate nothing', spec: { rules: [{ states: ['prod'], protected: false, minSoakSeconds: 0 }] }, message: 'spec.rules[0]: Required value: a rule must set at least one gate' },
     { name: 'no approvals', spec: { rules: [{ states: ['prod'], requiredApprovals: 0 }] }, message: 'spec.rules[0].requiredApprovals in body should be greater than or equal to 1' },
     { name: 'too many approvals', spec: { rules: [{ states: ['prod'], requiredApprovals: 11 }] }, message: 'spec.rules[0].requiredApprovals in body should be less than or equal to 10' },
