@@ -3,7 +3,11 @@
 // free or its holder has not renewed it for leaseDurationSeconds (timed by
 // this process's clock from when it saw the record change, not by the
 // holder's renewTime, so clocks need not agree), renews it every
-// retryPeriod, and stops leading when it could not renew for renewDeadline.
+// retryPeriod, and stops leading when it could not renew for renewDeadline:
+// a leader's look at the Lease is aborted when that deadline comes (a hung
+// GET or PUT does not keep it leading), and a failure is timed when it
+// happens. Its onStoppedLeading stops what it does at once (delivery aborts
+// the sends in flight), before another candidate can take the Lease.
 // Every write carries the resourceVersion read, so two candidates never both
 // win. Stopping releases the Lease (client-go's ReleaseOnCancel), so a
 // rolling upgrade hands over at once; a killed leader is replaced after
@@ -92,17 +96,38 @@ export class LeaseElection {
     this.timer.unref();
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * One look at the Lease (the loop's, every retryPeriod). A leader's look
+   * is bounded by what is left of renewDeadline since its last renewal: the
+   * GET and PUT are aborted then, and the failure is timed by the clock when
+   * it happens, not when the look began, so a renewal that hangs or fails
+   * late stops the leading in time (before another replica's wait for the
+   * Lease's term can end).
+   */
+  async tick(): Promise<void> {
     const now = this.o.clock.now();
+    const deadlineMs = this.o.renewDeadlineMs ?? 10_000;
+    const deadline = this.leading ? this.lastRenew + deadlineMs : undefined;
+    if (deadline !== undefined && deadline <= now.getTime()) {
+      this.setLeading(false);
+      return;
+    }
+    const abort = new AbortController();
+    const timer = deadline === undefined ? undefined : setTimeout(() => abort.abort(new Error('renewDeadline passed')), deadline - now.getTime());
+    // Each call waits at most 5 s, and a leader's no later than its deadline.
+    const budget = () => ({ signal: abort.signal, timeoutMs: deadline === undefined ? 5_000 : Math.max(1, Math.min(5_000, deadline - this.o.clock.now().getTime())) });
     try {
-      const held = await this.tryAcquireOrRenew(now);
+      const held = await this.tryAcquireOrRenew(now, budget);
       if (held) this.lastRenew = now.getTime();
       if (held && !this.leading) this.setLeading(true);
       if (!held && this.leading) this.setLeading(false);
     } catch (err) {
+      const failedAt = this.o.clock.now().getTime();
       this.o.log.debug('lease not renewed', { lease: this.o.name, error: err instanceof Error ? err.message : String(err) });
       // As client-go: a leader that cannot renew within renewDeadline stops leading, before its term ends elsewhere.
-      if (this.leading && now.getTime() - this.lastRenew > (this.o.renewDeadlineMs ?? 10_000)) this.setLeading(false);
+      if (this.leading && (abort.signal.aborted || failedAt - this.lastRenew >= deadlineMs)) this.setLeading(false);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -114,16 +139,16 @@ export class LeaseElection {
   }
 
   /** True when this candidate holds the Lease after this look. */
-  private async tryAcquireOrRenew(now: Date): Promise<boolean> {
+  private async tryAcquireOrRenew(now: Date, budget: () => { signal: AbortSignal; timeoutMs: number }): Promise<boolean> {
     const spec = { holderIdentity: this.identity, leaseDurationSeconds: this.durationMs / 1000, renewTime: microTime(now) };
     let lease: Lease;
     try {
-      lease = await this.o.client.json<Lease>('GET', `${this.path}/${this.o.name}`, { timeoutMs: 5_000 });
+      lease = await this.o.client.json<Lease>('GET', `${this.path}/${this.o.name}`, budget());
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
       const body: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace }, spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 } };
       try {
-        await this.o.client.json('POST', this.path, { body, timeoutMs: 5_000 });
+        await this.o.client.json('POST', this.path, { body, ...budget() });
         return true;
       } catch (e) {
         if (e instanceof ApiError && e.code === 409) return false;
@@ -146,7 +171,7 @@ export class LeaseElection {
       },
     };
     try {
-      await this.o.client.json('PUT', `${this.path}/${this.o.name}`, { body: next, timeoutMs: 5_000 });
+      await this.o.client.json('PUT', `${this.path}/${this.o.name}`, { body: next, ...budget() });
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.code === 409) return false;

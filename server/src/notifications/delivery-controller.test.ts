@@ -24,8 +24,10 @@ function deferred<T = void>() {
 }
 
 /** Everything the controller talks to, faked; `holdStatus` makes status writes wait for `releaseStatus`. */
-function fakes() {
+function fakes(opts: { hang?: boolean } = {}) {
   let obj = object(1);
+  const signals: (AbortSignal | undefined)[] = [];
+  const started = deferred();
   const subscribers = new Set<Subscriber>();
   const sent: string[] = [];
   const waiters: { id: string; resolve: () => void }[] = [];
@@ -54,7 +56,11 @@ function fakes() {
     },
     policies,
     sender: {
-      send: (_ns: string, _sink: unknown, ev: CloudEvent) => {
+      send: (_ns: string, _sink: unknown, ev: CloudEvent, signal?: AbortSignal) => {
+        signals.push(signal);
+        started.resolve(undefined);
+        // A receiver that never answers: only the signal ends the send.
+        if (opts.hang) return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
         sent.push(ev.id);
         for (const w of waiters.splice(0)) if (sent.includes(w.id)) w.resolve();
         return Promise.resolve(200);
@@ -71,6 +77,9 @@ function fakes() {
   return {
     deps,
     sent,
+    signals,
+    /** Resolves when the first send starts. */
+    started: started.promise,
     holdStatus: () => (hold = deferred()),
     releaseStatus: () => hold?.resolve(undefined),
     /** The object gets entry `seq` (the watch cache's event goes to every subscriber). */
@@ -128,5 +137,18 @@ describe('NotificationDelivery leadership', () => {
     f.releaseStatus();
     await Promise.all([first, second]);
     expect(delivery.delivering).toEqual([]);
+  });
+
+  it('leadership lost while a send hangs: the send is aborted (the next leader sends it), and the stop is not counted a failure', async () => {
+    const f = fakes({ hang: true });
+    const delivery = new NotificationDelivery(f.deps);
+    await delivery.activate();
+    await f.started;
+    expect(f.signals[0]?.aborted).toBe(false);
+    await delivery.deactivate();
+    expect(f.signals[0]?.aborted).toBe(true);
+    // The aborted send's loop ends without a retry or a warning.
+    await new Promise((r) => setImmediate(r));
+    expect((f.deps.log as ReturnType<typeof memoryLogger>).lines.filter((l) => l['level'] === 'warn')).toEqual([]);
   });
 });

@@ -135,6 +135,8 @@ export class NotificationDelivery {
   /** Counts activations and deactivations; `term` is the one delivering now. */
   private generation = 0;
   private term = 0;
+  /** Aborts the sends in flight of the term delivering now, when it ends. */
+  private sends: AbortController | undefined;
   private unsubscribe: (() => void) | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly onPolicy = (k: string) => {
@@ -173,6 +175,7 @@ export class NotificationDelivery {
       }
       this.active = true;
       this.term = gen;
+      this.sends = new AbortController();
       this.d.metrics.leader.set(1);
       this.unsubscribe = this.d.cache.subscribe({ onEvent: (ev) => this.onObject(ev) });
       this.d.policies.on('change', this.onPolicy);
@@ -195,6 +198,8 @@ export class NotificationDelivery {
     if (!this.active) return this.deactivating;
     this.active = false;
     const term = this.term;
+    // Leadership lost: another replica sends from here on, so what is in flight stops now, not after its timeout.
+    this.sends?.abort();
     this.d.metrics.leader.set(0);
     this.unsubscribe?.();
     this.d.policies.off('change', this.onPolicy);
@@ -470,7 +475,7 @@ export class NotificationDelivery {
     for (let attempt = 1; ; attempt++) {
       if (!this.current(run, s)) return false;
       try {
-        await this.d.sender.send(run.policy.metadata.namespace, s.sink, ev);
+        await this.d.sender.send(run.policy.metadata.namespace, s.sink, ev, this.sends?.signal);
         s.delivered++;
         s.lastDeliveryTime = seconds(this.d.clock.now());
         delete s.lastError;
@@ -480,6 +485,8 @@ export class NotificationDelivery {
         this.d.log.debug('notification delivered', { policy: run.key, sink: s.sink.name, id: ev.id, type: ev.type });
         return true;
       } catch (err) {
+        // Stopped (leadership lost, the policy changed): not a failure of the sink; taken up again from its cursor.
+        if (!this.current(run, s)) return false;
         this.d.metrics.failed.inc({ policy: run.key, sink: s.sink.name });
         s.failed++;
         this.failure(run, s, message(err));

@@ -16,9 +16,9 @@ function sender(url: string, post?: Post): SinkSender {
   return new SinkSender({ client, now: () => new Date('2026-12-07T10:00:00Z'), ...(post ? { post } : {}) });
 }
 
-async function failure(s: SinkSender): Promise<string> {
+async function failure(s: SinkSender, signal?: AbortSignal): Promise<string> {
   try {
-    await s.send('shop', chat, ev);
+    await s.send('shop', chat, ev, signal);
   } catch (err) {
     return (err as Error).message;
   }
@@ -58,5 +58,18 @@ describe('a Slack sink that fails says why without its URL', () => {
   it('an answer that echoes the URL is not quoted', async () => {
     const m = await failure(sender(`https://hooks.slack.example/services/${TOKEN}`, () => Promise.resolve({ status: 404, text: `no_service https://hooks.slack.example/services/${TOKEN}` })));
     expect(m).toBe('the Slack webhook answered 404');
+  });
+
+  it('a send stopped by its signal (leadership lost) passes the signal to the post and says it was stopped', async () => {
+    const stop = new AbortController();
+    let posted!: () => void;
+    const postStarted = new Promise<void>((r) => (posted = r));
+    const m = failure(sender(`https://hooks.slack.example/services/${TOKEN}`, (_url, init) => new Promise((_resolve, reject) => {
+      init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      posted();
+    })), stop.signal);
+    await postStarted;
+    stop.abort();
+    expect(await m).toBe('the Slack webhook could not be reached: the send was stopped');
   });
 });

@@ -30,10 +30,10 @@ export class DeliveryError extends Error {
 }
 
 /** How a body is posted: fetch by default; tests may pass their own. */
-export type Post = (url: string, init: { headers: Record<string, string>; body: string; timeoutMs: number }) => Promise<{ status: number; text: string }>;
+export type Post = (url: string, init: { headers: Record<string, string>; body: string; timeoutMs: number; signal?: AbortSignal }) => Promise<{ status: number; text: string }>;
 
 const fetchPost: Post = async (url, init) => {
-  const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs), redirect: 'manual' });
+  const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, signal: init.signal ? AbortSignal.any([AbortSignal.timeout(init.timeoutMs), init.signal]) : AbortSignal.timeout(init.timeoutMs), redirect: 'manual' });
   // A little of the answer helps say why it was refused; the rest is not read.
   const text = (await res.text()).slice(0, 200);
   return { status: res.status, text };
@@ -67,14 +67,14 @@ export class SinkSender {
   }
 
   /** The value of a Secret's key, or a DeliveryError that says what is wrong with it. */
-  async secretValue(namespace: string, ref: SecretKeyRef, defaultKey: string): Promise<string> {
+  async secretValue(namespace: string, ref: SecretKeyRef, defaultKey: string, signal?: AbortSignal): Promise<string> {
     const key = ref.key ?? defaultKey;
     const k = `${namespace}/${ref.name}`;
     let cached = this.secrets.get(k);
     if (!cached || this.o.now().getTime() - cached.at > (this.o.secretTtlMs ?? 10_000)) {
       let secret: { data?: Record<string, string> };
       try {
-        secret = await this.o.client.json('GET', `/api/v1/namespaces/${namespace}/secrets/${encodeURIComponent(ref.name)}`, { timeoutMs: 10_000 });
+        secret = await this.o.client.json('GET', `/api/v1/namespaces/${namespace}/secrets/${encodeURIComponent(ref.name)}`, { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
       } catch (err) {
         if (err instanceof ApiError && err.code === 404) throw new DeliveryError(`Secret ${k} not found`);
         if (err instanceof ApiError && err.code === 403) throw new DeliveryError(`the backend may not read Secret ${k}: ${SECRET_HINT(namespace)}`);
@@ -91,21 +91,22 @@ export class SinkSender {
     return value.trim();
   }
 
-  /** Sends `ev` to `sink`; resolves with the receiver's status, or throws a DeliveryError. */
-  async send(namespace: string, sink: NotificationSink, ev: CloudEvent | FreezeCloudEvent | CheckCloudEvent): Promise<number> {
+  /** Sends `ev` to `sink`; resolves with the receiver's status, or throws a DeliveryError. `signal` stops it (leadership lost). */
+  async send(namespace: string, sink: NotificationSink, ev: CloudEvent | FreezeCloudEvent | CheckCloudEvent, signal?: AbortSignal): Promise<number> {
     const timeoutMs = this.o.timeoutMs ?? 10_000;
+    const stop = signal ? { signal } : {};
     if (sink.webhook) {
-      const key = await this.secretValue(namespace, sink.webhook.secretRef, 'secret');
+      const key = await this.secretValue(namespace, sink.webhook.secretRef, 'secret', signal);
       const body = JSON.stringify(ev);
       const headers = { 'Content-Type': 'application/cloudevents+json; charset=utf-8', ...sign(key, ev.id, body, this.o.now()) };
-      return this.answer(`the webhook ${origin(sink.webhook.url)}`, () => this.post(sink.webhook!.url, { headers, body, timeoutMs }), () => this.forget(namespace, sink.webhook!.secretRef.name));
+      return this.answer(`the webhook ${origin(sink.webhook.url)}`, () => this.post(sink.webhook!.url, { headers, body, timeoutMs, ...stop }), () => this.forget(namespace, sink.webhook!.secretRef.name));
     }
     if (sink.slack) {
       const ref = sink.slack.urlSecretRef;
-      const url = slackUrl(await this.secretValue(namespace, ref, 'url'), `Secret ${namespace}/${ref.name} key "${ref.key ?? 'url'}"`);
+      const url = slackUrl(await this.secretValue(namespace, ref, 'url', signal), `Secret ${namespace}/${ref.name} key "${ref.key ?? 'url'}"`);
       const body = JSON.stringify(slackMessage(ev));
       // The URL is the Secret: neither an error's message (fetch puts the URL in some) nor the answer's body (it may echo it) is passed on.
-      return this.answer('the Slack webhook', () => this.post(url, { headers: { 'Content-Type': 'application/json' }, body, timeoutMs }), () => this.forget(namespace, ref.name), false);
+      return this.answer('the Slack webhook', () => this.post(url, { headers: { 'Content-Type': 'application/json' }, body, timeoutMs, ...stop }), () => this.forget(namespace, ref.name), false);
     }
     throw new DeliveryError(`sink ${sink.name} is neither a webhook nor slack`);
   }
