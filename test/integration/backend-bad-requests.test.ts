@@ -158,7 +158,7 @@ describe('bad requests straight to the backend', () => {
     expect(series.length).toBeGreaterThan(5);
     for (const line of series) {
       expect(line).toMatch(/resource="(|customresources|other)"/);
-      expect(line).toMatch(/subresource="(|state|promote|approve|history|other)"/);
+      expect(line).toMatch(/subresource="(|state|promote|approve|history|check|other)"/);
       expect(line).not.toMatch(/constructor|__proto__|widgets|missing/);
     }
   });

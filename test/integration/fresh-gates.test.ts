@@ -38,8 +38,8 @@ const objPath = (name: string, sub?: string) => `${CUSTOM}/namespaces/${ns()}/cu
 const stateOn = async (b: Pick<BackendInfo, 'port' | 'caFile'>, name: string) => (await on(b, 'GET', objPath(name, 'state'))).json<{ state: string }>().state;
 const apiserverPort = () => Number(new URL(cluster().server).port);
 
-/** A large annotation on the probes that find a watch connection: its events stand out from every other connection's bytes. */
-const BULK = { 'test.example.com/bulk': 'x'.repeat(4000) };
+/** A large annotation on the probes that find a watch connection: its events (60 KB each) stand out from every other connection's bytes, also while the other test files change objects on the shared control plane. */
+const BULK = { 'test.example.com/bulk': 'x'.repeat(60_000) };
 
 async function createFreeze(name: string, annotations?: Record<string, string>): Promise<void> {
   const r = await api('admin', 'POST', `${STORAGE}/namespaces/${ns()}/freezes`, { apiVersion: 'example.com/v1', kind: 'Freeze', metadata: { name, ...(annotations ? { annotations } : {}) }, spec: { states: ['prod'], start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 3_600_000).toISOString(), reason: `test ${name}` } });
