@@ -3,7 +3,7 @@
 // into the Authorization header (never into a message), a timeout, and at
 // most 1 MiB of body. Every failure is an Error with a sentence that says
 // what happened; the caller records it as the measurement's message.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, promises as dnsPromises, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
@@ -57,6 +57,18 @@ function guardedLookup(hostname: string, options: object, callback: (err: NodeJS
     if ((options as { all?: boolean }).all) return callback(null, addresses);
     callback(null, addresses[0]!.address, addresses[0]!.family);
   });
+}
+
+/** Throws when `hostname` is, or resolves to, a link-local address (for senders that cannot pass a lookup of their own, such as fetch). */
+export async function refuseLinkLocal(hostname: string): Promise<void> {
+  const literal = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal)) {
+    if (linkLocal(literal)) throw refusedAddress(literal);
+    return;
+  }
+  const addresses = await dnsPromises.lookup(literal, { all: true });
+  const bad = addresses.find((a) => linkLocal(a.address));
+  if (bad) throw refusedAddress(bad.address);
 }
 
 export function get(url: URL, opts: GetOptions): Promise<GetResult> {

@@ -55,6 +55,10 @@ describe('a Slack sink that fails says why without its URL', () => {
     expect(m).toBe(`the Slack webhook could not be reached: ${want}`);
   });
 
+  it('with the real fetch, a link-local address (cloud metadata) is never posted to, and says so', async () => {
+    expect(await failure(sender('http://169.254.169.254/latest/meta-data/'))).toBe("the Slack webhook could not be reached: the receiver's address is link-local (where clouds serve instance metadata and credentials): notifications are not sent there");
+  });
+
   it('an answer that echoes the URL is not quoted', async () => {
     const m = await failure(sender(`https://hooks.slack.example/services/${TOKEN}`, () => Promise.resolve({ status: 404, text: `no_service https://hooks.slack.example/services/${TOKEN}` })));
     expect(m).toBe('the Slack webhook answered 404');

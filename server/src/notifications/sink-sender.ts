@@ -8,6 +8,7 @@
 // a URL with a user name or password is refused, an error of a post is told
 // by its name or code (never its message, where fetch may put the URL), and
 // a Slack answer's body is not quoted (it may echo the URL).
+import { refuseLinkLocal } from '../checks/http-get.ts';
 import { SECRETS_ROLE, BACKEND_SERVICE_ACCOUNT } from '../../../api/src/names.ts';
 import type { NotificationSink, SecretKeyRef } from '../../../api/src/types.ts';
 import { ApiError } from '../../../client/src/errors.ts';
@@ -32,7 +33,17 @@ export class DeliveryError extends Error {
 /** How a body is posted: fetch by default; tests may pass their own. */
 export type Post = (url: string, init: { headers: Record<string, string>; body: string; timeoutMs: number; signal?: AbortSignal }) => Promise<{ status: number; text: string }>;
 
+/** The code of a post refused because its host is link-local. */
+const LINK_LOCAL = 'ELINKLOCAL';
+
 const fetchPost: Post = async (url, init) => {
+  // Never a link-local address (where clouds serve instance credentials), by number or by name.
+  try {
+    await refuseLinkLocal(new URL(url).hostname);
+  } catch (err) {
+    if (err instanceof Error && / is a link-local address /.test(err.message)) throw Object.assign(new Error('link-local'), { code: LINK_LOCAL });
+    // A name that does not resolve fails in fetch as it would have.
+  }
   const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, signal: init.signal ? AbortSignal.any([AbortSignal.timeout(init.timeoutMs), init.signal]) : AbortSignal.timeout(init.timeoutMs), redirect: 'manual' });
   // A little of the answer helps say why it was refused; the rest is not read.
   const text = (await res.text()).slice(0, 200);
@@ -136,6 +147,7 @@ export function unreachable(err: unknown): string {
   const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | undefined;
   if (e?.name === 'TimeoutError') return 'no answer in time';
   if (e?.name === 'AbortError') return 'the send was stopped';
+  if (e?.code === LINK_LOCAL) return 'the receiver\'s address is link-local (where clouds serve instance metadata and credentials): notifications are not sent there';
   for (const code of [e?.cause?.code, e?.code]) if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(code)) return code;
   return 'the connection failed';
 }
