@@ -9,21 +9,16 @@ import type { CheckRun } from '../../../api/src/checks.ts';
 import { GROUP_PATH } from '../../../api/src/names.ts';
 import type { NotificationPolicy, StoredObject } from '../../../api/src/types.ts';
 import { evaluateCondition } from '../checks/condition.ts';
+import type { CloudEventOf } from './cloudevent.ts';
 
-export interface CheckCloudEvent {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: 'com.example.custom.check-failed';
-  time: string;
-  subject: string;
-  datacontenttype: 'application/json';
-  data: {
+export type CheckCloudEvent = CloudEventOf<
+  {
     event: 'check-failed';
     object: { namespace: string; name: string; uid: string };
     check: { name: string; source: string; phase: CheckRun['phase']; attempt: number; from: string; to: string; time: string; value?: string; message?: string };
-  };
-}
+  },
+  'com.example.custom.check-failed'
+>;
 
 /** A run that has ended badly. */
 const failed = (r: CheckRun) => r.phase === 'Failed' || r.phase === 'Error';

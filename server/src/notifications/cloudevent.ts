@@ -16,14 +16,20 @@ export interface ObjectRef {
   uid?: string;
 }
 
-export interface CloudEvent {
+/** A CloudEvent 1.0 in structured JSON, with `data` of type D: what every sink is sent. */
+export interface CloudEventOf<D, T extends string = string> {
   specversion: '1.0';
   id: string;
   source: string;
-  type: string;
+  type: T;
   time: string;
   subject: string;
   datacontenttype: 'application/json';
+  data: D;
+}
+
+/** An entry of the trail as a CloudEvent. */
+export interface CloudEvent extends CloudEventOf<{ object: ObjectRef; event: NotificationEvent; entry: HistoryEntry; previousHash?: string }> {
   /**
    * The entry, and the hash of the entry before it ("" for seq 1): with
    * seq and hash they let a receiver keep its own copy of the chain, which

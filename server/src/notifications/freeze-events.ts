@@ -11,20 +11,12 @@
 import { FREEZE_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
 import type { Freeze, NotificationFreezeCursor, NotificationPolicy } from '../../../api/src/types.ts';
 import { evaluateCondition } from '../checks/condition.ts';
+import type { CloudEventOf } from './cloudevent.ts';
 
-export interface FreezeCloudEvent {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  subject: string;
-  datacontenttype: 'application/json';
-  data: {
-    event: 'frozen' | 'unfrozen';
-    freeze: { namespace: string; name: string; uid: string; states?: string[]; reason?: string; window?: { start?: string; end?: string } };
-  };
-}
+export type FreezeCloudEvent = CloudEventOf<{
+  event: 'frozen' | 'unfrozen';
+  freeze: { namespace: string; name: string; uid: string; states?: string[]; reason?: string; window?: { start?: string; end?: string } };
+}>;
 
 /** Whether `policy` is told of Freezes in `namespace`. */
 export function hearsFreezesOf(policy: NotificationPolicy, namespace: string): boolean {
