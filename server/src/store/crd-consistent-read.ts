@@ -25,7 +25,7 @@ import { GROUP_RESOURCE, STORAGE_GROUP, STORAGE_VERSION } from '../../../api/src
 import type { StoredObject } from '../../../api/src/types.ts';
 import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
-import { newNotFound, newResourceExpired, newServiceUnavailable } from '../status/status-error.ts';
+import { newNotFound, newResourceExpired, newServiceUnavailable, StatusError } from '../status/status-error.ts';
 import type { CrdWatchCache } from './crd-watch-cache.ts';
 import { detached } from '../http/request-scope.ts';
 
@@ -79,6 +79,10 @@ const key = (o: { metadata: { namespace?: string; name?: string } }) => `${o.met
 function storageError(err: unknown): unknown {
   if (err instanceof ConnectionError) return newServiceUnavailable(`kube-apiserver is not reachable: ${err.message}`);
   if (err instanceof ApiError && err.code === 410) return newResourceExpired(err.message);
+  // A resourceVersion kube-apiserver has not reached in time: its 504 Timeout (ResourceVersionTooLarge) as it gave it, retry and all.
+  if (err instanceof ApiError && err.code === 504 && err.status?.details?.causes?.some((c) => c.reason === 'ResourceVersionTooLarge')) {
+    return new StatusError(504, 'Timeout', err.message, err.status.details);
+  }
   if (err instanceof ApiError && (err.code === 503 || err.code === 504 || err.code === 429)) return newServiceUnavailable(`kube-apiserver could not answer a consistent read: ${err.message}`);
   return err;
 }
@@ -110,13 +114,19 @@ export class CrdConsistentReader {
     return { ...this.counts };
   }
 
-  /** The object as kube-apiserver holds it now (a quorum read); NotFound when it is gone. */
-  async get(namespace: string, name: string): Promise<StoredObject> {
+  /**
+   * The object as kube-apiserver holds it now (a quorum read), or not older
+   * than `notOlderThan` as kube-apiserver answers that (its watch cache waits
+   * for it, then 504 Timeout with cause ResourceVersionTooLarge); NotFound
+   * when it is gone.
+   */
+  async get(namespace: string, name: string, notOlderThan?: number): Promise<StoredObject> {
     this.counts.quorumGets++;
     this.cache.noteConsistentRead();
     let o: StoredObject;
     try {
-      o = await this.client.json<StoredObject>('GET', `${COLLECTION}/namespaces/${encodeURIComponent(namespace)}/customresources/${encodeURIComponent(name)}`, { timeoutMs: TIMEOUT_MS });
+      const path = `${COLLECTION}/namespaces/${encodeURIComponent(namespace)}/customresources/${encodeURIComponent(name)}`;
+      o = await this.client.json<StoredObject>('GET', path, { timeoutMs: TIMEOUT_MS, ...(notOlderThan !== undefined ? { query: { resourceVersion: String(notOlderThan) } } : {}) });
     } catch (err) {
       if (err instanceof ApiError && err.code === 404) throw newNotFound(GROUP_RESOURCE, name);
       throw storageError(err);
@@ -131,7 +141,9 @@ export class CrdConsistentReader {
    * The whole scope, at least as new as every write acknowledged before the
    * call (consistent) or as the resourceVersion the client names: from the
    * cache when it can be shown to hold the scope at that revision, else read
-   * through.
+   * through. The revision answered is kube-apiserver's current one, which may
+   * be below a resourceVersion the client names (one etcd has not reached):
+   * the caller waits for the cache or answers 504 as kube-apiserver does.
    */
   async list(scope: ListScope, fresh: Exclude<Freshness, { kind: 'exact' }>): Promise<ScopeRead> {
     if (fresh.kind === 'notOlderThan' && this.cache.resourceVersion >= fresh.rv) return this.cached(this.cache.resourceVersion);

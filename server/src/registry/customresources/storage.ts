@@ -72,12 +72,14 @@ export class CustomResourceStorage {
   /**
    * The object: without `resourceVersion` as kube-apiserver holds it now (a
    * quorum read, as kube-apiserver's GET); at "0" as cached; at N not older
-   * than N (cached when the cache has reached N).
+   * than N: cached when the cache has reached N, else asked of kube-apiserver
+   * at N, whose watch cache waits for N and answers 504 Timeout
+   * (ResourceVersionTooLarge) when etcd has not reached it.
    */
   async get(namespace: string, name: string, resourceVersion?: number): Promise<CustomResource> {
     this.requireSynced();
     if (this.reader && resourceVersion !== 0 && !(resourceVersion !== undefined && this.cache.resourceVersion >= resourceVersion)) {
-      return this.view(await this.reader.get(namespace, name), this.clock.now());
+      return this.view(await this.reader.get(namespace, name, resourceVersion), this.clock.now());
     }
     const o = this.cache.get(namespace, name);
     if (!o) throw newNotFound(GROUP_RESOURCE, name);
@@ -168,6 +170,12 @@ export class CustomResourceStorage {
       const read = await reader.list(scope, fresh.kind === 'consistent' ? fresh : { kind: 'notOlderThan', rv: cont?.rv ?? (fresh as { rv: number }).rv });
       at = read.resourceVersion;
       if (!read.fromCache) source = read.objects;
+      if (!cont && fresh.kind === 'notOlderThan' && read.resourceVersion < fresh.rv) {
+        // etcd had not reached the resourceVersion asked for when it was read: wait for the cache to, as kube-apiserver's cacher does, else 504.
+        await this.waitForResourceVersion(fresh.rv);
+        source = undefined;
+        at = this.cache.resourceVersion;
+      }
     }
     return this.select(source ?? this.cache.list(namespace), namespace, opts, cont?.rv ?? at);
   }

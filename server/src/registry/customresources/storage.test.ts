@@ -1,0 +1,160 @@
+// CustomResourceStorage's consistent reads (issue 23) as kube-apiserver's
+// semantics ask, with our own fakes of the watch cache and of the REST client
+// (recorded requests, canned answers): the pure decisions only, no API server
+// behaviour. The real thing is in test/integration (read-side, fresh-reads,
+// backend-bad-requests).
+import { describe, expect, it } from 'vitest';
+import type { StoredObject } from '../../../../api/src/types.ts';
+import { ApiError } from '../../../../client/src/errors.ts';
+import type { RestClient } from '../../../../client/src/rest-client.ts';
+import { StatusError } from '../../status/status-error.ts';
+import { CrdConsistentReader } from '../../store/crd-consistent-read.ts';
+import type { CrdWatchCache } from '../../store/crd-watch-cache.ts';
+import { parseListOptions } from './list-options.ts';
+import { CustomResourceStorage } from './storage.ts';
+
+function obj(name: string, rv: number, state = 'dev'): StoredObject {
+  return {
+    apiVersion: 'example.com/v1',
+    kind: 'CustomResource',
+    metadata: { namespace: 'shop', name, resourceVersion: String(rv) },
+    spec: { name, states: ['dev', 'prod'] },
+    status: { state },
+  } as unknown as StoredObject;
+}
+
+/** A watch cache at `rv` holding `objects`; waitFresh reaches `reaches` (if given) or gives up at once. */
+class FakeCache {
+  rv: number;
+  oldest: number;
+  objects: StoredObject[];
+  reaches: number | undefined;
+  waited: number[] = [];
+
+  constructor(rv: number, objects: StoredObject[], oldest = 1) {
+    this.rv = rv;
+    this.objects = objects;
+    this.oldest = oldest;
+  }
+
+  get hasSynced() {
+    return true;
+  }
+  get resourceVersion() {
+    return this.rv;
+  }
+  get oldestWatchableResourceVersion() {
+    return this.oldest;
+  }
+  list(namespace?: string) {
+    return this.objects.filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+  }
+  get(namespace: string, name: string) {
+    return this.objects.find((o) => o.metadata.namespace === namespace && o.metadata.name === name);
+  }
+  noteConsistentRead() {}
+  subscribe() {
+    return () => {};
+  }
+  waitFor(rv: number) {
+    return Promise.resolve(this.rv >= rv);
+  }
+  waitFresh(rv: number) {
+    this.waited.push(rv);
+    if (this.reaches !== undefined && this.reaches >= rv) this.rv = this.reaches;
+    return Promise.resolve(this.rv >= rv);
+  }
+}
+
+type Call = { method: string; path: string; accept?: string; query: Record<string, string> };
+
+/** A REST client that records each request and answers what `answer` returns for it (or throws it when an Error). */
+function client(answer: (c: Call) => unknown): RestClient & { calls: Call[] } {
+  const calls: Call[] = [];
+  const c = {
+    calls,
+    json: async (method: string, path: string, opts: { accept?: string; query?: Record<string, string | undefined> } = {}) => {
+      const query = Object.fromEntries(Object.entries(opts.query ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
+      const call: Call = { method, path, ...(opts.accept ? { accept: opts.accept } : {}), query };
+      calls.push(call);
+      const a = answer(call);
+      if (a instanceof Error) throw a;
+      return structuredClone(a);
+    },
+  };
+  return c as unknown as RestClient & { calls: Call[] };
+}
+
+const metaList = (rv: number, objects: StoredObject[]) => ({ metadata: { resourceVersion: String(rv) }, items: objects.map((o) => ({ metadata: o.metadata })) });
+const tooLarge = (rv: number, current: number) =>
+  new ApiError(
+    504,
+    { kind: 'Status', status: 'Failure', code: 504, reason: 'Timeout', message: `Too large resource version: ${rv}, current: ${current}`, details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: '' }], retryAfterSeconds: 1 } },
+    '',
+    '/apis/example.com/v1/namespaces/shop/customresources',
+  );
+
+function storage(cache: FakeCache, c: RestClient) {
+  const fake = cache as unknown as CrdWatchCache;
+  return new CustomResourceStorage(fake, { now: () => new Date('2026-12-07T00:00:00Z') }, undefined, new CrdConsistentReader(c, fake));
+}
+
+const opts = (q: string) => parseListOptions(new URLSearchParams(q));
+
+async function statusOf(p: Promise<unknown>): Promise<{ code: number; reason: string; causes: string[] } | 'ok'> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (!(err instanceof StatusError)) throw err;
+    return { code: err.status.code, reason: err.status.reason ?? '', causes: (err.status.details?.causes ?? []).map((c) => c.reason ?? '') };
+  }
+}
+
+const TOO_LARGE = { code: 504, reason: 'Timeout', causes: ['ResourceVersionTooLarge'] };
+
+describe('a resourceVersion newer than etcd', () => {
+  it('LIST: the proof reads etcd below N and the cache never reaches N: 504 Timeout (ResourceVersionTooLarge), as the cacher answers', async () => {
+    const cache = new FakeCache(100, [obj('a', 90)]);
+    const c = client(() => metaList(100, [obj('a', 90)]));
+    expect(await statusOf(storage(cache, c).list('shop', opts('resourceVersion=999999999')))).toEqual(TOO_LARGE);
+    expect(cache.waited).toEqual([999999999]);
+  });
+
+  it('LIST: the proof reads etcd below N, then the cache reaches N: answered from the cache at its revision', async () => {
+    const cache = new FakeCache(100, [obj('a', 90)]);
+    cache.reaches = 130;
+    const c = client(() => metaList(100, [obj('a', 90)]));
+    const l = await storage(cache, c).list('shop', opts('resourceVersion=120'));
+    expect(l.metadata.resourceVersion).toBe('130');
+    expect(l.objects.map((o) => o.metadata.name)).toEqual(['a']);
+  });
+
+  it('LIST: the proof reads etcd at or past N: answered without waiting', async () => {
+    const cache = new FakeCache(100, [obj('a', 90)]);
+    const c = client(() => metaList(120, [obj('a', 90)]));
+    const l = await storage(cache, c).list('shop', opts('resourceVersion=110'));
+    expect(l.metadata.resourceVersion).toBe('120');
+    expect(cache.waited).toEqual([]);
+  });
+
+  it('GET at N the cache has not reached asks kube-apiserver not older than N, and its 504 TooLargeResourceVersion passes through (not 503)', async () => {
+    const cache = new FakeCache(100, [obj('a', 90)]);
+    const c = client((call) => (call.query['resourceVersion'] !== undefined && Number(call.query['resourceVersion']) > 100 ? tooLarge(Number(call.query['resourceVersion']), 100) : obj('a', 90)));
+    expect(await statusOf(storage(cache, c).get('shop', 'a', 999999999))).toEqual(TOO_LARGE);
+    expect(c.calls.map((x) => x.query)).toEqual([{ resourceVersion: '999999999' }]);
+  });
+
+  it('GET without resourceVersion is still a quorum read (no resourceVersion asked)', async () => {
+    const cache = new FakeCache(100, [obj('a', 90)]);
+    const c = client(() => obj('a', 95));
+    expect((await storage(cache, c).get('shop', 'a')).metadata.resourceVersion).toBe('95');
+    expect(c.calls.map((x) => x.query)).toEqual([{}]);
+  });
+
+  it('a page read through at N passes kube-apiserver\'s 504 TooLargeResourceVersion through', async () => {
+    const cache = new FakeCache(100, [obj('a', 90)]);
+    const c = client(() => tooLarge(999999999, 100));
+    expect(await statusOf(storage(cache, c).list('shop', opts('resourceVersion=999999999&limit=1')))).toEqual(TOO_LARGE);
+  });
+});
