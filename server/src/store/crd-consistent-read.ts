@@ -207,9 +207,10 @@ export class CrdConsistentReader {
     };
   }
 
+  /** The cache answers as it is now: at its own revision when it has passed `resourceVersion` (its contents may be newer). */
   private cached(resourceVersion: number): ScopeRead {
     this.counts.fromCache++;
-    return { resourceVersion, fromCache: true };
+    return { resourceVersion: Math.max(resourceVersion, this.cache.resourceVersion), fromCache: true };
   }
 
   private async read<T>(scope: ListScope, accept: string, query: Record<string, string | undefined>): Promise<ListPage<T>> {

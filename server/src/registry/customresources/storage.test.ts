@@ -158,3 +158,21 @@ describe('a resourceVersion newer than etcd', () => {
     expect(await statusOf(storage(cache, c).list('shop', opts('resourceVersion=999999999&limit=1')))).toEqual(TOO_LARGE);
   });
 });
+
+describe('a list served from the cache', () => {
+  it('is labelled with the cache\'s revision when the cache has passed the proof\'s: never below an item\'s resourceVersion', async () => {
+    // The proof saw etcd at 15; the cache has since heard of b's change at 20.
+    const cache = new FakeCache(20, [obj('a', 10), obj('b', 20)]);
+    const c = client(() => metaList(15, [obj('a', 10), obj('b', 12)]));
+    const l = await storage(cache, c).list('shop', opts(''));
+    const newest = Math.max(...l.objects.map((o) => Number(o.metadata.resourceVersion)));
+    expect(Number(l.metadata.resourceVersion)).toBeGreaterThanOrEqual(newest);
+    expect(l.metadata.resourceVersion).toBe('20');
+  });
+
+  it('keeps the proof\'s revision when the cache holds exactly what it listed but has not heard of later revisions', async () => {
+    const cache = new FakeCache(12, [obj('a', 10), obj('b', 12)]);
+    const c = client(() => metaList(15, [obj('a', 10), obj('b', 12)]));
+    expect((await storage(cache, c).list('shop', opts(''))).metadata.resourceVersion).toBe('15');
+  });
+});

@@ -177,7 +177,8 @@ export class CustomResourceStorage {
         at = this.cache.resourceVersion;
       }
     }
-    return this.select(source ?? this.cache.list(namespace), namespace, opts, cont?.rv ?? at);
+    // The cache as it is now, which may have moved past the proof's revision since.
+    return this.select(source ?? this.cache.list(namespace), namespace, opts, cont?.rv ?? (source ? at : Math.max(at, this.cache.resourceVersion)));
   }
 
   /** What a list selects from `all` (in key order) after the continue key, up to the limit, with its list metadata at `rv`. */
