@@ -9,6 +9,7 @@ import { api, cluster, createObject, CUSTOM, eventually, kubectl, STORAGE, useNa
 
 const ns = useNamespace(import.meta.filename);
 const other = useNamespace(import.meta.filename + '-other');
+const paged = useNamespace(import.meta.filename + '-pages');
 const list = (n = ns()) => `${CUSTOM}/namespaces/${n}/customresources`;
 type Item = { metadata: { name: string; namespace: string; resourceVersion: string; labels?: Record<string, string> }; status: Record<string, unknown>; spec: Record<string, unknown> };
 type List = { kind: string; metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number }; items: Item[] };
@@ -78,6 +79,33 @@ describe('list', () => {
     expect(names(s1)).toEqual(['alpha', 'charlie']);
     expect(s1.metadata.remainingItemCount).toBeUndefined();
     expect(names((await api<List>('admin', 'GET', `${list()}?limit=2&labelSelector=team%3Da&continue=${s1.metadata.continue}`)).body)).toEqual(['echo']);
+  });
+
+  it('serves page 2 from page 1\'s snapshot: an object of page 2 changed in between is shown as it was (issue 23)', async () => {
+    for (const n of ['p1', 'p2', 'p3', 'p4']) await createObject(paged(), n, { name: n, states: ['dev', 'prod'] });
+    await Promise.all(['p1', 'p2', 'p3', 'p4'].map((n) => waitServed(paged(), n)));
+    const before = (await api<Item>('admin', 'GET', `${list(paged())}/p3`)).body;
+    const p1 = await api<List>('admin', 'GET', `${list(paged())}?limit=2`);
+    expect(p1.status, p1.text).toBe(200);
+    expect(names(p1.body)).toEqual(['p1', 'p2']);
+    // p3 (on page 2) changes, and the backend's cache hears of it before page 2 is asked for.
+    const patched = await api<Item>('admin', 'PATCH', `${STORAGE}/namespaces/${paged()}/customresources/p3`, { metadata: { labels: { changed: 'yes' } } }, { 'Content-Type': 'application/merge-patch+json' });
+    expect(patched.status, patched.text).toBe(200);
+    await eventually('the backend\'s cache has p3\'s change', async () => (await api<Item>('admin', 'GET', `${list(paged())}/p3?resourceVersion=0`)).body.metadata.resourceVersion === patched.body.metadata.resourceVersion);
+    const p2 = await api<List>('admin', 'GET', `${list(paged())}?limit=2&continue=${p1.body.metadata.continue}`);
+    expect(p2.status, p2.text).toBe(200);
+    expect(p2.body.metadata.resourceVersion).toBe(p1.body.metadata.resourceVersion);
+    expect(names(p2.body)).toEqual(['p3', 'p4']);
+    const p3 = p2.body.items[0]!;
+    expect(p3.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(p3.metadata.labels?.['changed']).toBeUndefined();
+    // The same question of the storage CRD gets the same answer.
+    const crd1 = (await api<List>('admin', 'GET', `${STORAGE}/namespaces/${paged()}/customresources?limit=2&resourceVersion=${p1.body.metadata.resourceVersion}&resourceVersionMatch=Exact`)).body;
+    const crd2 = (await api<List>('admin', 'GET', `${STORAGE}/namespaces/${paged()}/customresources?limit=2&continue=${crd1.metadata.continue}`)).body;
+    expect(p2.body.items.map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`)).toEqual(crd2.items.map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`));
+    // And a whole list now is at least as new as everything in it.
+    const now = (await api<List>('admin', 'GET', list(paged()))).body;
+    for (const i of now.items) expect(Number(now.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(i.metadata.resourceVersion));
   });
 
   it('serves a list at a resourceVersion it has seen, and Exact as kube-apiserver answers it for the storage CRD', async () => {

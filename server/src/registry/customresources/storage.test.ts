@@ -8,9 +8,9 @@ import type { StoredObject } from '../../../../api/src/types.ts';
 import { ApiError } from '../../../../client/src/errors.ts';
 import type { RestClient } from '../../../../client/src/rest-client.ts';
 import { StatusError } from '../../status/status-error.ts';
-import { CrdConsistentReader } from '../../store/crd-consistent-read.ts';
+import { apiserverContinue, CrdConsistentReader } from '../../store/crd-consistent-read.ts';
 import type { CrdWatchCache } from '../../store/crd-watch-cache.ts';
-import { parseListOptions } from './list-options.ts';
+import { encodeContinue, parseListOptions } from './list-options.ts';
 import { CustomResourceStorage } from './storage.ts';
 
 function obj(name: string, rv: number, state = 'dev'): StoredObject {
@@ -86,6 +86,7 @@ function client(answer: (c: Call) => unknown): RestClient & { calls: Call[] } {
 }
 
 const metaList = (rv: number, objects: StoredObject[]) => ({ metadata: { resourceVersion: String(rv) }, items: objects.map((o) => ({ metadata: o.metadata })) });
+const fullList = (rv: number, objects: StoredObject[], cont?: string) => ({ metadata: { resourceVersion: String(rv), ...(cont ? { continue: cont } : {}) }, items: objects });
 const tooLarge = (rv: number, current: number) =>
   new ApiError(
     504,
@@ -174,5 +175,48 @@ describe('a list served from the cache', () => {
     const cache = new FakeCache(12, [obj('a', 10), obj('b', 12)]);
     const c = client(() => metaList(15, [obj('a', 10), obj('b', 12)]));
     expect((await storage(cache, c).list('shop', opts(''))).metadata.resourceVersion).toBe('15');
+  });
+});
+
+describe('a continuation', () => {
+  const all = () => [obj('a', 10), obj('b', 20), obj('c', 11)];
+
+  it('whose revision the cache has passed is read through at that revision with kube-apiserver\'s continue token, not served from the cache as it is now', async () => {
+    // Page 1 was at 15; b changed at 20 since. kube-apiserver answers from its snapshot at 15: b as it was.
+    const cache = new FakeCache(20, all());
+    const c = client(() => fullList(15, [obj('b', 12)], 'next'));
+    const l = await storage(cache, c).list('shop', opts(`limit=1&continue=${encodeContinue({ rv: 15, after: 'shop/a' })}`));
+    expect(c.calls).toHaveLength(1);
+    expect(c.calls[0]!.query).toEqual({ limit: '1', continue: apiserverContinue('shop', 'shop/a', 15) });
+    expect(l.objects.map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`)).toEqual(['b@12']);
+    expect(l.metadata.resourceVersion).toBe('15');
+    expect(l.metadata.continue).toBe(encodeContinue({ rv: 15, after: 'shop/b' }));
+  });
+
+  it('older than the cache\'s window is read through too (kube-apiserver may still serve it; its 410 when not)', async () => {
+    const cache = new FakeCache(20, all(), 18);
+    const c = client(() => fullList(15, [obj('b', 12), obj('c', 11)]));
+    const l = await storage(cache, c).list('shop', opts(`limit=5&continue=${encodeContinue({ rv: 15, after: 'shop/a' })}`));
+    expect(l.objects.map((o) => o.metadata.name)).toEqual(['b', 'c']);
+    const gone = client(() => new ApiError(410, { kind: 'Status', code: 410, reason: 'Expired', message: 'The provided continue parameter is too old' }, '', '/'));
+    expect(await statusOf(storage(cache, gone).list('shop', opts(`limit=5&continue=${encodeContinue({ rv: 15, after: 'shop/a' })}`)))).toMatchObject({ code: 410, reason: 'Expired' });
+  });
+
+  it('at the cache\'s own revision (nothing changed since) is served from the cache', async () => {
+    const cache = new FakeCache(20, all());
+    const c = client(() => new Error('no request expected'));
+    const l = await storage(cache, c).list('shop', opts(`limit=1&continue=${encodeContinue({ rv: 20, after: 'shop/a' })}`));
+    expect(c.calls).toHaveLength(0);
+    expect(l.objects.map((o) => o.metadata.name)).toEqual(['b']);
+    expect(l.metadata.resourceVersion).toBe('20');
+  });
+
+  it('selected by status.state (which kube-apiserver cannot select) reads the whole scope exactly at the token\'s revision and selects it here', async () => {
+    const cache = new FakeCache(20, [obj('a', 10), obj('b', 20, 'prod'), obj('c', 11)]);
+    const c = client(() => fullList(15, [obj('a', 10), obj('b', 12), obj('c', 11)]));
+    const l = await storage(cache, c).list('shop', opts(`limit=5&fieldSelector=status.state%3Ddev&continue=${encodeContinue({ rv: 15, after: 'shop/a' })}`));
+    expect(c.calls[0]!.query).toEqual({ resourceVersion: '15', resourceVersionMatch: 'Exact' });
+    expect(l.objects.map((o) => o.metadata.name)).toEqual(['b', 'c']);
+    expect(l.metadata.resourceVersion).toBe('15');
   });
 });

@@ -129,13 +129,15 @@ export class CustomResourceStorage {
    * it is; a page (limit) or an exact resourceVersion the cache cannot answer
    * at once read through; the rest from the cache once it is shown to hold
    * the scope at kube-apiserver's current revision (or at the one asked for),
-   * else read through.
+   * else read through. A list the cache answers is labelled with the cache's
+   * revision (its contents are as of then), never an older one. A
+   * continuation is one snapshot with its first page: the cache answers it
+   * only while it is still at the token's revision (nothing changed since);
+   * otherwise kube-apiserver answers it at that revision, or 410 when etcd has
+   * compacted it.
    */
   private async consistentList(reader: CrdConsistentReader, namespace: string | undefined, opts: ListOptions): Promise<{ metadata: ListMeta; objects: StoredObject[] }> {
     const cont = opts.continue;
-    if (cont && cont.rv < this.cache.oldestWatchableResourceVersion) {
-      throw newResourceExpired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
-    }
     const fields = opts.fieldSelector.toString();
     // kube-apiserver selects the storage CRD by metadata.name and metadata.namespace only; status.state is ours.
     const expressible = !fields.includes('status.state');
@@ -146,16 +148,18 @@ export class CustomResourceStorage {
       includes: (o) => matches(o, namespace, expressible ? opts : { labelSelector: opts.labelSelector, fieldSelector: NO_FIELDS }),
     };
     const rv = opts.resourceVersion;
-    const fresh: Freshness = rv === undefined ? { kind: 'consistent' } : opts.resourceVersionMatch === 'Exact' ? { kind: 'exact', rv } : { kind: 'notOlderThan', rv };
+    // A continuation is read at its token's revision exactly; a resourceVersion with it is refused unless "0" (list-options.ts), which it overrides.
+    const fresh: Freshness = cont ? { kind: 'exact', rv: cont.rv } : rv === undefined ? { kind: 'consistent' } : opts.resourceVersionMatch === 'Exact' ? { kind: 'exact', rv } : { kind: 'notOlderThan', rv };
     const at0 = this.cache.resourceVersion;
-    const cacheAnswers = rv === 0 || (cont ? cont.rv <= at0 : fresh.kind === 'exact' ? rv === at0 : fresh.kind === 'notOlderThan' && at0 >= fresh.rv);
-    if (!cacheAnswers && fresh.kind === 'exact' && !expressible) {
-      // A past revision, selected by a field kube-apiserver does not know: the whole scope read at it, selected here.
+    const cacheAnswers = cont ? cont.rv === at0 : rv === 0 || (fresh.kind === 'exact' ? fresh.rv === at0 : fresh.kind === 'notOlderThan' && at0 >= fresh.rv);
+    if (cacheAnswers) return this.select(this.cache.list(namespace), namespace, opts, this.cache.resourceVersion);
+    if (fresh.kind === 'exact' && !expressible) {
+      // A past revision, selected by a field kube-apiserver does not know: the whole scope read at it, selected here (after the continue key).
       const page = await reader.page(scope, fresh, 0);
       return this.select(page.objects, namespace, opts, page.resourceVersion);
     }
-    if (!cacheAnswers && expressible && (opts.limit > 0 || fresh.kind === 'exact')) {
-      // A page, or a past revision: kube-apiserver answers it as asked, continue token and all.
+    if (expressible && (opts.limit > 0 || fresh.kind === 'exact')) {
+      // A page, a continuation or a past revision: kube-apiserver answers it as asked, continue token and all.
       const page = await reader.page(scope, fresh, opts.limit, cont);
       const at = cont?.rv ?? page.resourceVersion;
       const next = page.continueAfter !== undefined ? encodeContinue({ rv: at, after: page.continueAfter }) : undefined;
@@ -164,21 +168,15 @@ export class CustomResourceStorage {
         objects: page.objects,
       };
     }
-    let source: readonly StoredObject[] | undefined;
-    let at = this.cache.resourceVersion;
-    if (!cacheAnswers) {
-      const read = await reader.list(scope, fresh.kind === 'consistent' ? fresh : { kind: 'notOlderThan', rv: cont?.rv ?? (fresh as { rv: number }).rv });
-      at = read.resourceVersion;
-      if (!read.fromCache) source = read.objects;
-      if (!cont && fresh.kind === 'notOlderThan' && read.resourceVersion < fresh.rv) {
-        // etcd had not reached the resourceVersion asked for when it was read: wait for the cache to, as kube-apiserver's cacher does, else 504.
-        await this.waitForResourceVersion(fresh.rv);
-        source = undefined;
-        at = this.cache.resourceVersion;
-      }
+    const read = await reader.list(scope, fresh as Exclude<Freshness, { kind: 'exact' }>);
+    if (fresh.kind === 'notOlderThan' && read.resourceVersion < fresh.rv) {
+      // etcd had not reached the resourceVersion asked for when it was read: wait for the cache to, as kube-apiserver's cacher does, else 504.
+      await this.waitForResourceVersion(fresh.rv);
+      return this.select(this.cache.list(namespace), namespace, opts, this.cache.resourceVersion);
     }
+    if (!read.fromCache) return this.select(read.objects, namespace, opts, read.resourceVersion);
     // The cache as it is now, which may have moved past the proof's revision since.
-    return this.select(source ?? this.cache.list(namespace), namespace, opts, cont?.rv ?? (source ? at : Math.max(at, this.cache.resourceVersion)));
+    return this.select(this.cache.list(namespace), namespace, opts, Math.max(read.resourceVersion, this.cache.resourceVersion));
   }
 
   /** What a list selects from `all` (in key order) after the continue key, up to the limit, with its list metadata at `rv`. */
