@@ -108,7 +108,7 @@ async function main() {
     }
     if (on('fresh')) await scenarioFreshRead(ctx, 'bench-cli', 'obj-0');
     if (on('watch')) await scenarioWatch(ctx);
-    if (on('notify')) expected += await scenarioNotify(ctx, () => expected);
+    if (on('notify')) expected += await scenarioNotify(ctx);
   } finally {
     c.close();
     backend.close();
