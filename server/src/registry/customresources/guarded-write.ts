@@ -57,7 +57,21 @@ export async function guardedWrite<T>(
       continue;
     }
     if (!decided) return { written: obj };
-    if (opts.dryRun) return { written: { ...obj, status: decided.status }, decision: decided.decision };
+    if (opts.dryRun) {
+      // A dry run answers as the real request would: an acceptance decided on the cached object is decided
+      // again on the object read fresh when that is newer (the real write would conflict and decide again).
+      if (!current) {
+        current = true;
+        const fresh = await d.store.fetch(ns, name);
+        if (!fresh) throw newNotFound(GROUP_RESOURCE, name);
+        if (fresh.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+          obj = fresh;
+          attempt--;
+          continue;
+        }
+      }
+      return { written: { ...obj, status: decided.status }, decision: decided.decision };
+    }
     try {
       if (!hasFinalizer(obj, FINALIZER)) {
         obj = (await d.store.setFinalizers(obj, [...(obj.metadata.finalizers ?? []), FINALIZER]))!;

@@ -199,11 +199,11 @@ describe('StateRest.transition', () => {
       want: { code: 503, reason: 'ServiceUnavailable', writes: 1, events: 0 },
     },
     {
-      name: 'dry run: decided and authorized, nothing written, no Event',
+      name: 'dry run: decided and authorized, checked once against the object read fresh (the same here), nothing written, no Event',
       store: () => new FakeStore(object(10)),
       request: promote('dev'),
       dryRun: true,
-      want: { state: 'staging', writes: 0, events: 0 },
+      want: { state: 'staging', writes: 0, fetches: 1, events: 0 },
     },
     {
       name: 'a protected target without enter: 403 naming the verb, nothing written',
