@@ -2,7 +2,7 @@
 // answered, what a person looks at first when the backend is slow or stale.
 import { humanDuration, latencyText as latency } from '../../../../api/src/human-duration.ts';
 import type { BackendStatus } from '../../../../api/src/types.ts';
-import type { ColumnDefinition, IncludeObject } from '../customresources/table-columns.ts';
+import { rowOf, type ColumnDefinition, type IncludeObject } from '../customresources/table-columns.ts';
 
 export const COLUMNS: ColumnDefinition[] = [
   { name: 'Name', type: 'string', format: 'name', description: 'The replica: its pod\'s name.', priority: 0 },
@@ -62,8 +62,5 @@ export function rowCells(o: BackendStatus, now: Date): (string | number)[] {
 }
 
 export function tableRow(o: BackendStatus, now: Date, include: IncludeObject, tableVersion: string) {
-  const row: { cells: (string | number)[]; object?: unknown } = { cells: rowCells(o, now) };
-  if (include === 'Object') row.object = o;
-  else if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${tableVersion}`, metadata: o.metadata };
-  return row;
+  return rowOf(o, rowCells(o, now), include, tableVersion);
 }

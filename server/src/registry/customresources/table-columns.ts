@@ -52,11 +52,16 @@ export function rowCells(o: CustomResource, now: Date): (string | number)[] {
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-export function tableRow(o: CustomResource, now: Date, include: IncludeObject, tableVersion: string) {
-  const row: { cells: (string | number)[]; object?: unknown } = { cells: rowCells(o, now) };
+/** A Table row of any object: its cells, and the object as `includeObject` asks (whole, its metadata, or none). */
+export function rowOf(o: { metadata: unknown }, cells: (string | number)[], include: IncludeObject, tableVersion: string) {
+  const row: { cells: (string | number)[]; object?: unknown } = { cells };
   if (include === 'Object') row.object = o;
   else if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${tableVersion}`, metadata: o.metadata };
   return row;
+}
+
+export function tableRow(o: CustomResource, now: Date, include: IncludeObject, tableVersion: string) {
+  return rowOf(o, rowCells(o, now), include, tableVersion);
 }
 
 export function table(items: CustomResource[], now: Date, include: IncludeObject, tableVersion: string, listMeta: Record<string, unknown>, withColumns = true) {
