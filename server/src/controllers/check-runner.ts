@@ -31,6 +31,8 @@ export interface DueMeasurement {
   index: number;
   check: EffectiveCheck;
   vars: TemplateVars;
+  /** The run's key (runKey of the check and vars). */
+  key: string;
 }
 
 export interface CheckPlan {
@@ -74,7 +76,7 @@ export function planChecks(obj: StoredObject, checks: ReadonlyMap<string, readon
     const measurements = had?.measurements ?? [];
     const at = nextMeasurementAt(check.check, measurements, Date.parse(startedAt));
     if (at !== undefined) {
-      if (at <= now.getTime()) due.push({ index, check, vars });
+      if (at <= now.getTime()) due.push({ index, check, vars, key });
       else wake = Math.min(wake ?? at, at);
     }
     return {
@@ -242,7 +244,7 @@ export class CheckRunner {
     let measured = 0;
     const ended: CheckRun[] = [];
     for (const { due, m } of taken) {
-      const i = runs?.findIndex((r) => r.key === runKeyOf(due) && r.name === due.check.check.name) ?? -1;
+      const i = runs?.findIndex((r) => r.key === due.key && r.name === due.check.check.name) ?? -1;
       // Still wanted: the run is there and another measurement (this replica's or another's) did not come first.
       if (i < 0 || !plan.due.some((d) => d.index === i)) continue;
       runs![i] = withMeasurement(runs![i]!, due.check, m);
@@ -281,10 +283,6 @@ export class CheckRunner {
     }, delay + 1);
     this.timer.unref();
   }
-}
-
-function runKeyOf(due: DueMeasurement): string {
-  return runKey(due.check, due.vars);
 }
 
 /** Measures one check with its Secrets read from the namespace of what declares it. */
