@@ -132,7 +132,8 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
   const needed = spec.requiredApprovals?.[to] ?? 0;
   const freezes = ctx.freezesOf?.(to) ?? [];
   const verdicts = ctx.checksOf?.(pos.state, to) ?? [];
-  const approved = verdicts.length > 0 && approversOf(obj, to, ctx.mover ?? '', ctx.serviceAccountApprovals?.(to) ?? false).length > 0;
+  // Who approved this very move: what approvals count toward, and what lets an inconclusive check through.
+  const by = needed > 0 || verdicts.length > 0 ? approversOf(obj, to, ctx.mover ?? '', ctx.serviceAccountApprovals?.(to) ?? false) : [];
   return {
     from: pos.state,
     to,
@@ -140,10 +141,10 @@ export function decideTransition(obj: StoredLike, req: TransitionRequest, now: D
     protectedTarget,
     ...(soak ? { soak } : {}),
     skipped,
-    ...(needed > 0 ? { approvals: { needed, by: approversOf(obj, to, ctx.mover ?? '', ctx.serviceAccountApprovals?.(to) ?? false) } } : {}),
+    ...(needed > 0 ? { approvals: { needed, by } } : {}),
     ...(freezes.length ? { freezes } : {}),
     // A jump past the state before `to`: its checks are measured only there, so none has run for this move.
-    ...(verdicts.length ? { checks: { verdicts, approved, ...(pos.index >= 0 && toIndex !== pos.index + 1 ? { measuredIn: spec.states[toIndex - 1]! } : {}) } } : {}),
+    ...(verdicts.length ? { checks: { verdicts, approved: by.length > 0, ...(pos.index >= 0 && toIndex !== pos.index + 1 ? { measuredIn: spec.states[toIndex - 1]! } : {}) } } : {}),
   };
 }
 

@@ -54,10 +54,12 @@ function gateChecks(obj: StoredObject, st: Status, next: string, may: Permission
     checks.push({ gate: 'protection', met: may.enterNext, message: `${next} is protected: entering needs the "enter" permission and a reason (${may.enterNext ? 'you have it' : 'you do not have it'})`, sources: src(`protected/${next}`) });
   }
   const needed = spec.requiredApprovals?.[next] ?? 0;
+  // ServiceAccounts' approvals count only where a GatePolicy rule allows them.
+  const allowedBy = ctx.gates.serviceAccountApprovals?.get(next);
+  // Who approved this very move (not the caller): what approvals count toward, and what lets an inconclusive check through.
+  const by = approversOf({ ...obj, spec }, next, ctx.user, allowedBy !== undefined);
   if (needed > 0) {
-    // ServiceAccounts' approvals count only where a GatePolicy rule allows them; say so either way.
-    const allowedBy = ctx.gates.serviceAccountApprovals?.get(next);
-    const by = approversOf({ ...obj, spec }, next, ctx.user, allowedBy !== undefined);
+    // Say either way whether ServiceAccounts' approvals count.
     const uncounted = allowedBy ? [] : approversOf({ ...obj, spec }, next, ctx.user, true).filter((u) => !by.includes(u));
     const serviceAccounts = allowedBy
       ? `; approvals by ServiceAccounts count (${allowedBy.map(formatGateSource).join(', ')})`
@@ -69,7 +71,7 @@ function gateChecks(obj: StoredObject, st: Status, next: string, may: Permission
     checks.push({ gate: 'freeze', met: false, message: `frozen by ${f.namespace}/${f.name}${f.end ? ` until ${f.end}` : ''}: ${f.reason}`, sources: [], freezes: [f] });
   }
   const verdicts = verdictsOfMove(obj, ctx.gates.checks, st.state, next, positionOf(obj.spec, obj.status, obj.metadata.creationTimestamp).since);
-  const approved = verdicts.length > 0 && approversOf({ ...obj, spec }, next, ctx.user, ctx.gates.serviceAccountApprovals?.has(next) ?? false).length > 0;
+  const approved = by.length > 0;
   for (const v of verdicts) {
     const run = checkGateRun(v);
     const met = verdictPasses(v, approved);

@@ -15,12 +15,12 @@ function nextGatesOf(obj: StoredObject, spec: Spec, next: string, frozen: Freeze
   const needed = spec.requiredApprovals?.[next] ?? 0;
   const pos = positionOf(obj.spec, obj.status, obj.metadata.creationTimestamp);
   const verdicts = verdictsOfMove(obj, checks, pos.state, next, pos.since);
-  const approved = verdicts.length > 0 && approversOf({ ...obj, spec }, next, '', serviceAccountsCount).length > 0;
+  const given = needed > 0 || verdicts.length > 0 ? approversOf({ ...obj, spec }, next, '', serviceAccountsCount).length : 0;
   const g: NonNullable<Status['nextGates']> = {
     ...(spec.protectedStates?.includes(next) ? { protected: true } : {}),
-    ...(needed > 0 ? { approvals: { needed, given: approversOf({ ...obj, spec }, next, '', serviceAccountsCount).length } } : {}),
+    ...(needed > 0 ? { approvals: { needed, given } } : {}),
     ...(frozen.length ? { frozenBy: frozen.map((f) => `${f.namespace}/${f.name}`) } : {}),
-    ...(verdicts.length ? { checks: { passed: verdicts.filter((v) => verdictPasses(v, approved)).length, total: verdicts.length } } : {}),
+    ...(verdicts.length ? { checks: { passed: verdicts.filter((v) => verdictPasses(v, given > 0)).length, total: verdicts.length } } : {}),
   };
   return Object.keys(g).length ? g : undefined;
 }
