@@ -46,6 +46,12 @@ export function linkLocal(ip: string): boolean {
   return isIP(ip) === 6 && /^fe[89ab]/i.test(ip);
 }
 
+/** A URL's hostname without the brackets of an IPv6 literal. */
+const hostLiteral = (hostname: string) => hostname.replace(/^\[|\]$/g, '');
+
+/** The refusal of an address given by number, when it is link-local. */
+const literalRefused = (host: string): Error | undefined => (isIP(host) && linkLocal(host) ? refusedAddress(host) : undefined);
+
 const refusedAddress = (ip: string) => new Error(`${ip} is a link-local address (where clouds serve instance metadata and credentials): checks may not ask it`);
 
 /** dns.lookup, refusing link-local answers. */
@@ -61,9 +67,10 @@ function guardedLookup(hostname: string, options: object, callback: (err: NodeJS
 
 /** Throws when `hostname` is, or resolves to, a link-local address (for senders that cannot pass a lookup of their own, such as fetch). */
 export async function refuseLinkLocal(hostname: string): Promise<void> {
-  const literal = hostname.replace(/^\[|\]$/g, '');
+  const literal = hostLiteral(hostname);
   if (isIP(literal)) {
-    if (linkLocal(literal)) throw refusedAddress(literal);
+    const refused = literalRefused(literal);
+    if (refused) throw refused;
     return;
   }
   const addresses = await dnsPromises.lookup(literal, { all: true });
@@ -73,8 +80,8 @@ export async function refuseLinkLocal(hostname: string): Promise<void> {
 
 export function get(url: URL, opts: GetOptions): Promise<GetResult> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`${opts.what}: only http and https URLs are checked, not ${url.protocol}`));
-  const literal = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && linkLocal(literal)) return Promise.reject(refusedAddress(literal));
+  const refused = literalRefused(hostLiteral(url.hostname));
+  if (refused) return Promise.reject(refused);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<GetResult>((resolve, reject) => {
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kubectl-custom-backend (checks)' };
