@@ -124,9 +124,6 @@ export interface RecordedCheck {
   time?: string;
 }
 
-/** At most this many measurements in a run (count, failureLimit and inconclusiveLimit are bounded by the CRD so that a run fits). */
-export const MAX_CHECK_COUNT = 60;
-
 /** POST …/customresources/NAME/check: the checks of the next move, each measured once now (not recorded: the gate counts only the backend's scheduled runs). */
 export interface CheckReport {
   kind: 'CustomResourceCheck';
