@@ -15,9 +15,8 @@ import { negotiate, PLAIN_TARGETS } from '../../http/negotiate.ts';
 import { writeObject } from '../../http/respond.ts';
 import type { RequestInfo } from '../../request/request-info.ts';
 import { checkSourceName, templateVars } from '../../state/check-gates.ts';
-import type { GateSources } from '../../state/gate-sources.ts';
+import { SPEC_ONLY, type GateSources } from '../../state/gate-sources.ts';
 import { nextStateOf, positionOf } from '../../state/position.ts';
-import { SPEC_ONLY } from '../../state/gate-sources.ts';
 import type { SubresourceHandler } from './handlers.ts';
 
 export interface CheckRestDeps {
