@@ -1,7 +1,7 @@
 // Helpers for integration specs: the running cluster, clients per user, and
 // one namespace per test file.
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -122,11 +122,13 @@ export function api<T = Record<string, unknown>>(user: UserName, method: string,
 }
 
 /** `api` against a given control plane (tests that run a stack of their own). */
-export function apiOn<T = Record<string, unknown>>(c: ClusterInfo, user: UserName, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<ApiResponse<T>> {
+export function apiOn<T = Record<string, unknown>>(c: ClusterInfo, user: UserName, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000, agent?: Agent): Promise<ApiResponse<T>> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(new URL(path, c.server), {
       method,
+      // A keep-alive Agent of the caller's (a long-lived client's one connection); Node's global one otherwise.
+      ...(agent ? { agent } : {}),
       ca: readFileSync(c.caFile),
       cert: readFileSync(c.users[user].cert),
       key: readFileSync(c.users[user].key),
@@ -146,6 +148,7 @@ export function apiOn<T = Record<string, unknown>>(c: ClusterInfo, user: UserNam
         }
         resolve({ status: res.statusCode ?? 0, body: parsed as T, text });
       });
+      res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);

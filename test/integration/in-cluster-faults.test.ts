@@ -33,6 +33,7 @@ import { containerPid } from '../../cluster/node.ts';
 import { nodeFootprint, readRecord, type NodeFootprint } from '../../cluster/node-host.ts';
 import { startNodeStack, type NodeStack } from '../../cluster/stack.ts';
 import { buildImage, type BuiltImage } from '../../scripts/build-image.ts';
+import { apiOn } from './harness.ts';
 import { DIST, kubectlCustom } from './plugin-cli.ts';
 import { type Run, runCommand } from './run-command.ts';
 
@@ -82,32 +83,10 @@ interface Answer {
 
 /** One attempt as admin through kube-apiserver, on a keep-alive connection as a long-lived client keeps one; a network error is status 0. */
 function call(agent: Agent, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<Answer> {
-  const c = stack!.cluster;
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve) => {
-    const req = httpsRequest(new URL(path, c.server), {
-      method, agent,
-      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}) },
-      timeout: timeoutMs,
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
-      });
-      res.on('error', (err) => resolve({ status: 0, body: undefined, text: `response: ${err.message}` }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, body: undefined, text: `${err.code ?? ''} ${err.message}` }));
-    req.end(payload);
-  });
+  return apiOn(stack!.cluster, 'admin', method, path, body, {}, timeoutMs, agent).then(
+    (r) => ({ status: r.status, body: r.body, text: r.text }),
+    (err: NodeJS.ErrnoException) => ({ status: 0, body: undefined, text: `${err.code ?? ''} ${err.message}` }),
+  );
 }
 
 function adminAgent(maxSockets = 4): Agent {
