@@ -61,6 +61,8 @@ export const HISTORY_RESOURCE = 'statehistories';
 export const HISTORY_LABELS = {
   uid: 'custom.example.com/object-uid',
   nameHash: 'custom.example.com/object-name-hash',
+  /** On the segment holding a `deleted` entry: the day of the deletion (YYYY-MM-DD, UTC), so the lives that ended in a span are found by label. */
+  deletedOn: 'custom.example.com/deleted-on',
 } as const;
 export const HISTORY_ANNOTATIONS = {
   namespace: 'custom.example.com/object-namespace',

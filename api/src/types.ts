@@ -254,7 +254,8 @@ export interface StateHistorySegment {
   kind: 'StateHistory';
   metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp?: string; resourceVersion?: string };
   spec: {
-    object: { namespace: string; name: string; uid: string };
+    /** The object; on the segment of its deletion also its labels and states then (what a NotificationPolicy selects by, and what tells a rollback). */
+    object: { namespace: string; name: string; uid: string; labels?: Record<string, string>; states?: string[] };
     entries: HistoryEntry[];
   };
 }
@@ -461,6 +462,8 @@ export interface NotificationCursor {
   namespace?: string;
   name?: string;
   seq: number;
+  /** The time of the entry at `seq`: once `settledBefore` passes it, the cursor may be dropped. */
+  time?: string;
 }
 
 export interface NotificationSinkStatus {
@@ -471,6 +474,12 @@ export interface NotificationSinkStatus {
   lastDeliveryTime?: string;
   lastError?: string;
   lastErrorTime?: string;
+  /**
+   * Every entry older than this, of every object the policy selects, was
+   * delivered (or is not one the policy sends): an object without a cursor
+   * is sent from here (or `since`, the later).
+   */
+  settledBefore?: string;
   /** The most recently sent first; bounded. */
   objects?: NotificationCursor[];
   /** What the sink was last told of each Freeze it heard of (frozen ones; an unfrozen drops it). */

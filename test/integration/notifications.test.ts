@@ -3,7 +3,7 @@
 // each event with the CloudEvents SDK and its signature with the Standard
 // Webhooks reference library (not our code), and a Slack-shaped endpoint.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudEvent as SdkEvent } from 'cloudevents';
@@ -260,8 +260,10 @@ describe('delivery', () => {
       const st = (await readPolicy('pay')).status;
       return st?.sinks?.find((s) => s.name === 'hook')?.delivered === 4 && st.sinks.find((s) => s.name === 'chat')?.delivered === 4;
     });
-    // The life is over: its cursor is dropped, so the status stays bounded.
-    expect((await readPolicy('pay')).status?.sinks?.find((s) => s.name === 'hook')?.objects).toEqual([]);
+    // The life is over: its cursor says so (seq 4 is deleted) until the watermark passes it, then it is dropped, so the status stays bounded.
+    const hookStatus = (await readPolicy('pay')).status?.sinks?.find((s) => s.name === 'hook');
+    expect(hookStatus?.objects?.map((c) => [c.name, c.seq])).toEqual([['cart', 4]]);
+    expect(Date.parse(hookStatus?.settledBefore ?? '')).toBeLessThan(Date.parse(hookStatus?.objects?.[0]?.time ?? ''));
   });
 
   it('a receiver that fails 5 times then recovers gets everything, the first event retried with the same id', async () => {
@@ -320,6 +322,37 @@ describe('delivery', () => {
     await eventually('seq 3 and 4 arrived', async () => slow.of('till').some((e) => e.seq === 4), 60_000);
     expect(slow.of('till').map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     await eventually('the status records seq 4', async () => (await readPolicy('resume')).status?.sinks?.[0]?.objects?.[0]?.seq === 4, 30_000);
+  }, 120_000);
+
+  it('an object changed and deleted while no replica held the Lease: its events, deleted last, are sent by the next leader', async () => {
+    const late = await receiver();
+    expect((await policy('late', { selector: { matchLabels: { team: 'late' } }, events: ['promoted', 'deleted'], sinks: [{ name: 'hook', webhook: { url: late.url('/events'), secretRef: { name: 'hook' } } }] })).status).toBe(201);
+    await eventually('the backend took the policy up', async () => (await readPolicy('late')).status?.conditions?.[0]?.status === 'True', 30_000);
+    // Another replica takes the Lease (as one that then dies or is cut off would hold it): this backend stops delivering, and nobody delivers.
+    const leasePath = '/apis/coordination.k8s.io/v1/namespaces/custom-system/leases/kubectl-custom-notifications';
+    const stopped = () => readFileSync(stack.backend.logFile, 'utf8').split('\n').filter((l) => l.includes('stopped leading') && l.includes('kubectl-custom-notifications')).length;
+    const stoppedBefore = stopped();
+    await eventually('the Lease is held elsewhere', async () => {
+      const lease = (await api<{ spec: Record<string, unknown> }>('GET', leasePath)).body;
+      const r = await api('PUT', leasePath, { ...lease, spec: { ...lease.spec, holderIdentity: 'a-replica-cut-off', leaseDurationSeconds: 3600, renewTime: new Date().toISOString().replace('Z', '000Z') } });
+      return r.status === 200;
+    });
+    await eventually('this backend stopped delivering', async () => stopped() > stoppedBefore, 15_000);
+    // Meanwhile bin is made, promoted and deleted; every replica archives deletions, so it is gone before anyone delivers again.
+    await create('bin', { team: 'late' });
+    await move('bin', 'dev', 'staging');
+    expect((await api('DELETE', `${STORAGE}/namespaces/${NS}/customresources/bin`)).status).toBe(200);
+    await eventually('bin is gone', async () => (await api('GET', `${STORAGE}/namespaces/${NS}/customresources/bin`)).status === 404, 30_000);
+    const segments = (await api<{ items: StateHistorySegment[] }>('GET', `${STORAGE}/namespaces/custom-system/statehistories?labelSelector=${encodeURIComponent('custom.example.com/deleted-on')}`)).body.items;
+    const binSegment = segments.find((s) => s.spec.object.name === 'bin' && s.spec.object.namespace === NS);
+    expect(binSegment?.spec.object.labels).toEqual({ team: 'late' });
+    expect(binSegment?.metadata.labels?.['custom.example.com/deleted-on']).toBe(binSegment?.spec.entries.at(-1)?.time.slice(0, 10));
+    expect(late.of('bin')).toEqual([]);
+    // The Lease is free again: this backend leads, and finds bin's life in the archive.
+    expect((await api('DELETE', leasePath)).status).toBe(200);
+    await eventually('its deleted event arrived', async () => late.of('bin').some((e) => e.type === 'com.example.custom.deleted'), 30_000);
+    expect(late.of('bin').map((e) => [e.seq, e.type])).toEqual([[1, 'com.example.custom.promoted'], [2, 'com.example.custom.deleted']]);
+    expect(late.of('bin').every((e) => e.verified)).toBe(true);
   }, 120_000);
 
   it('a Freeze of the namespace starting and ending is frozen, then unfrozen, once each', async () => {

@@ -149,7 +149,7 @@ export class HistoryFinalizer {
   async archiveAndRelease(obj: StoredObject): Promise<void> {
     const { namespace, name, uid } = obj.metadata;
     const entries = deletionEntries(obj, await this.d.archive.archivedThrough(uid!));
-    await this.d.archive.write({ namespace, name, uid: uid! }, entries);
+    await this.d.archive.write({ namespace, name, uid: uid!, ...(obj.metadata.labels ? { labels: obj.metadata.labels } : {}), states: obj.spec.states ?? [] }, entries);
     await this.d.store.setFinalizers(obj, (obj.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
     this.d.log.info('archived a deleted object and released it', { object: `${namespace}/${name}`, uid, entries: entries.length });
   }

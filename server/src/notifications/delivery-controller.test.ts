@@ -72,6 +72,7 @@ function fakes(opts: { hang?: boolean } = {}) {
     metrics: newNotificationMetrics(new Registry()),
     approvalsInto: () => 0,
     readArchive: () => Promise.resolve([]),
+    readDeletions: () => Promise.resolve([]),
     statusIntervalMs: 3_600_000,
   };
   return {

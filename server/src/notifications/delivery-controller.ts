@@ -18,6 +18,19 @@
 // written at most once a second with the resourceVersion as precondition;
 // a restarted backend, or the next leader, resumes from there. A new policy
 // sends entries from its creation on (status.since), not the past.
+//
+// Cursors are bounded without sending anything twice by a watermark per
+// sink, `settledBefore`: every entry older than it, of every object the
+// policy selects, was handled. It is the earliest entry any queued object
+// may still have to send (an object queued at activation: the last
+// watermark; one queued by a change: its new entries' time), an object
+// being deleted (its `deleted` entry will carry that time), and the present
+// less a margin for writes still on their way. An object without a cursor
+// is sent from the watermark, so a cursor older than it can go: when its
+// object is gone, or to keep 500. And the lives that ended while no replica
+// delivered (changed and deleted, say, while the Lease was changing hands)
+// are found on activation in the archive: the segment of a deletion is
+// labelled with its day and keeps the object's labels.
 import { HISTORY_LABELS, HISTORY_RESOURCE, NOTIFICATION_POLICY_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
 import type { Condition, Freeze, HistoryEntry, NotificationCursor, NotificationFreezeCursor, NotificationPolicy, NotificationPolicyStatus, NotificationSink, NotificationSinkStatus, StateHistorySegment, StoredObject } from '../../../api/src/types.ts';
 import { ApiError } from '../../../client/src/errors.ts';
@@ -67,6 +80,10 @@ export interface DeliveryDeps {
   approvalsInto(obj: StoredObject, state: string): number;
   /** Archived entries of one life (oldest first); by default read from the StateHistory segments. */
   readArchive?(uid: string): Promise<HistoryEntry[]>;
+  /** The segments that hold a `deleted` entry of a day in `days` (undefined: of any day); by default read from the StateHistory segments. */
+  readDeletions?(days: readonly string[] | undefined): Promise<StateHistorySegment[]>;
+  /** How long an entry may take from its time to this cache (a write on its way, clocks apart): the watermark trails the present by this much. */
+  settleMs?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   statusIntervalMs?: number;
@@ -95,6 +112,10 @@ interface SinkRun {
   /** Last seq looked at per object this process (not persisted). */
   scanned: Map<string, number>;
   queue: Map<string, Target>;
+  /** Per object queued or being sent: the time (ms) of its oldest entry that may not have been handled. */
+  pending: Map<string, number>;
+  /** The watermark (ms): every entry older than this, of every object selected, was handled. */
+  settled: number;
   /** Events found and not yet delivered, of the object being sent. */
   inFlight: number;
   delivered: number;
@@ -120,9 +141,22 @@ interface PolicyRun {
   problem: string | undefined;
   sinks: Map<string, SinkRun>;
   statusDirty: boolean;
+  /** The ended lives are being looked for in the archive: the watermark waits. */
+  discovering: boolean;
 }
 
 const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/** The watermark as status keeps it: rounded down to the millisecond it is. */
+const stamp = (ms: number) => new Date(ms).toISOString();
+/** Days (YYYY-MM-DD, UTC) from `fromMs` to `toMs`, both included; undefined when more than `max`. */
+function daysBetween(fromMs: number, toMs: number, max = 31): string[] | undefined {
+  const out: string[] = [];
+  for (let d = Date.UTC(new Date(fromMs).getUTCFullYear(), new Date(fromMs).getUTCMonth(), new Date(fromMs).getUTCDate()); d <= toMs; d += 86_400_000) {
+    out.push(new Date(d).toISOString().slice(0, 10));
+    if (out.length > max) return undefined;
+  }
+  return out;
+}
 const lastHash = (o: StoredObject | undefined) => o?.status?.history?.at(-1)?.hash;
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -139,6 +173,8 @@ export class NotificationDelivery {
   private sends: AbortController | undefined;
   private unsubscribe: (() => void) | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Objects being deleted (their `deleted` entry is on its way, with the deletion's time), by uid. */
+  private readonly terminating = new Map<string, { ms: number; namespace: string; labels: Record<string, string> | undefined }>();
   private readonly onPolicy = (k: string) => {
     if (this.active) this.syncPolicy(k);
   };
@@ -178,6 +214,8 @@ export class NotificationDelivery {
       this.sends = new AbortController();
       this.d.metrics.leader.set(1);
       this.unsubscribe = this.d.cache.subscribe({ onEvent: (ev) => this.onObject(ev) });
+      this.terminating.clear();
+      for (const obj of this.d.cache.list()) this.noteTerminating(obj, false);
       this.d.policies.on('change', this.onPolicy);
       this.d.freezes?.on('change', this.onFreeze);
       for (const k of this.d.policies.keys()) this.syncPolicy(k);
@@ -255,15 +293,16 @@ export class NotificationDelivery {
       for (const name of old.sinks.keys()) if (!run.sinks.has(name)) this.d.metrics.forget(k, [name]);
     }
     if (run.problem) return;
-    // Everything it selects may have news for it; objects it delivered to and that are gone (deleted while no replica delivered) too.
+    // Everything it selects may have news for it (from the watermark on); objects it delivered to and that are gone (deleted while no replica delivered) too.
     for (const obj of this.d.cache.list()) if (selects(policy, obj.metadata.namespace, obj.metadata.labels)) this.enqueue(run, targetOf(obj));
     for (const s of run.sinks.values()) {
       for (const c of s.cursors.values()) {
         const live = this.d.cache.get(c.namespace ?? '', c.name ?? '');
-        if (live?.metadata.uid !== c.uid && c.namespace && c.name) s.queue.set(c.uid, { uid: c.uid, namespace: c.namespace, name: c.name, states: [] });
+        if (live?.metadata.uid !== c.uid && c.namespace && c.name) this.queueOn(s, { uid: c.uid, namespace: c.namespace, name: c.name, states: [] }, s.settled);
       }
       this.kick(run, s);
     }
+    this.discover(run);
     for (const k of this.d.freezes?.keys() ?? []) this.enqueueFreeze(run, k);
     for (const s of run.sinks.values()) for (const k of s.freezeCursors.keys()) this.enqueueFreeze(run, k);
   }
@@ -281,7 +320,8 @@ export class NotificationDelivery {
     const st = policy.status;
     // From the policy's creation: what happened after it was made is sent, even if no backend was delivering then.
     const since = st?.since ?? old?.since ?? policy.metadata.creationTimestamp ?? seconds(this.d.clock.now());
-    const run: PolicyRun = { term: this.term, key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true };
+    const run: PolicyRun = { term: this.term, key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true, discovering: false };
+    const sinceMs = Date.parse(since);
     for (const sink of policy.spec.sinks) {
       const prev = old?.sinks.get(sink.name);
       const stored = st?.sinks?.find((s) => s.name === sink.name);
@@ -293,6 +333,8 @@ export class NotificationDelivery {
         freezeCursors: prev?.freezeCursors ?? new Map((stored?.freezes ?? []).map((c) => [`${c.namespace}/${c.name}`, c] as const)),
         scanned: prev?.scanned ?? new Map(),
         queue: prev?.queue ?? new Map(),
+        pending: prev?.pending ?? new Map(),
+        settled: Math.max(sinceMs, prev?.settled ?? (Date.parse(stored?.settledBefore ?? '') || sinceMs)),
         inFlight: 0,
         delivered: prev?.delivered ?? stored?.delivered ?? 0,
         failed: prev?.failed ?? stored?.failed ?? 0,
@@ -308,19 +350,85 @@ export class NotificationDelivery {
 
   /** A change of an object in the watch cache: called synchronously on the cache's path, so it only marks. */
   private onObject(ev: CacheEvent): void {
+    this.noteTerminating(ev.object, ev.type === 'DELETED');
     if (ev.type !== 'DELETED' && lastHash(ev.object) === lastHash(ev.prev) && failedRunsOf(ev.object) === failedRunsOf(ev.prev)) return;
     const obj = ev.object;
+    const since = this.newsSince(ev);
     for (const run of this.runs.values()) {
       if (run.problem || !selects(run.policy, obj.metadata.namespace, obj.metadata.labels)) continue;
-      this.enqueue(run, targetOf(obj));
+      this.enqueue(run, targetOf(obj), since);
     }
   }
 
-  private enqueue(run: PolicyRun, t: Target): void {
+  /** Keeps `terminating` up to date with one object. */
+  private noteTerminating(obj: StoredObject, gone: boolean): void {
+    const uid = obj.metadata.uid ?? '';
+    const ms = Date.parse(obj.metadata.deletionTimestamp ?? '');
+    if (gone || Number.isNaN(ms)) this.terminating.delete(uid);
+    else this.terminating.set(uid, { ms, namespace: obj.metadata.namespace, labels: obj.metadata.labels });
+  }
+
+  /** The time of the oldest entry a change may bring (its new entries, its deletion's), and at most the present less the margin. */
+  private newsSince(ev: CacheEvent): number {
+    let ms = this.d.clock.now().getTime() - this.settleMs;
+    const prevSeq = ev.prev?.status?.history?.at(-1)?.seq ?? 0;
+    for (const e of ev.object.status?.history ?? []) if ((e.seq ?? 0) > prevSeq) ms = Math.min(ms, Date.parse(e.time) || ms);
+    const deleting = Date.parse(ev.object.metadata.deletionTimestamp ?? '');
+    return Number.isNaN(deleting) ? ms : Math.min(ms, deleting);
+  }
+
+  private get settleMs(): number {
+    return this.d.settleMs ?? 60_000;
+  }
+
+  /** Queues `t` on every sink of `run`; `since` is the time of its oldest entry that may be news (by default each sink's watermark). */
+  private enqueue(run: PolicyRun, t: Target, since?: number): void {
     for (const s of run.sinks.values()) {
-      s.queue.set(t.uid, t);
+      this.queueOn(s, t, since ?? s.settled);
       this.kick(run, s);
     }
+  }
+
+  private queueOn(s: SinkRun, t: Target, since: number): void {
+    s.queue.set(t.uid, t);
+    s.pending.set(t.uid, Math.min(s.pending.get(t.uid) ?? Infinity, since));
+  }
+
+  /**
+   * Finds the lives that ended, selected by the policy, since its sinks'
+   * watermark: deleted while no replica delivered, their `deleted` event
+   * would otherwise never be sent. The watermark waits until this is done.
+   */
+  private discover(run: PolicyRun): void {
+    if (run.problem || run.sinks.size === 0) return;
+    run.discovering = true;
+    const from = Math.min(...[...run.sinks.values()].map((s) => s.settled));
+    const attempt = async (n: number): Promise<void> => {
+      if (this.runs.get(run.key) !== run || !this.active) return;
+      try {
+        const segments = await this.readDeletions(daysBetween(from, this.d.clock.now().getTime()));
+        if (this.runs.get(run.key) !== run) return;
+        for (const seg of segments) {
+          const o = seg.spec.object;
+          const deleted = seg.spec.entries.find((e) => e.action === 'deleted');
+          const at = Date.parse(deleted?.time ?? '');
+          if (!deleted || Number.isNaN(at) || !selects(run.policy, o.namespace, o.labels)) continue;
+          if (this.d.cache.get(o.namespace, o.name)?.metadata.uid === o.uid) continue;
+          const t: Target = { uid: o.uid, namespace: o.namespace, name: o.name, ...(o.labels ? { labels: o.labels } : {}), states: o.states ?? [] };
+          for (const s of run.sinks.values()) {
+            if (at < s.settled) continue;
+            this.queueOn(s, t, s.settled);
+            this.kick(run, s);
+          }
+        }
+        run.discovering = false;
+      } catch (err) {
+        this.d.log.warn('could not look for deleted objects in the archive; retrying', { policy: run.key, attempt: n, error: message(err) });
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 1_000 * 2 ** Math.min(n, 5))).unref?.());
+        return attempt(n + 1);
+      }
+    };
+    void attempt(1);
   }
 
   private current(run: PolicyRun, s: SinkRun): boolean {
@@ -352,6 +460,7 @@ export class NotificationDelivery {
             return false;
           });
           if (!done && this.current(run, s) && !s.queue.has(uid)) s.queue.set(uid, t);
+          else if (done && !s.queue.has(uid)) s.pending.delete(uid);
         }
       } finally {
         s.running = false;
@@ -405,18 +514,20 @@ export class NotificationDelivery {
     const cursor = s.cursors.get(t.uid)?.seq;
     const from = s.scanned.get(t.uid) ?? cursor;
     const sinceMs = Date.parse(run.since);
+    // Without a cursor, what is older than the watermark (or than this object's oldest news, when that came late) was handled.
+    const handledBefore = Math.max(sinceMs, Math.min(s.settled, s.pending.get(t.uid) ?? s.settled));
     if (live?.metadata.uid === t.uid && window.length === 0) return this.deliverChecks(run, s, live, sinceMs);
     let entries: readonly HistoryEntry[] = window;
     const first = window[0];
     const needArchive = from === undefined
-      ? !first || ((first.seq ?? 1) > 1 && Date.parse(first.time) >= sinceMs)
+      ? !first || ((first.seq ?? 1) > 1 && Date.parse(first.time) >= handledBefore)
       : !first || (first.seq ?? 0) > from;
     if (needArchive) entries = merge(await this.readArchive(t.uid), window);
     let after = from;
     if (after === undefined) {
-      // Not sent anything of this life yet: from the policy's start.
+      // Not sent anything of this life (or not since the watermark): from the policy's start or the watermark.
       after = 0;
-      for (const e of entries) if (Date.parse(e.time) < sinceMs) after = Math.max(after, e.seq ?? 0);
+      for (const e of entries) if (Date.parse(e.time) < handledBefore) after = Math.max(after, e.seq ?? 0);
     }
     const trail: TrailObject = {
       uid: t.uid,
@@ -437,18 +548,15 @@ export class NotificationDelivery {
       }
       for (const problem of p.problems) this.failure(run, s, problem);
       s.scanned.set(t.uid, p.seq);
+      const at = entries.find((e) => e.seq === p.seq);
       if (p.events.length) {
         s.cursors.delete(t.uid);
-        s.cursors.set(t.uid, { uid: t.uid, namespace: t.namespace, name: t.name, seq: p.seq });
-        while (s.cursors.size > MAX_CURSORS) s.cursors.delete(s.cursors.keys().next().value!);
+        s.cursors.set(t.uid, { uid: t.uid, namespace: t.namespace, name: t.name, seq: p.seq, ...(at ? { time: at.time } : {}) });
+        this.trim(s);
         run.statusDirty = true;
       }
-      if (entries.find((e) => e.seq === p.seq)?.action === 'deleted') {
-        // The life is over: nothing more will come of it.
-        s.cursors.delete(t.uid);
-        s.scanned.delete(t.uid);
-        run.statusDirty = true;
-      }
+      // The life is over: nothing more will come of it (its cursor goes once the watermark passes it).
+      if (at?.action === 'deleted') s.scanned.delete(t.uid);
     }
     return live?.metadata.uid === t.uid ? this.deliverChecks(run, s, live, sinceMs) : true;
   }
@@ -519,17 +627,73 @@ export class NotificationDelivery {
   private async readArchive(uid: string): Promise<HistoryEntry[]> {
     if (this.d.readArchive) return this.d.readArchive(uid);
     const out: HistoryEntry[] = [];
+    for (const seg of await this.segments(`${HISTORY_LABELS.uid}=${uid}`)) out.push(...seg.spec.entries);
+    return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  }
+
+  private readDeletions(days: readonly string[] | undefined): Promise<StateHistorySegment[]> {
+    if (this.d.readDeletions) return this.d.readDeletions(days);
+    return this.segments(days ? `${HISTORY_LABELS.deletedOn} in (${days.join(',')})` : HISTORY_LABELS.deletedOn);
+  }
+
+  /** The StateHistory segments a label selector selects, page by page. */
+  private async segments(labelSelector: string): Promise<StateHistorySegment[]> {
+    const out: StateHistorySegment[] = [];
     let cont: string | undefined;
     do {
-      const page = await this.d.client.json<{ metadata: { continue?: string }; items: StateHistorySegment[] }>('GET', `${STORAGE_PATH}/namespaces/${SYSTEM_NAMESPACE}/${HISTORY_RESOURCE}`, { query: { labelSelector: `${HISTORY_LABELS.uid}=${uid}`, limit: '500', continue: cont }, timeoutMs: 15_000 });
-      for (const seg of page.items) out.push(...seg.spec.entries);
+      const page = await this.d.client.json<{ metadata: { continue?: string }; items: StateHistorySegment[] }>('GET', `${STORAGE_PATH}/namespaces/${SYSTEM_NAMESPACE}/${HISTORY_RESOURCE}`, { query: { labelSelector, limit: '500', continue: cont }, timeoutMs: 15_000 });
+      out.push(...page.items);
       cont = page.metadata.continue || undefined;
     } while (cont);
-    return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    return out;
+  }
+
+  /** Whether a cursor is older than the sink's watermark (one written before cursors had a time counts as older). */
+  private settledPast(s: SinkRun, c: NotificationCursor): boolean {
+    const ms = Date.parse(c.time ?? '');
+    return Number.isNaN(ms) || ms < s.settled;
+  }
+
+  /** Keeps at most MAX_CURSORS, dropping the least recently sent of those older than the watermark (nothing queued); true when one went. */
+  private trim(s: SinkRun): boolean {
+    let dropped = false;
+    for (const [uid, c] of s.cursors) {
+      if (s.cursors.size <= MAX_CURSORS) break;
+      if (this.settledPast(s, c) && !s.pending.has(uid)) dropped = s.cursors.delete(uid);
+    }
+    return dropped;
+  }
+
+  /**
+   * Moves each sink's watermark up to the oldest entry that may still be
+   * news (see the top of this file), and drops the cursors older than it
+   * whose object is gone. Marks the status dirty when a cursor went, so the
+   * watermark that allowed it is written with it.
+   */
+  settle(): void {
+    const now = this.d.clock.now().getTime();
+    for (const run of this.runs.values()) {
+      if (run.problem || run.discovering) continue;
+      let bound = now - this.settleMs;
+      for (const t of this.terminating.values()) if (t.ms < bound && selects(run.policy, t.namespace, t.labels)) bound = t.ms;
+      for (const s of run.sinks.values()) {
+        let to = bound;
+        for (const ms of s.pending.values()) to = Math.min(to, ms);
+        if (to > s.settled) s.settled = to;
+        for (const [uid, c] of s.cursors) {
+          if (!this.settledPast(s, c) || s.pending.has(uid)) continue;
+          if (this.d.cache.get(c.namespace ?? '', c.name ?? '')?.metadata.uid === uid) continue;
+          s.cursors.delete(uid);
+          run.statusDirty = true;
+        }
+        if (this.trim(s)) run.statusDirty = true;
+      }
+    }
   }
 
   /** Writes the status of every policy whose delivery moved. */
   async flush(): Promise<void> {
+    if (this.active) this.settle();
     for (const run of [...this.runs.values()]) {
       if (!run.statusDirty) continue;
       run.statusDirty = false;
@@ -573,7 +737,8 @@ function statusOf(run: PolicyRun, now: Date): NotificationPolicyStatus {
     pending: s.queue.size + s.inFlight,
     ...(s.lastDeliveryTime ? { lastDeliveryTime: s.lastDeliveryTime } : {}),
     ...(s.lastError ? { lastError: s.lastError, lastErrorTime: s.lastErrorTime! } : {}),
-    objects: [...s.cursors.values()].reverse(),
+    settledBefore: stamp(s.settled),
+    objects: [...s.cursors.values()].reverse().slice(0, MAX_CURSORS),
     ...(s.freezeCursors.size ? { freezes: [...s.freezeCursors.values()].reverse() } : {}),
     ...(s.checksSent.size ? { checks: [...s.checksSent] } : {}),
   }));

@@ -13,6 +13,9 @@ export interface ObjectRef {
   namespace: string;
   name: string;
   uid: string;
+  /** Its labels and states, recorded on the segment of its deletion. */
+  labels?: Record<string, string>;
+  states?: readonly string[];
 }
 
 export interface HistoryArchive {
@@ -37,16 +40,22 @@ function segmentName(uid: string, firstSeq: number): string {
 }
 
 function segmentOf(object: ObjectRef, entries: readonly HistoryEntry[]): StateHistorySegment {
+  const deleted = entries.find((e) => e.action === 'deleted');
+  const ref: StateHistorySegment['spec']['object'] = { namespace: object.namespace, name: object.name, uid: object.uid };
+  if (deleted) {
+    if (object.labels && Object.keys(object.labels).length) ref.labels = { ...object.labels };
+    if (object.states) ref.states = [...object.states];
+  }
   return {
     apiVersion: `${STORAGE_GROUP}/${STORAGE_VERSION}`,
     kind: HISTORY_KIND,
     metadata: {
       name: segmentName(object.uid, entries[0]!.seq!),
       namespace: SYSTEM_NAMESPACE,
-      labels: { [HISTORY_LABELS.uid]: object.uid, [HISTORY_LABELS.nameHash]: nameHash(object.namespace, object.name), 'app.kubernetes.io/name': 'kubectl-custom' },
+      labels: { [HISTORY_LABELS.uid]: object.uid, [HISTORY_LABELS.nameHash]: nameHash(object.namespace, object.name), ...(deleted ? { [HISTORY_LABELS.deletedOn]: deleted.time.slice(0, 10) } : {}), 'app.kubernetes.io/name': 'kubectl-custom' },
       annotations: { [HISTORY_ANNOTATIONS.namespace]: object.namespace, [HISTORY_ANNOTATIONS.name]: object.name },
     },
-    spec: { object: { ...object }, entries: [...entries] },
+    spec: { object: ref, entries: [...entries] },
   };
 }
 

@@ -1,0 +1,196 @@
+// The delivery controller's watermark (issue 22): cursors are bounded
+// without sending anything twice, and the lives that ended while no replica
+// delivered are found in the archive. Fakes of our own interfaces: a cache of
+// many objects, a REST client whose status writes come back to the policy
+// store (as the watch brings them), an archive, a clock the test moves, and a
+// sender that records what it is given.
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { HistoryEntry, NotificationPolicy, StateHistorySegment, StoredObject } from '../../../api/src/types.ts';
+import type { RestClient } from '../../../client/src/rest-client.ts';
+import { memoryLogger } from '../log/logger.ts';
+import { newNotificationMetrics } from '../metrics/notification-metrics.ts';
+import type { CacheEvent, Subscriber } from '../store/crd-watch-cache.ts';
+import { NotificationPolicyStore } from '../store/notification-policy-cache.ts';
+import type { CloudEvent } from './cloudevent.ts';
+import { MAX_CURSORS, NotificationDelivery, type DeliveryDeps } from './delivery-controller.ts';
+
+const T0 = Date.parse('2026-12-07T10:00:00Z');
+const at = (ms: number) => new Date(ms).toISOString();
+const entry = (uid: string, seq: number, time: number, action: HistoryEntry['action'] = 'promote'): HistoryEntry => ({ seq, action, from: 'dev', ...(action === 'deleted' ? {} : { to: 'prod' }), user: 'alice', time: at(time), hash: `${uid}-h${seq}` });
+const object = (name: string, history: HistoryEntry[]): StoredObject =>
+  ({ apiVersion: 'example.com/v1', kind: 'CustomResource', metadata: { namespace: 'shop', name, uid: `u-${name}`, labels: { team: 'pay' } }, spec: { name, states: ['dev', 'prod'] }, status: { history } }) as StoredObject;
+const POLICY: NotificationPolicy = { apiVersion: 'example.com/v1', kind: 'NotificationPolicy', metadata: { namespace: 'shop', name: 'p', generation: 1, creationTimestamp: at(T0) }, spec: { selector: { matchLabels: { team: 'pay' } }, sinks: [{ name: 'hook', webhook: { url: 'https://receiver.example', secretRef: { name: 's' } } }] } };
+
+/** A cluster of objects and an archive, shared by the backends (NotificationDelivery instances) a test starts one after another. */
+function world() {
+  const objects = new Map<string, StoredObject>();
+  const archive: StateHistorySegment[] = [];
+  const policies = new NotificationPolicyStore();
+  policies.replace([structuredClone(POLICY)], '1');
+  const sent: CloudEvent[] = [];
+  const subscribers = new Set<Subscriber>();
+  let now = T0;
+  const client = {
+    json: async (method: string, _path: string, opts: { body: NotificationPolicy }) => {
+      if (method !== 'PUT') throw new Error(`unexpected ${method}`);
+      const written = structuredClone(opts.body);
+      policies.apply('MODIFIED', written);
+      return written;
+    },
+  } as unknown as RestClient;
+  const deps = (): DeliveryDeps => ({
+    cache: {
+      hasSynced: true,
+      get: (_ns, name) => objects.get(name),
+      list: () => [...objects.values()],
+      subscribe: (sub) => {
+        subscribers.add(sub);
+        return () => subscribers.delete(sub);
+      },
+    },
+    policies,
+    sender: {
+      send: (_ns: string, _sink: unknown, ev: CloudEvent) => {
+        sent.push(ev);
+        return Promise.resolve(200);
+      },
+    } as unknown as DeliveryDeps['sender'],
+    client,
+    log: memoryLogger(),
+    clock: { now: () => new Date(now) },
+    metrics: newNotificationMetrics(new Registry()),
+    approvalsInto: () => 0,
+    readArchive: (uid) => Promise.resolve(archive.filter((s) => s.spec.object.uid === uid).flatMap((s) => s.spec.entries)),
+    readDeletions: (days) => Promise.resolve(archive.filter((s) => s.spec.entries.some((e) => e.action === 'deleted' && (!days || days.includes(e.time.slice(0, 10)))))),
+    statusIntervalMs: 3_600_000,
+    settleMs: 60_000,
+  });
+  return {
+    objects,
+    archive,
+    policies,
+    sent,
+    deps,
+    set now(ms: number) {
+      now = ms;
+    },
+    get now() {
+      return now;
+    },
+    /** The object changes (the watch cache's event goes to the running backend). */
+    change(obj: StoredObject, type: CacheEvent['type'] = 'MODIFIED') {
+      const prev = objects.get(obj.metadata.name);
+      if (type === 'DELETED') objects.delete(obj.metadata.name);
+      else objects.set(obj.metadata.name, obj);
+      for (const s of subscribers) s.onEvent({ type, object: obj, ...(prev ? { prev } : {}), rv: 0 } as CacheEvent);
+    },
+    /** The history finalizer on some replica: the window and a `deleted` entry go to the archive, labelled with the day, with the labels. */
+    deleteWhileAway(name: string, when: number) {
+      const obj = objects.get(name)!;
+      const window = obj.status?.history ?? [];
+      const uid = obj.metadata.uid!;
+      archive.push({ apiVersion: 'example.com/v1', kind: 'StateHistory', metadata: { name: `${uid}.1`, namespace: 'custom-system' }, spec: { object: { namespace: 'shop', name, uid, labels: obj.metadata.labels!, states: ['dev', 'prod'] }, entries: [...window, entry(uid, window.length + 1, when, 'deleted')] } });
+      objects.delete(name);
+    },
+    sinkStatus: () => policies.get('shop/p')?.status?.sinks?.[0],
+  };
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !ok(); i++) await new Promise((r) => setImmediate(r));
+  if (!ok()) throw new Error(`never: ${what}`);
+}
+
+describe('NotificationDelivery watermark', () => {
+  it('more objects than status keeps cursors for: after a restart nothing is sent twice', async () => {
+    const w = world();
+    const n = MAX_CURSORS + 20;
+    for (let i = 0; i < n; i++) w.objects.set(`o${i}`, object(`o${i}`, [entry(`u-o${i}`, 1, T0 + 1_000)]));
+    w.now = T0 + 10 * 60_000;
+    const first = new NotificationDelivery(w.deps());
+    await first.activate();
+    await until('every object sent', () => w.sent.length === n && first.idle);
+    await first.flush();
+    const st = w.sinkStatus()!;
+    expect(st.objects).toHaveLength(MAX_CURSORS);
+    // The watermark is past every entry sent: the objects whose cursor went were handled before it.
+    expect(Date.parse(st.settledBefore!)).toBe(w.now - 60_000);
+    await first.deactivate();
+
+    const second = new NotificationDelivery(w.deps());
+    await second.activate();
+    await until('the restarted backend looked at every object', () => second.idle);
+    await second.flush();
+    expect(w.sent).toHaveLength(n);
+    expect(new Set(w.sent.map((e) => e.id)).size).toBe(n);
+    await second.deactivate();
+  });
+
+  it('a change keeps the watermark below its entry until it is sent, so a cursor is never dropped ahead of it', async () => {
+    const w = world();
+    w.objects.set('a', object('a', [entry('u-a', 1, T0 + 1_000)]));
+    w.now = T0 + 10 * 60_000;
+    const d = new NotificationDelivery({ ...w.deps(), sender: { send: () => new Promise(() => undefined) } as unknown as DeliveryDeps['sender'] });
+    await d.activate();
+    // The send of a hangs: the watermark may not pass its entry.
+    await d.flush();
+    expect(Date.parse(w.sinkStatus()!.settledBefore!)).toBeLessThanOrEqual(T0);
+    await d.deactivate();
+  });
+
+  it('an object changed and deleted while no replica delivered: its events, deleted last, are sent when one starts', async () => {
+    const w = world();
+    w.objects.set('kept', object('kept', [entry('u-kept', 1, T0 + 1_000)]));
+    const first = new NotificationDelivery(w.deps());
+    w.now = T0 + 2_000;
+    await first.activate();
+    await until('kept was sent', () => w.sent.length === 1 && first.idle);
+    w.now = T0 + 5 * 60_000;
+    await first.flush();
+    await first.deactivate();
+
+    // No replica delivers: bin is made, promoted and deleted meanwhile.
+    w.objects.set('bin', object('bin', [entry('u-bin', 1, T0 + 6 * 60_000)]));
+    w.deleteWhileAway('bin', T0 + 7 * 60_000);
+    w.now = T0 + 8 * 60_000;
+
+    const second = new NotificationDelivery(w.deps());
+    await second.activate();
+    await until('bin was sent', () => w.sent.length === 3 && second.idle);
+    expect(w.sent.map((e) => [e.subject, e.type])).toEqual([
+      ['shop/kept', 'com.example.custom.promoted'],
+      ['shop/bin', 'com.example.custom.promoted'],
+      ['shop/bin', 'com.example.custom.deleted'],
+    ]);
+    await second.flush();
+    // Its cursor stays until the watermark passes its deletion, so a restart meanwhile does not send it again…
+    expect(w.sinkStatus()!.objects!.map((c) => c.uid)).toContain('u-bin');
+    await second.deactivate();
+    const third = new NotificationDelivery(w.deps());
+    await third.activate();
+    await until('the third backend is idle', () => third.idle);
+    expect(w.sent).toHaveLength(3);
+    // …and then it goes, the status bounded.
+    w.now = T0 + 20 * 60_000;
+    await third.flush();
+    expect(w.sinkStatus()!.objects!.map((c) => c.uid)).toEqual(['u-kept']);
+    await third.deactivate();
+  });
+
+  it('an object being deleted holds the watermark at its deletion until its deleted entry arrives', async () => {
+    const w = world();
+    const obj = object('going', [entry('u-going', 1, T0 + 1_000)]);
+    w.objects.set('going', obj);
+    w.now = T0 + 2_000;
+    const d = new NotificationDelivery(w.deps());
+    await d.activate();
+    await until('going was sent', () => w.sent.length === 1 && d.idle);
+    const deletion = T0 + 3_000;
+    w.change({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: at(deletion) } });
+    w.now = T0 + 30 * 60_000;
+    await d.flush();
+    expect(Date.parse(w.sinkStatus()!.settledBefore!)).toBeLessThanOrEqual(deletion);
+    await d.deactivate();
+  });
+});
