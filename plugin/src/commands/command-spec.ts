@@ -4,7 +4,7 @@
 import type { CommandContext } from './context.ts';
 
 /** What completion offers for a value: fixed values, names looked up in the cluster (freezes: in custom-system with -A), or the IANA time zones this runtime knows. */
-export type Completion = { values: readonly string[] } | { lookup: 'namespaces' | 'names' | 'states' | 'freezes' | 'timeZones' };
+export type Completion = { values: readonly string[] } | { lookup: 'namespaces' | 'names' | 'states' | 'freezes' | 'notificationPolicies' | 'timeZones' };
 
 export interface FlagSpec {
   /** The long name, without dashes. */

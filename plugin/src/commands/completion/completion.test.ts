@@ -128,6 +128,14 @@ describe('complete, offline', () => {
     expect(await complete(ctx, words)).toBe(answer('holidays', 'incident'));
   });
 
+  it('offers the NotificationPolicies of the namespace for notify test', async () => {
+    const ctx = offlineCtx();
+    const client = fakeClient({ 'GET /apis/example.com/v1/namespaces/shop/notificationpolicies': { items: [{ metadata: { name: 'releases' } }, { metadata: { name: 'pages' } }] } });
+    ctx.client.mockResolvedValue(client);
+    expect(await complete(ctx, ['notify', 'test', '-n', 'shop', 'r'])).toBe(answer('releases'));
+    expect(await complete(ctx, ['notify', ''])).toBe(answer('test'));
+  });
+
   it('offers object names for approve, and for --to the states of the object named, but the one it is in', async () => {
     const ctx = offlineCtx();
     const client = fakeClient({

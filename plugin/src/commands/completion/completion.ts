@@ -3,7 +3,7 @@
 // `:<directive>`), so kubectl's own plugin completion can use it too through
 // the `kubectl_complete-custom` helper next to the executable. The scripts
 // themselves are completion-script.ts's (they need no verb table).
-import { collectionPath, freezePath, objectPath, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
+import { collectionPath, freezePath, NOTIFICATION_POLICY_RESOURCE, objectPath, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../../api/src/names.ts';
 import { hasUnsafeCharacters } from '../../output/escape.ts';
 import { flagWords, type Completion, type FlagSpec } from '../command-spec.ts';
 import type { CommandContext } from '../context.ts';
@@ -76,6 +76,10 @@ async function candidates(ctx: CommandContext, how: Completion | undefined, p: P
       const body = await client.json<{ items: { metadata: { name: string } }[] }>('GET', freezePath(all ? SYSTEM_NAMESPACE : client.config.namespace));
       return body.items.map((i) => i.metadata.name);
     }
+    case 'notificationPolicies': {
+      const body = await client.json<{ items: { metadata: { name: string } }[] }>('GET', `${STORAGE_PATH}/namespaces/${encodeURIComponent(client.config.namespace)}/${NOTIFICATION_POLICY_RESOURCE}`);
+      return body.items.map((i) => i.metadata.name);
+    }
   }
 }
 
@@ -99,7 +103,8 @@ export async function complete(ctx: CommandContext, words: string[]): Promise<st
     if (cur.startsWith('-')) return done([...flagsOf(verb).flatMap(flagWords), HELP]);
     if (verb === undefined) return done(VERBS);
     const positional = byVerb.get(verb)?.positionals[p.positionals.length - 1];
-    return done(await candidates(ctx, positional?.complete, p));
+    // A positional with fixed choices (notify's action) offers them.
+    return done(await candidates(ctx, positional?.complete ?? (positional?.choices ? { values: positional.choices } : undefined), p));
   } catch {
     // Completion must never print errors into the user's command line.
     return done([]);

@@ -6,7 +6,7 @@ export const notifyCommand: CommandSpec = {
   describe: 'Send a test event to each sink of a NotificationPolicy, from the backend, and show what each answered',
   positionals: [
     { name: 'action', describe: 'test', choices: ['test'] },
-    { name: 'policy', describe: 'The NotificationPolicy' },
+    { name: 'policy', describe: 'The NotificationPolicy', complete: { lookup: 'notificationPolicies' } },
   ],
   flags: [],
   examples: [['kubectl custom notify test releases -n shop', 'Send a test event to every sink of the policy releases']],
