@@ -5,15 +5,18 @@
 // kube-apiserver (the registered replica) and straight to the second
 // replica. A LIST at a resourceVersion the cache has not reached (a ConfigMap
 // write's) answers at or after it; resourceVersionMatch=Exact answers the
-// past; a paged LIST goes on with its continue token.
-import { mkdtempSync, rmSync } from 'node:fs';
+// past; a paged LIST goes on with its continue token. A watch-list
+// (sendInitialEvents=true without resourceVersion) starts with every
+// acknowledged write, its initial-events-end bookmark at or past it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type BackendInfo } from '../../cluster/backend.ts';
 import { stopProcess } from '../../cluster/processes.ts';
 import { asUser, backend, direct, frontProxyCert } from './backend-client.ts';
-import { api, cluster, createObject, CUSTOM, eventually, STORAGE, useNamespace, waitServed } from './harness.ts';
+import { api, cluster, createObject, CUSTOM, eventually, STORAGE, useNamespace, waitServed, watch } from './harness.ts';
 
 const ns = useNamespace(import.meta.filename);
 let dir: string;
@@ -76,6 +79,70 @@ describe('GET and LIST without resourceVersion reflect every acknowledged write'
     }
     expect(missed).toEqual([]);
   }, 120_000);
+});
+
+interface WatchEvent {
+  type: string;
+  object: { metadata: { name?: string; resourceVersion: string; annotations?: Record<string, string> } };
+}
+
+const isInitialEnd = (e: WatchEvent) => e.type === 'BOOKMARK' && e.object.metadata.annotations?.['k8s.io/initial-events-end'] === 'true';
+
+/** A watch-list's initial events, up to and including its initial-events-end bookmark, through either replica; the watch is then closed. */
+async function watchListStart(via: 'apiserver' | 'second', path: string): Promise<WatchEvent[]> {
+  if (via === 'apiserver') {
+    const w = watch('admin', path);
+    try {
+      await w.until((e) => isInitialEnd(e as unknown as WatchEvent));
+      return w.events as unknown as WatchEvent[];
+    } finally {
+      w.close();
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const events: WatchEvent[] = [];
+    let text = '';
+    const r = httpsRequest({ host: '127.0.0.1', port: second.port, path, ca: readFileSync(second.caFile), servername: 'localhost', ...frontProxyCert(), headers: asUser('admin', ['system:masters']), timeout: 15_000 }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`${path} on the second replica: ${res.statusCode}`));
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+        let nl: number;
+        while ((nl = text.indexOf('\n')) >= 0) {
+          const e = JSON.parse(text.slice(0, nl)) as WatchEvent;
+          text = text.slice(nl + 1);
+          events.push(e);
+          if (isInitialEnd(e)) {
+            r.destroy();
+            return resolve(events);
+          }
+        }
+      });
+      res.on('end', () => reject(new Error(`${path} on the second replica ended before its initial-events-end bookmark`)));
+    });
+    r.on('timeout', () => r.destroy(new Error('timeout')));
+    r.on('error', (err) => (events.some(isInitialEnd) ? undefined : reject(err)));
+    r.end();
+  });
+}
+
+describe('a watch-list (sendInitialEvents=true, resourceVersion "") starts with every acknowledged write', () => {
+  it('after a direct PATCH of the storage object, the initial events through either replica show it and the initial-events-end bookmark is at or past it, 100 out of 100', async () => {
+    const path = `${CUSTOM}/namespaces/${ns()}/customresources?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan`;
+    const missed: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const value = `w${i}`;
+      const rv = Number(await mark('b', value));
+      for (const via of ['apiserver', 'second'] as const) {
+        const events = await watchListStart(via, path);
+        const b = events.find((e) => e.type === 'ADDED' && e.object.metadata.name === 'b');
+        if (b?.object.metadata.annotations?.[MARK] !== value) missed.push(`${i} initial events via ${via}`);
+        const end = Number(events.find(isInitialEnd)!.object.metadata.resourceVersion);
+        if (end < rv) missed.push(`${i} bookmark via ${via}: ${end} < ${rv}`);
+      }
+    }
+    expect(missed).toEqual([]);
+  }, 180_000);
 });
 
 describe('LIST at a resourceVersion', () => {

@@ -64,6 +64,23 @@ export class CustomResourceStorage {
     return this.cache.list(namespace);
   }
 
+  /**
+   * A watch's initial events when it names no resourceVersion (watch-list's
+   * sendInitialEvents=true, or a plain watch), as kube-apiserver's cacher
+   * starts one: at etcd's current revision, not the cache as it happens to be
+   * (getWatchCacheResourceVersion, then waitUntilFreshAndBlock). The objects
+   * the watch selects, from the cache once it is shown to hold the scope at
+   * that revision, else read through, exactly as a LIST without
+   * resourceVersion answers; and the revision they are at, which the
+   * initial-events-end bookmark carries and after which the watch goes on.
+   */
+  async initialState(namespace: string | undefined, opts: ListOptions): Promise<{ objects: readonly StoredObject[]; resourceVersion: number }> {
+    this.requireSynced();
+    const { labelSelector, fieldSelector, watch, allowWatchBookmarks } = opts;
+    const l = await this.list(namespace, { labelSelector, fieldSelector, watch, allowWatchBookmarks, limit: 0 });
+    return { objects: l.objects, resourceVersion: Number(l.metadata.resourceVersion) };
+  }
+
   /** Changes after `fromRv` (replayed from the cache's window) and every later one; RangeError when `fromRv` is older than the window. */
   subscribe(sub: Subscriber, fromRv?: number): () => void {
     return this.cache.subscribe(sub, fromRv);

@@ -10,6 +10,7 @@ import type { Target } from '../../http/negotiate.ts';
 import { newResourceExpired } from '../../status/status-error.ts';
 import type { ListOptions } from './list-options.ts';
 import type { CustomResourceStorage } from './storage.ts';
+import type { StoredObject } from '../../../../api/src/types.ts';
 import { filterEvent, matches } from './selection.ts';
 import type { IncludeObject } from './table-columns.ts';
 import { sharedChange, WatchEncoder } from './watch-encoder.ts';
@@ -98,23 +99,50 @@ class WatchWriter {
 }
 
 /**
- * Waits until the cache has reached the watch's resourceVersion; false when
- * the client left meanwhile. It may have left during authentication or
+ * Runs `work` (waiting for the cache, or reading the initial state); undefined
+ * when the client left meanwhile. It may have left during authentication or
  * authorization already: Node does not replay 'close', so look now and watch
  * for it from the start.
  */
-async function caughtUp(req: IncomingMessage, res: ServerResponse, storage: WatchDeps['storage'], opts: ListOptions): Promise<boolean> {
+async function whileThere<T>(req: IncomingMessage, res: ServerResponse, work: () => Promise<T>): Promise<{ value: T } | undefined> {
   let gone = res.closed || req.socket.destroyed;
   const left = () => (gone = true);
   req.once('close', left);
   res.once('close', left);
+  let value: T;
   try {
-    if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
+    value = await work();
   } finally {
     req.off('close', left);
     res.off('close', left);
   }
-  return !(gone || res.closed || req.socket.destroyed);
+  return gone || res.closed || req.socket.destroyed ? undefined : { value };
+}
+
+/** Where a watch starts: the objects of its initial events and the revision they are at (after which its events come). */
+interface Start {
+  objects: readonly StoredObject[];
+  resourceVersion: number;
+  /** Events at or below this revision are already in the initial events (a start read at a revision the cache had not reached). */
+  floor: number;
+}
+
+/**
+ * A watch's start. Without a resourceVersion (watch-list's
+ * sendInitialEvents=true, or a plain watch) the initial events are the
+ * objects at etcd's current revision, as kube-apiserver's cacher serves them
+ * (storage.initialState: a consistent read). With "0", the cache as it is.
+ * With N, once the cache has reached N: its objects then (sendInitialEvents)
+ * or nothing, the changes after N being replayed.
+ */
+async function startOf(storage: WatchDeps['storage'], namespace: string | undefined, opts: ListOptions, sendInitial: boolean): Promise<Start | undefined> {
+  if (sendInitial && opts.resourceVersion === undefined) {
+    const s = await storage.initialState(namespace, opts);
+    return { ...s, floor: s.resourceVersion };
+  }
+  if (opts.resourceVersion) await storage.waitForResourceVersion(opts.resourceVersion, opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : undefined);
+  // The cache's objects now: the caller takes them with its subscription, in one step.
+  return undefined;
 }
 
 export async function serveWatch(
@@ -127,27 +155,30 @@ export async function serveWatch(
   includeObject: IncludeObject,
 ): Promise<void> {
   const { storage } = deps;
-  if (!(await caughtUp(req, res, storage, opts))) return;
-  const enc = new WatchEncoder(target, includeObject);
-  const out = new WatchWriter(res, deps.log, deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   // With resourceVersion "" or "0" a watch starts with the current objects
   // as ADDED events (sendInitialEvents defaults to true there, as in
   // kube-apiserver); with a resourceVersion it replays what came after it.
   const sendInitial = opts.sendInitialEvents ?? !opts.resourceVersion;
+  const there = await whileThere(req, res, () => startOf(storage, namespace, opts, sendInitial));
+  if (!there) return;
+  const enc = new WatchEncoder(target, includeObject);
+  const out = new WatchWriter(res, deps.log, deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   const now = storage.clock.now();
-  // The objects now (references into the cache, taken with the subscription below in one step), encoded as they are written.
-  const snapshot = sendInitial ? storage.snapshot(namespace) : [];
+  // A start read consistently (there.value), or the cache's objects now, taken with the subscription below in one step.
+  const start: Start = there.value ?? { objects: sendInitial ? storage.snapshot(namespace) : [], resourceVersion: storage.resourceVersion, floor: 0 };
+  const startRv = start.resourceVersion;
   const initial = function* () {
-    for (const o of snapshot) if (matches(o, namespace, opts)) yield enc.object('ADDED', storage.view(o, now), now);
+    for (const o of start.objects) if (matches(o, namespace, opts)) yield enc.object('ADDED', storage.view(o, now), now);
     if (sendInitial && opts.allowWatchBookmarks) yield enc.bookmark(startRv, true);
   };
-  const startRv = storage.resourceVersion;
   let lastRv = startRv;
   let unsubscribe: () => void;
   try {
     unsubscribe = storage.subscribe(
       {
         onEvent: (ev) => {
+          // Already in the initial events: the start was read at a revision the cache reached later.
+          if (ev.rv <= start.floor) return;
           const change = sharedChange(ev, () => storage.clock.now(), storage.view);
           const e = filterEvent(ev, namespace, opts, change.now, change.view);
           if (ev.rv > lastRv) lastRv = ev.rv;
@@ -157,7 +188,8 @@ export async function serveWatch(
           if (rv > lastRv) lastRv = rv;
         },
       },
-      sendInitial ? undefined : opts.resourceVersion,
+      // A consistent start goes on after its revision (the cache's window replays what it passed meanwhile).
+      there.value ? startRv : sendInitial ? undefined : opts.resourceVersion,
     );
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
