@@ -209,7 +209,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
         approve: approveRest({ gates, store, archive, authorizer, events, metrics, log, clock, read: (ns, n) => stateRest.read(ns, n), describe: (obj, user) => stateRest.describe(obj, user) }),
         history: historyRest({ store, archive }),
         check: checkRest({ read: (ns, n) => stateRest.read(ns, n), gates, measure: measureCheck, clock }),
-      })),
+      }, freshAll(policies, freezes))),
     },
     notifications,
     openapi: buildOpenApi(),

@@ -8,6 +8,8 @@
 // Without cuts, ten rounds of freeze/unfreeze (`kubectl custom freeze` and
 // `unfreeze`), each followed at once by a promote through one replica and then
 // the other, must be refused while frozen and let through after.
+// describe-state and check through the cut replica answer on the Freeze it
+// never heard of and on the object as it is now.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +166,59 @@ describe('a state change is decided on gates at least as new as every acknowledg
       await backToDev('rocket');
     }
   }, 120_000);
+});
+
+describe('describe-state and check read as new as every acknowledged write', () => {
+  it('describe-state through a replica whose watch never brought a Freeze shows it among the next move\'s gates, and no longer once it is deleted', async () => {
+    await backToDev('rocket');
+    let n = 0;
+    await cutSecondsWatch(async () => {
+      const probe = `described-probe-${n++}`;
+      await createFreeze(probe, BULK);
+      await deleteFreeze(probe);
+    });
+    type Described = { gates: { promoteBlockedBy: string[] }; checks?: { gate: string; message: string }[] };
+    try {
+      await createFreeze('described');
+      for (const { name, b } of replicas()) {
+        const d = (await on(b, 'GET', objPath('rocket', 'state'))).json<Described>();
+        expect(d.gates.promoteBlockedBy, `describe-state through ${name}`).toContain('freeze');
+        expect(d.checks?.find((c) => c.gate === 'freeze')?.message, `describe-state through ${name}`).toContain(`${ns()}/described`);
+      }
+      await deleteFreeze('described');
+      const d = (await on(second, 'GET', objPath('rocket', 'state'))).json<Described>();
+      expect(d.gates.promoteBlockedBy).not.toContain('freeze');
+      expect(cut.dropped(), 'the cut watch had events to drop').toBeGreaterThan(0);
+    } finally {
+      cut.mend();
+      await leftover('freezes', 'described');
+    }
+  });
+
+  it('check through a replica whose watch never brought an edit of the object measures the checks the object has now', async () => {
+    await createObject(ns(), 'measured', { name: 'Measured', states: ['dev', 'prod'] });
+    await waitServed(ns(), 'measured');
+    for (const { b } of replicas()) await eventually('both replicas serve measured', async () => (await on(b, 'GET', objPath('measured'))).status === 200);
+    const patch = async (body: unknown) => {
+      const r = await api('admin', 'PATCH', `${STORAGE}/namespaces/${ns()}/customresources/measured`, body, { 'Content-Type': 'application/merge-patch+json' });
+      expect(r.status, r.text).toBe(200);
+    };
+    await cutSecondsWatch(async () => {
+      await patch({ metadata: { annotations: BULK } });
+      await patch({ metadata: { annotations: { 'test.example.com/bulk': null } } });
+    });
+    try {
+      await patch({ spec: { checks: { prod: [{ name: 'added-now', http: { url: 'http://127.0.0.1:1/' }, successCondition: 'status == 200' }] } } });
+      for (const { name, b } of replicas()) {
+        const r = await on(b, 'POST', objPath('measured', 'check'), {});
+        expect(r.status, `check through ${name}: ${r.body}`).toBe(200);
+        expect(r.json<{ results: { name: string }[] }>().results.map((x) => x.name), `check through ${name}`).toEqual(['added-now']);
+      }
+      expect(cut.dropped(), 'the cut watch had events to drop').toBeGreaterThan(0);
+    } finally {
+      cut.mend();
+    }
+  });
 });
 
 describe('the admission webhook decides on gates at least as new as every acknowledged write', () => {

@@ -54,11 +54,12 @@ export async function checkReport(obj: StoredObject, d: CheckRestDeps): Promise<
 export function checkRest(d: CheckRestDeps): SubresourceHandler {
   return {
     verbs: ['create'],
-    async handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo) {
+    // `fresh`: the object as a GET without resourceVersion reads it (fresh-gates.ts's withFreshObject), else the cached one.
+    async handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, _user, _url, fresh?: StoredObject) {
       const target = negotiate(req.headers.accept, PLAIN_TARGETS);
       // The body says nothing (kubectl sends {}); it is read so the connection can be reused.
       await readJsonBody(req).catch(() => undefined);
-      writeObject(res, 200, await checkReport(d.read(info.namespace, info.name), d), target);
+      writeObject(res, 200, await checkReport(fresh ?? d.read(info.namespace, info.name), d), target);
     },
   };
 }

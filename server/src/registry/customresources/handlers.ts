@@ -19,7 +19,8 @@ import { serveWatch, type WatchDeps } from './watch-handler.ts';
 /** The write side (describe-state, set-state, promote): registered by the state REST objects. */
 export interface SubresourceHandler {
   verbs: string[];
-  handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo, url: URL): Promise<void>;
+  /** `fresh`: the object as a GET without resourceVersion reads it (a quorum read), when the read was made for the handler (fresh-gates.ts). */
+  handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo, url: URL, fresh?: StoredObject): Promise<void>;
 }
 
 export interface ResourceHandlerDeps {

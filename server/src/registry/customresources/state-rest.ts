@@ -68,14 +68,15 @@ export class StateRest {
 
   handlers(): Record<string, SubresourceHandler> {
     return {
-      state: { verbs: ['get', 'update'], handle: (req, res, info, user, url) => (info.verb === 'get' ? this.serveDescribe(req, res, info, user) : this.serveChange(req, res, info, user, url, 'set-state')) },
+      state: { verbs: ['get', 'update'], handle: (req, res, info, user, url, fresh) => (info.verb === 'get' ? this.serveDescribe(req, res, info, user, fresh) : this.serveChange(req, res, info, user, url, 'set-state')) },
       promote: { verbs: ['create'], handle: (req, res, info, user, url) => this.serveChange(req, res, info, user, url, 'promote') },
     };
   }
 
-  private async serveDescribe(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo): Promise<void> {
+  /** describe-state of `fresh` (the object as a quorum read found it), else of the cached object. */
+  private async serveDescribe(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo, fresh?: StoredObject): Promise<void> {
     const target = negotiate(req.headers.accept, PLAIN_TARGETS);
-    writeObject(res, 200, await this.describe(this.read(info.namespace, info.name), user), target);
+    writeObject(res, 200, await this.describe(fresh ?? this.read(info.namespace, info.name), user), target);
   }
 
   private async serveChange(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo, url: URL, action: TransitionRequest['action']): Promise<void> {
