@@ -177,7 +177,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted
   // lets the edit through at once, as the admission policies (kube-apiserver's own authorizer) do.
   const admissionAuthorizer = new DelegatingAuthorizer(client, { denyTtlMs: 0, onLookup: (hit) => metrics.authzCache.inc({ result: hit ? 'hit' : 'miss' }) });
-  const admission = new FreshGateAdmission({ gates, authorizer: admissionAuthorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now), dropApprovals: (obj, labelsHash) => dropApprovalsGivenUnder(store, obj, labelsHash) }, freshAll(policies, freezes));
+  const admission = new FreshGateAdmission({ gates, authorizer: admissionAuthorizer, clock, log, ready: () => policies.synced && freezes.synced && cache.ready, recordDeletion: (obj, user, now) => recordDeletion(store, obj, user, now), dropApprovals: (obj, labelsHash) => dropApprovalsGivenUnder(store, obj, labelsHash) }, { GatePolicies: () => policies.fresh(), Freezes: () => freezes.fresh() });
   return {
     servingCertificate: new ServingCertificateFiles({ ...(await servingCertificateFiles(o, log)), log }),
     port: o.securePort,
