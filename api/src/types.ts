@@ -52,6 +52,10 @@ export interface HistoryEntry {
   freeze?: string;
   /** For a forward move into a state with checks: each check's result as recorded when the move was made (passed or overridden). */
   checks?: RecordedCheck[];
+  /** A move's direction in the path as it was then (backward: a rollback); absent in entries older than it. */
+  direction?: 'forward' | 'backward';
+  /** After a move whose target's next move needed approvals, by the gates then: that state and how many. Recorded with `direction`, so its absence there means none. */
+  next?: { state: string; approvals: number };
   hash?: string;
 }
 

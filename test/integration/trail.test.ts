@@ -4,7 +4,7 @@
 // trail is numbered, chained and archived past the window, deletions are
 // archived, and reasons are text.
 import { describe, expect, it } from 'vitest';
-import { verifyChain } from '../../api/src/history-chain.ts';
+import { entryHash, verifyChain } from '../../api/src/history-chain.ts';
 import { FINALIZER } from '../../api/src/names.ts';
 import type { CustomResourceHistory, CustomResourceState, HistoryEntry } from '../../api/src/types.ts';
 import { HISTORY_WINDOW } from '../../server/src/state/history.ts';
@@ -153,6 +153,39 @@ describe('the trail', () => {
     const view = await api<CustomResourceState>('admin', 'GET', obj('busy', 'state'));
     expect(view.body.history.at(-1)?.seq).toBe(150);
     expect(view.body.history[0]!.seq).toBeGreaterThan(1);
+  });
+
+  it('every move records its direction, and the approvals the next move needs (by the gates then); a rollback is backward', async () => {
+    await createObject(ns(), 'recorded', { name: 'Recorded', states: ['dev', 'staging', 'prod'], requiredApprovals: { prod: 1 } });
+    await waitServed(ns(), 'recorded');
+    expect((await api('admin', 'PUT', obj('recorded', 'state'), { state: 'staging', from: 'dev', reason: 'up' })).status).toBe(200);
+    expect((await api('admin', 'PUT', obj('recorded', 'state'), { state: 'dev', from: 'staging', reason: 'back' })).status).toBe(200);
+    const entries = (await trailOf('recorded')).lives[0]!.entries;
+    expect(entries.map((e) => [e.action, e.direction, e.next])).toEqual([
+      ['set-state', 'forward', { state: 'prod', approvals: 1 }],
+      ['set-state', 'backward', undefined],
+    ]);
+    expect(verifyChain(entries).ok).toBe(true);
+  });
+
+  it('an entry with every field an entry can have is archived whole: the segment keeps what the window kept, so its hash still holds', async () => {
+    const entry: HistoryEntry = {
+      seq: 1, action: 'override', from: 'dev', to: 'prod', user: 'alice', time: '2026-12-08T10:00:00Z', reason: 'incident 42',
+      approvers: ['bob'], overrode: ['freeze', 'checks'], freeze: 'shop/holidays',
+      checks: [{ name: 'errors', source: 'spec', phase: 'Failed', value: '{"result":[0.5]}', time: '2026-12-08T09:59:00Z' }],
+      direction: 'forward', next: { state: 'ga', approvals: 2 },
+    };
+    const hashed = { ...entry, hash: entryHash('', entry) };
+    const name = `every-field-${ns()}`;
+    const made = await api('admin', 'POST', `${STORAGE}/namespaces/custom-system/statehistories`, { apiVersion: 'example.com/v1', kind: 'StateHistory', metadata: { name }, spec: { object: { namespace: ns(), name: 'x', uid: '00000000-0000-0000-0000-000000000001' }, entries: [hashed] } });
+    expect(made.status, made.text).toBe(201);
+    try {
+      const back = await api<{ spec: { entries: HistoryEntry[] } }>('admin', 'GET', `${STORAGE}/namespaces/custom-system/statehistories/${name}`);
+      expect(back.body.spec.entries[0]).toEqual(hashed);
+      expect(verifyChain(back.body.spec.entries).ok).toBe(true);
+    } finally {
+      await api('admin', 'DELETE', `${STORAGE}/namespaces/custom-system/statehistories/${name}`);
+    }
   });
 
   it('delete and re-create: the history shows both lives, the deleted one ending in `deleted`', async () => {

@@ -38,12 +38,14 @@ export interface CloudEvent extends CloudEventOf<{ object: ObjectRef; event: Not
   data: { object: ObjectRef; event: NotificationEvent; entry: HistoryEntry; previousHash?: string };
 }
 
-/** The event an entry of the trail is, or undefined for one nobody is notified of (a revoked approval). `path` is the object's states, to tell a rollback from a promotion. */
+/** The event an entry of the trail is, or undefined for one nobody is notified of (a revoked approval). A set-state is a rollback by its recorded direction, or (an older entry) by `path`, the object's states. */
 export function eventOf(entry: HistoryEntry, path: readonly string[]): NotificationEvent | undefined {
   switch (entry.action) {
     case 'promote':
       return 'promoted';
     case 'set-state': {
+      // Recorded when the move was made; an entry from before that was recorded is judged by today's path.
+      if (entry.direction) return entry.direction === 'backward' ? 'rolled-back' : 'promoted';
       const from = entry.from === undefined ? -1 : path.indexOf(entry.from);
       const to = entry.to === undefined ? -1 : path.indexOf(entry.to);
       return from >= 0 && to >= 0 && to < from ? 'rolled-back' : 'promoted';

@@ -32,6 +32,17 @@ describe('plan', () => {
     expect(plan(policy('shop', spec), obj, TRAIL, after).map((p) => [p.seq, p.events.map((ev) => ev.id)])).toEqual(want);
   });
 
+  it('an entry that recorded its move judges by what was recorded, not by the path and gates of today', () => {
+    // Today prod needs approvals and staging comes after dev; when these moves were made, the gates and the path were otherwise.
+    const recorded = [
+      { ...e(1, 'promote', 'dev', 'staging'), direction: 'forward' as const },
+      { ...e(2, 'set-state', 'prod', 'dev'), direction: 'forward' as const, next: { state: 'staging', approvals: 1 } },
+      { ...e(3, 'set-state', 'dev', 'staging'), direction: 'backward' as const },
+    ];
+    const got = plan(policy('shop'), obj, recorded, 0).map((p) => p.events.map((ev) => ev.type.replace('com.example.custom.', '')));
+    expect(got).toEqual([['promoted'], ['promoted', 'approval-needed'], ['rolled-back']]);
+  });
+
   it('each event carries the previous hash: "" for seq 1, the entry before it when known', () => {
     const got = plan(policy('shop'), obj, TRAIL, 3);
     expect(got.map((p) => p.events.map((ev) => ev.data.previousHash))).toEqual([['h3'], ['h4'], ['h5']]);

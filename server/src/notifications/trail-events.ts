@@ -1,7 +1,7 @@
 // Which events of an object's trail a NotificationPolicy sends (issue 22):
 // pure, so the delivery controller and its tests share it. An entry is one
 // event (eventOf), and a move into a state whose next move needs approvals
-// is also `approval-needed`. The policy's namespace, selector, events and
+// (as the move recorded it, `next`) is also `approval-needed`. The policy's namespace, selector, events and
 // CEL condition decide what goes.
 import { SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
 import type { HistoryEntry, NotificationPolicy } from '../../../api/src/types.ts';
@@ -38,8 +38,14 @@ export function eventsOfEntry(obj: TrailObject, entry: HistoryEntry): Notificati
   const own = eventOf(entry, obj.states);
   if (own) out.push(own);
   if ((entry.action === 'promote' || entry.action === 'set-state' || entry.action === 'override') && entry.to) {
-    const next = obj.states[obj.states.indexOf(entry.to) + 1];
-    if (next !== undefined && obj.states.includes(entry.to) && obj.approvalsInto(next) > 0) out.push('approval-needed');
+    if (entry.direction) {
+      // Recorded with the move: the gates as they were then.
+      if (entry.next) out.push('approval-needed');
+    } else {
+      // An entry from before that was recorded: today's gates.
+      const next = obj.states[obj.states.indexOf(entry.to) + 1];
+      if (next !== undefined && obj.states.includes(entry.to) && obj.approvalsInto(next) > 0) out.push('approval-needed');
+    }
   }
   return out;
 }

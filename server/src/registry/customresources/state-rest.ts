@@ -28,7 +28,7 @@ import { SPEC_ONLY, type GateSources } from '../../state/gate-sources.ts';
 import { guardedWrite } from './guarded-write.ts';
 import type { SubresourceHandler } from './handlers.ts';
 import { toCustomResource } from './view.ts';
-import { eventOf, statusAfter, type Change } from './change-record.ts';
+import { eventOf, nextApprovals, statusAfter, type Change } from './change-record.ts';
 import { describeState, protectedNextState } from './describe-state.ts';
 import { dryRunOf, KIND_REF, parseChangeBody } from './request-body.ts';
 
@@ -196,6 +196,7 @@ export class StateRest {
       ...(t.approvals?.by.length ? { approvers: t.approvals.by } : {}),
       ...(broke ? { freeze: `${broke.namespace}/${broke.name}` } : {}),
       ...(t.checks ? { checks: recordedChecks(t.checks.verdicts) } : {}),
+      ...nextApprovals(effective.spec, t.to),
     };
   }
 
