@@ -21,6 +21,11 @@
 //   that revision, it answers for the scope at that revision. When it lacks a
 //   change (the event is on its way) it waits for it a little, then reads
 //   the scope through from kube-apiserver instead (the direct read).
+//   The metadata is read in pages of PROOF_PAGE (one snapshot: the pages
+//   after the first carry its continue token) and compared with the cache as
+//   each page arrives, both in key order, keeping only the differences: a
+//   proof of a scope of thousands of objects holds one page of their
+//   metadata at a time (managedFields and all), not the whole scope.
 import { GROUP_RESOURCE, STORAGE_GROUP, STORAGE_VERSION } from '../../../api/src/names.ts';
 import type { StoredObject } from '../../../api/src/types.ts';
 import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
@@ -39,6 +44,8 @@ const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.
  */
 const CATCH_UP_MS = 1_000;
 const TIMEOUT_MS = 30_000;
+/** Objects per page of the proof's metadata read (the reflector's page size too). */
+export const PROOF_PAGE = 500;
 
 /** What a LIST asks for, in terms kube-apiserver answers for the storage CRD. */
 export interface ListScope {
@@ -72,6 +79,16 @@ interface ListPage<T> {
 
 interface Meta {
   metadata: { namespace: string; name: string; resourceVersion: string };
+}
+
+/**
+ * Where the cache differed from kube-apiserver's listing at `rv`: each key
+ * the two did not hold at the same resourceVersion, with the listed one
+ * (undefined: not in the scope at `rv`).
+ */
+interface Proof {
+  rv: number;
+  differences: Map<string, string | undefined>;
 }
 
 const key = (o: { metadata: { namespace?: string; name?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
@@ -182,11 +199,54 @@ export class CrdConsistentReader {
   private async prove(scope: ListScope): Promise<ScopeRead> {
     this.counts.fences++;
     this.cache.noteConsistentRead();
-    const page = await this.read<Meta>(scope, METADATA_LIST, {});
-    const rv = Number(page.metadata.resourceVersion);
-    if (await this.caughtUp(scope, page.items, rv)) return this.cached(rv);
-    const full = await this.page(scope, { kind: 'notOlderThan', rv }, 0);
+    let proof: Proof;
+    try {
+      proof = await this.compare(scope);
+    } catch (err) {
+      // etcd compacted the revision between two pages: once more, from a new one.
+      if (!(err instanceof StatusError && err.status.code === 410)) throw err;
+      proof = await this.compare(scope);
+    }
+    if (await this.caughtUp(scope, proof)) return this.cached(proof.rv);
+    const full = await this.page(scope, { kind: 'notOlderThan', rv: proof.rv }, 0);
     return { resourceVersion: full.resourceVersion, fromCache: false, objects: full.objects };
+  }
+
+  /**
+   * The scope's metadata at etcd's current revision, page by page, against
+   * the cache's objects in the scope as they were when the read began (both
+   * in key order: kube-apiserver lists by etcd key, namespace/name): what
+   * differed. Objects the cache held at the listed resourceVersion are let
+   * go with their page.
+   */
+  private async compare(scope: ListScope): Promise<Proof> {
+    const cached = this.cache.list(scope.namespace);
+    const differences = new Map<string, string | undefined>();
+    let i = 0;
+    /** The cache's next object in the scope (in key order) at or before `upTo`, counting each one the listing lacks as a difference. */
+    const cachedUpTo = (upTo: string | undefined): StoredObject | undefined => {
+      for (; i < cached.length; i++) {
+        const o = cached[i]!;
+        if (!scope.includes(o)) continue;
+        const k = key(o);
+        if (upTo !== undefined && k >= upTo) return k === upTo ? (i++, o) : undefined;
+        differences.set(k, undefined);
+      }
+      return undefined;
+    };
+    let rv: number | undefined;
+    let cont: string | undefined;
+    do {
+      const page = await this.read<Meta>(scope, METADATA_LIST, { limit: String(PROOF_PAGE), continue: cont });
+      rv ??= Number(page.metadata.resourceVersion);
+      for (const m of page.items) {
+        const k = key(m);
+        if (cachedUpTo(k)?.metadata.resourceVersion !== m.metadata.resourceVersion) differences.set(k, m.metadata.resourceVersion);
+      }
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    cachedUpTo(undefined);
+    return { rv, differences };
   }
 
   /** One page (limit; 0 for all) read through from kube-apiserver, resuming after `after` (namespace/name) at the token's resourceVersion. */
@@ -225,9 +285,16 @@ export class CrdConsistentReader {
     }
   }
 
-  /** The cache answers for the scope at `rv`: it has reached it, or holds exactly what kube-apiserver listed; waits a little for events on their way. */
-  private caughtUp(scope: ListScope, items: readonly Meta[], rv: number): Promise<boolean> {
-    const holds = () => this.cache.resourceVersion >= rv || this.holdsExactly(scope, items);
+  /**
+   * The cache answers for the scope at the proof's revision: it has reached
+   * it, or holds exactly what kube-apiserver listed (no difference left: each
+   * object that differed is now held at its listed resourceVersion, or gone
+   * from the scope when it was not listed; the others it held as listed, and
+   * any later change of them is past the revision, so the cache is too).
+   * Waits a little for events on their way.
+   */
+  private caughtUp(scope: ListScope, proof: Proof): Promise<boolean> {
+    const holds = () => this.cache.resourceVersion >= proof.rv || this.resolved(scope, proof.differences);
     if (holds()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const check = () => {
@@ -243,15 +310,14 @@ export class CrdConsistentReader {
     });
   }
 
-  private holdsExactly(scope: ListScope, items: readonly Meta[]): boolean {
-    const listed = new Map<string, string>();
-    for (const o of items) listed.set(key(o), o.metadata.resourceVersion);
-    let n = 0;
-    for (const o of this.cache.list(scope.namespace)) {
-      if (!scope.includes(o)) continue;
-      n++;
-      if (listed.get(key(o)) !== o.metadata.resourceVersion) return false;
+  /** Every difference resolved: the cache now holds each such key in the scope at its listed resourceVersion, or not at all when it was not listed. */
+  private resolved(scope: ListScope, differences: ReadonlyMap<string, string | undefined>): boolean {
+    for (const [k, listed] of differences) {
+      const slash = k.indexOf('/');
+      const o = this.cache.get(k.slice(0, slash), k.slice(slash + 1));
+      const held = o && scope.includes(o) ? o.metadata.resourceVersion : undefined;
+      if (held !== listed) return false;
     }
-    return n === listed.size;
+    return true;
   }
 }
