@@ -102,6 +102,8 @@ export const SCHEMAS: Record<string, unknown> = {
       overrode: { type: 'array', description: 'For an override: the gates it passed.', items: { type: 'string' } },
       freeze: str('For an override: the freeze it broke (namespace/name).'),
       checks: { type: 'array', description: 'A forward move into a state with checks: each check\'s result and last value when the move was made.', items: { type: 'object', additionalProperties: true } },
+      direction: str('A move\'s direction in the path as it was then: backward is a rollback.', { enum: ['forward', 'backward'] }),
+      next: { type: 'object', description: 'After a move whose target\'s next move needed approvals (by the gates then): that state and how many.', properties: { state: str('The state after the target.'), approvals: int('Approvals a move into it needed.') } },
       hash: str('SHA-256 (hex) of the previous entry\'s hash and this entry\'s canonical JSON (keys sorted, hash left out).'),
     },
   },

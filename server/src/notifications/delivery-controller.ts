@@ -67,7 +67,16 @@ export interface FreezeFeed {
 }
 
 export interface DeliveryDeps {
-  cache: { hasSynced: boolean; get(namespace: string, name: string): StoredObject | undefined; list(): readonly StoredObject[]; subscribe(sub: Subscriber): () => void };
+  cache: {
+    hasSynced: boolean;
+    /** Synced and its watch open (absent: always); 'unready' and 'ready' say when that changes. */
+    ready?: boolean;
+    on?(event: 'ready' | 'unready', fn: () => void): unknown;
+    off?(event: 'ready' | 'unready', fn: () => void): unknown;
+    get(namespace: string, name: string): StoredObject | undefined;
+    list(): readonly StoredObject[];
+    subscribe(sub: Subscriber): () => void;
+  };
   policies: NotificationPolicyStore;
   /** Freezes, for frozen and unfrozen; none: those events are not sent. */
   freezes?: FreezeFeed;
@@ -175,6 +184,22 @@ export class NotificationDelivery {
   private flushTimer: NodeJS.Timeout | undefined;
   /** Objects being deleted (their `deleted` entry is on its way, with the deletion's time), by uid. */
   private readonly terminating = new Map<string, { ms: number; namespace: string; labels: Record<string, string> | undefined }>();
+  /**
+   * Since when (ms) the cache's watch has been down: what changed meanwhile
+   * comes late (the re-list's events) or not at all (an object made and
+   * deleted in the gap, found in the archive when the watch is back), so the
+   * watermark waits at the gap's start.
+   */
+  private gapSince: number | undefined;
+  private readonly onUnready = () => {
+    this.gapSince ??= this.d.clock.now().getTime();
+  };
+  private readonly onReady = () => {
+    if (this.gapSince === undefined || !this.active) return;
+    // The re-list's events have been marked (they came before the watch opened again): look for the lives that ended in the gap.
+    for (const run of this.runs.values()) this.discover(run);
+    this.gapSince = undefined;
+  };
   private readonly onPolicy = (k: string) => {
     if (this.active) this.syncPolicy(k);
   };
@@ -214,6 +239,9 @@ export class NotificationDelivery {
       this.sends = new AbortController();
       this.d.metrics.leader.set(1);
       this.unsubscribe = this.d.cache.subscribe({ onEvent: (ev) => this.onObject(ev) });
+      this.gapSince = this.d.cache.ready === false ? this.d.clock.now().getTime() : undefined;
+      this.d.cache.on?.('unready', this.onUnready);
+      this.d.cache.on?.('ready', this.onReady);
       this.terminating.clear();
       for (const obj of this.d.cache.list()) this.noteTerminating(obj, false);
       this.d.policies.on('change', this.onPolicy);
@@ -240,6 +268,8 @@ export class NotificationDelivery {
     this.sends?.abort();
     this.d.metrics.leader.set(0);
     this.unsubscribe?.();
+    this.d.cache.off?.('unready', this.onUnready);
+    this.d.cache.off?.('ready', this.onReady);
     this.d.policies.off('change', this.onPolicy);
     this.d.freezes?.off('change', this.onFreeze);
     if (this.flushTimer) clearInterval(this.flushTimer);
@@ -350,6 +380,8 @@ export class NotificationDelivery {
 
   /** A change of an object in the watch cache: called synchronously on the cache's path, so it only marks. */
   private onObject(ev: CacheEvent): void {
+    // Another life of the same name (the re-list after a gap saw it deleted and made again): the old one's deletion is in the archive.
+    if (ev.prev && ev.prev.metadata.uid !== ev.object.metadata.uid) this.terminating.delete(ev.prev.metadata.uid ?? '');
     this.noteTerminating(ev.object, ev.type === 'DELETED');
     if (ev.type !== 'DELETED' && lastHash(ev.object) === lastHash(ev.prev) && failedRunsOf(ev.object) === failedRunsOf(ev.prev)) return;
     const obj = ev.object;
@@ -368,10 +400,10 @@ export class NotificationDelivery {
     else this.terminating.set(uid, { ms, namespace: obj.metadata.namespace, labels: obj.metadata.labels });
   }
 
-  /** The time of the oldest entry a change may bring (its new entries, its deletion's), and at most the present less the margin. */
+  /** The time of the oldest entry a change may bring (its new entries, its deletion's), and at most the present (or the start of the cache's gap) less the margin. */
   private newsSince(ev: CacheEvent): number {
-    let ms = this.d.clock.now().getTime() - this.settleMs;
-    const prevSeq = ev.prev?.status?.history?.at(-1)?.seq ?? 0;
+    let ms = this.bound();
+    const prevSeq = ev.prev?.metadata.uid === ev.object.metadata.uid ? (ev.prev?.status?.history?.at(-1)?.seq ?? 0) : 0;
     for (const e of ev.object.status?.history ?? []) if ((e.seq ?? 0) > prevSeq) ms = Math.min(ms, Date.parse(e.time) || ms);
     const deleting = Date.parse(ev.object.metadata.deletionTimestamp ?? '');
     return Number.isNaN(deleting) ? ms : Math.min(ms, deleting);
@@ -379,6 +411,11 @@ export class NotificationDelivery {
 
   private get settleMs(): number {
     return this.d.settleMs ?? 60_000;
+  }
+
+  /** What the watermark may reach at most: the present, or the start of the cache's gap, less the margin. */
+  private bound(): number {
+    return Math.min(this.d.clock.now().getTime(), this.gapSince ?? Infinity) - this.settleMs;
   }
 
   /** Queues `t` on every sink of `run`; `since` is the time of its oldest entry that may be news (by default each sink's watermark). */
@@ -459,7 +496,8 @@ export class NotificationDelivery {
             await this.pause(run, s, 5);
             return false;
           });
-          if (!done && this.current(run, s) && !s.queue.has(uid)) s.queue.set(uid, t);
+          // Not done: again later, by this loop or by that of the sink that replaced it (an edited policy: the queue is shared).
+          if (!done && !s.queue.has(uid)) s.queue.set(uid, t);
           else if (done && !s.queue.has(uid)) s.pending.delete(uid);
         }
       } finally {
@@ -509,6 +547,9 @@ export class NotificationDelivery {
   private async deliverObject(run: PolicyRun, s: SinkRun, t: Target): Promise<boolean> {
     if (t.freeze) return this.deliverFreeze(run, s, t.freeze);
     const live = this.d.cache.get(t.namespace, t.name);
+    // Queued for a policy since edited that no longer selects it: nothing to send.
+    const labels = live?.metadata.uid === t.uid ? live.metadata.labels : (t.last?.metadata.labels ?? t.labels);
+    if (!selects(run.policy, t.namespace, labels)) return true;
     const obj = live?.metadata.uid === t.uid ? live : t.last;
     const window = live?.metadata.uid === t.uid ? (live.status?.history ?? []) : [];
     const cursor = s.cursors.get(t.uid)?.seq;
@@ -671,10 +712,9 @@ export class NotificationDelivery {
    * watermark that allowed it is written with it.
    */
   settle(): void {
-    const now = this.d.clock.now().getTime();
     for (const run of this.runs.values()) {
       if (run.problem || run.discovering) continue;
-      let bound = now - this.settleMs;
+      let bound = this.bound();
       for (const t of this.terminating.values()) if (t.ms < bound && selects(run.policy, t.namespace, t.labels)) bound = t.ms;
       for (const s of run.sinks.values()) {
         let to = bound;

@@ -30,6 +30,9 @@ function world() {
   policies.replace([structuredClone(POLICY)], '1');
   const sent: CloudEvent[] = [];
   const subscribers = new Set<Subscriber>();
+  const listeners = { ready: new Set<() => void>(), unready: new Set<() => void>() };
+  let ready = true;
+  let failing = false;
   let now = T0;
   const client = {
     json: async (method: string, _path: string, opts: { body: NotificationPolicy }) => {
@@ -42,6 +45,11 @@ function world() {
   const deps = (): DeliveryDeps => ({
     cache: {
       hasSynced: true,
+      get ready() {
+        return ready;
+      },
+      on: (ev: 'ready' | 'unready', fn: () => void) => listeners[ev].add(fn),
+      off: (ev: 'ready' | 'unready', fn: () => void) => listeners[ev].delete(fn),
       get: (_ns, name) => objects.get(name),
       list: () => [...objects.values()],
       subscribe: (sub) => {
@@ -52,6 +60,7 @@ function world() {
     policies,
     sender: {
       send: (_ns: string, _sink: unknown, ev: CloudEvent) => {
+        if (failing) return Promise.reject(new Error('the receiver answered 503'));
         sent.push(ev);
         return Promise.resolve(200);
       },
@@ -65,6 +74,8 @@ function world() {
     readDeletions: (days) => Promise.resolve(archive.filter((s) => s.spec.entries.some((e) => e.action === 'deleted' && (!days || days.includes(e.time.slice(0, 10)))))),
     statusIntervalMs: 3_600_000,
     settleMs: 60_000,
+    baseBackoffMs: 1,
+    maxBackoffMs: 1,
   });
   return {
     objects,
@@ -72,6 +83,19 @@ function world() {
     policies,
     sent,
     deps,
+    set failing(f: boolean) {
+      failing = f;
+    },
+    /** The cache's watch goes down (or comes back: its re-list's events come first, then 'ready'). */
+    watchDown() {
+      ready = false;
+      for (const fn of listeners.unready) fn();
+    },
+    watchBack(events: CacheEvent[]) {
+      for (const ev of events) for (const sub of subscribers) sub.onEvent(ev);
+      ready = true;
+      for (const fn of listeners.ready) fn();
+    },
     set now(ms: number) {
       now = ms;
     },
@@ -86,8 +110,7 @@ function world() {
       for (const s of subscribers) s.onEvent({ type, object: obj, ...(prev ? { prev } : {}), rv: 0 } as CacheEvent);
     },
     /** The history finalizer on some replica: the window and a `deleted` entry go to the archive, labelled with the day, with the labels. */
-    deleteWhileAway(name: string, when: number) {
-      const obj = objects.get(name)!;
+    deleteWhileAway(name: string, when: number, obj = objects.get(name)!) {
       const window = obj.status?.history ?? [];
       const uid = obj.metadata.uid!;
       archive.push({ apiVersion: 'example.com/v1', kind: 'StateHistory', metadata: { name: `${uid}.1`, namespace: 'custom-system' }, spec: { object: { namespace: 'shop', name, uid, labels: obj.metadata.labels!, states: ['dev', 'prod'] }, entries: [...window, entry(uid, window.length + 1, when, 'deleted')] } });
@@ -191,6 +214,57 @@ describe('NotificationDelivery watermark', () => {
     w.now = T0 + 30 * 60_000;
     await d.flush();
     expect(Date.parse(w.sinkStatus()!.settledBefore!)).toBeLessThanOrEqual(deletion);
+    await d.deactivate();
+  });
+
+  it("the leader's watch down: the watermark waits at the gap's start, and what changed meanwhile is sent when it is back", async () => {
+    const w = world();
+    w.objects.set('quiet', object('quiet', []));
+    w.now = T0 + 60_000;
+    const d = new NotificationDelivery(w.deps());
+    await d.activate();
+    await until('idle', () => d.idle);
+    const gap = T0 + 2 * 60_000;
+    w.now = gap;
+    w.watchDown();
+    // Meanwhile (the cache hears nothing): quiet, which had no entry, is promoted and deleted; bin is made, promoted and deleted.
+    const quietOld = w.objects.get('quiet')!;
+    w.deleteWhileAway('quiet', gap + 2 * 60_000, object('quiet', [entry('u-quiet', 1, gap + 60_000)]));
+    w.deleteWhileAway('bin', gap + 4 * 60_000, object('bin', [entry('u-bin', 1, gap + 3 * 60_000)]));
+    w.now = gap + 10 * 60_000;
+    await d.flush();
+    expect(Date.parse(w.sinkStatus()!.settledBefore!)).toBeLessThanOrEqual(gap - 60_000);
+    expect(w.sent).toEqual([]);
+    // Back: the re-list saw quiet go (its old copy: no entry, no deletionTimestamp); bin it never saw.
+    w.watchBack([{ type: 'DELETED', object: quietOld, rv: 9 } as CacheEvent]);
+    await until('both sent', () => w.sent.length === 4 && d.idle);
+    expect(w.sent.map((e) => [e.subject, e.type.replace('com.example.custom.', '')]).sort()).toEqual([
+      ['shop/bin', 'deleted'], ['shop/bin', 'promoted'], ['shop/quiet', 'deleted'], ['shop/quiet', 'promoted'],
+    ]);
+    await d.deactivate();
+  });
+
+  it('a policy edited to select otherwise while a send is failing: the watermark moves on', async () => {
+    const w = world();
+    w.objects.set('a', object('a', [entry('u-a', 1, T0 + 1_000)]));
+    w.now = T0 + 2_000;
+    w.failing = true;
+    const d = new NotificationDelivery(w.deps());
+    await d.activate();
+    // A few attempts fail.
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(d.idle).toBe(false);
+    // The sink is fixed by editing the policy, which now selects another team.
+    w.failing = false;
+    const edited = structuredClone(w.policies.get('shop/p')!);
+    edited.metadata.generation = 2;
+    edited.spec.selector = { matchLabels: { team: 'ops' } };
+    w.policies.apply('MODIFIED', edited);
+    await until('idle', () => d.idle);
+    w.now = T0 + 20 * 60_000;
+    await d.flush();
+    expect(Date.parse(w.sinkStatus()!.settledBefore!)).toBe(w.now - 60_000);
+    expect(w.sent).toEqual([]);
     await d.deactivate();
   });
 });
