@@ -91,6 +91,14 @@ interface Proof {
   differences: Map<string, string | undefined>;
 }
 
+/**
+ * Keys the cache saw change since the proof's copy was taken: a change the
+ * listing does not account for (an object made and deleted before the
+ * revision, whose ADDED reached the cache during the proof and whose DELETED
+ * has not yet) must not be answered as if it were there.
+ */
+type Touched = ReadonlySet<string>;
+
 const key = (o: { metadata: { namespace?: string; name?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
 function storageError(err: unknown): unknown {
@@ -199,15 +207,22 @@ export class CrdConsistentReader {
   private async prove(scope: ListScope): Promise<ScopeRead> {
     this.counts.fences++;
     this.cache.noteConsistentRead();
+    const touched = new Set<string>();
+    // Subscribed when the cache is copied (compare, synchronously): every change after the copy is seen.
+    const unsubscribe = this.cache.subscribe({ onEvent: (ev) => void touched.add(key(ev.object)) });
     let proof: Proof;
     try {
-      proof = await this.compare(scope);
-    } catch (err) {
-      // etcd compacted the revision between two pages: once more, from a new one.
-      if (!(err instanceof StatusError && err.status.code === 410)) throw err;
-      proof = await this.compare(scope);
+      try {
+        proof = await this.compare(scope);
+      } catch (err) {
+        // etcd compacted the revision between two pages: once more, from a new one.
+        if (!(err instanceof StatusError && err.status.code === 410)) throw err;
+        proof = await this.compare(scope);
+      }
+      if (await this.caughtUp(scope, proof, touched)) return this.cached(proof.rv);
+    } finally {
+      unsubscribe();
     }
-    if (await this.caughtUp(scope, proof)) return this.cached(proof.rv);
     const full = await this.page(scope, { kind: 'notOlderThan', rv: proof.rv }, 0);
     return { resourceVersion: full.resourceVersion, fromCache: false, objects: full.objects };
   }
@@ -293,8 +308,8 @@ export class CrdConsistentReader {
    * any later change of them is past the revision, so the cache is too).
    * Waits a little for events on their way.
    */
-  private caughtUp(scope: ListScope, proof: Proof): Promise<boolean> {
-    const holds = () => this.cache.resourceVersion >= proof.rv || this.resolved(scope, proof.differences);
+  private caughtUp(scope: ListScope, proof: Proof, touched: Touched): Promise<boolean> {
+    const holds = () => this.cache.resourceVersion >= proof.rv || this.resolved(scope, proof, touched);
     if (holds()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const check = () => {
@@ -310,13 +325,23 @@ export class CrdConsistentReader {
     });
   }
 
-  /** Every difference resolved: the cache now holds each such key in the scope at its listed resourceVersion, or not at all when it was not listed. */
-  private resolved(scope: ListScope, differences: ReadonlyMap<string, string | undefined>): boolean {
-    for (const [k, listed] of differences) {
+  /**
+   * Every difference resolved: the cache now holds each such key in the
+   * scope at its listed resourceVersion, or not at all when it was not
+   * listed; and no other key changed since the copy is in the scope at a
+   * resourceVersion the listing would have shown (at or below its revision).
+   */
+  private resolved(scope: ListScope, proof: Proof, touched: Touched): boolean {
+    const inScope = (k: string) => {
       const slash = k.indexOf('/');
       const o = this.cache.get(k.slice(0, slash), k.slice(slash + 1));
-      const held = o && scope.includes(o) ? o.metadata.resourceVersion : undefined;
-      if (held !== listed) return false;
+      return o && scope.includes(o) ? o.metadata.resourceVersion : undefined;
+    };
+    for (const [k, listed] of proof.differences) if (inScope(k) !== listed) return false;
+    for (const k of touched) {
+      if (proof.differences.has(k)) continue;
+      const held = inScope(k);
+      if (held !== undefined && Number(held) <= proof.rv) return false;
     }
     return true;
   }

@@ -63,6 +63,12 @@ class FakeCache {
     this.rv = ev.rv;
     for (const s of [...this.subscribers]) s.sub.onEvent(ev);
   }
+  /** An object comes into the cache, or leaves it. */
+  add(ev: CacheEvent) {
+    this.objects = ev.type === 'DELETED' ? this.objects.filter((o) => o.metadata.name !== ev.object.metadata.name) : [...this.objects, ev.object];
+    this.rv = ev.rv;
+    for (const s of [...this.subscribers]) s.sub.onEvent(ev);
+  }
   waitFor(rv: number) {
     return Promise.resolve(this.rv >= rv);
   }
@@ -163,6 +169,29 @@ describe('a watch without resourceVersion', () => {
     try {
       expect(s.frames.map((f) => `${f.type} ${f.object.metadata.name ?? ''}@${f.object.metadata.resourceVersion}`)).toEqual(['ADDED b@5', 'BOOKMARK @10']);
       expect(c.calls).toEqual([]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('an object made and deleted before the request, whose ADDED reaches the cache during the proof: never sent, and no DELETED of it either', async () => {
+    // y was made at 15 and deleted at 16; kube-apiserver, at 20, lists only a.
+    const cache = new FakeCache(10, [obj('a', 3)]);
+    const api = apiserver(20, [obj('a', 3)]);
+    const json = api.json.bind(api);
+    let first = true;
+    api.json = (async (...args: Parameters<RestClient['json']>) => {
+      const got = await json(...args);
+      // y's ADDED arrives while the proof's page is on its way; its DELETED comes later.
+      if (first) cache.add({ type: 'ADDED', object: obj('y', 15), rv: 15 });
+      if (first) setTimeout(() => cache.add({ type: 'DELETED', object: obj('y', 15), rv: 16, prev: obj('y', 15) }), 20);
+      first = false;
+      return got;
+    }) as RestClient['json'];
+    const s = await watch(cache, api, WATCH_LIST);
+    try {
+      cache.add({ type: 'MODIFIED', object: obj('a', 30), rv: 30, prev: obj('a', 3) });
+      expect(s.frames.map((f) => `${f.type} ${f.object.metadata.name ?? ''}@${f.object.metadata.resourceVersion}`)).toEqual(['ADDED a@3', 'BOOKMARK @20', 'MODIFIED a@30']);
     } finally {
       s.close();
     }
