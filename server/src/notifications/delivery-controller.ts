@@ -150,8 +150,8 @@ interface PolicyRun {
   problem: string | undefined;
   sinks: Map<string, SinkRun>;
   statusDirty: boolean;
-  /** The ended lives are being looked for in the archive: the watermark waits. */
-  discovering: boolean;
+  /** Searches of the archive for the ended lives in flight: the watermark waits while there is one. */
+  discovering: number;
 }
 
 const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -350,7 +350,7 @@ export class NotificationDelivery {
     const st = policy.status;
     // From the policy's creation: what happened after it was made is sent, even if no backend was delivering then.
     const since = st?.since ?? old?.since ?? policy.metadata.creationTimestamp ?? seconds(this.d.clock.now());
-    const run: PolicyRun = { term: this.term, key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true, discovering: false };
+    const run: PolicyRun = { term: this.term, key: k, policy, generation: policy.metadata.generation, since, problem: conditionProblem(policy), sinks: new Map(), statusDirty: true, discovering: 0 };
     const sinceMs = Date.parse(since);
     for (const sink of policy.spec.sinks) {
       const prev = old?.sinks.get(sink.name);
@@ -438,7 +438,7 @@ export class NotificationDelivery {
    */
   private discover(run: PolicyRun): void {
     if (run.problem || run.sinks.size === 0) return;
-    run.discovering = true;
+    run.discovering++;
     const from = Math.min(...[...run.sinks.values()].map((s) => s.settled));
     const attempt = async (n: number): Promise<void> => {
       if (this.runs.get(run.key) !== run || !this.active) return;
@@ -458,7 +458,7 @@ export class NotificationDelivery {
             this.kick(run, s);
           }
         }
-        run.discovering = false;
+        run.discovering--;
       } catch (err) {
         this.d.log.warn('could not look for deleted objects in the archive; retrying', { policy: run.key, attempt: n, error: message(err) });
         await new Promise((r) => setTimeout(r, Math.min(30_000, 1_000 * 2 ** Math.min(n, 5))).unref?.());
@@ -713,7 +713,7 @@ export class NotificationDelivery {
    */
   settle(): void {
     for (const run of this.runs.values()) {
-      if (run.problem || run.discovering) continue;
+      if (run.problem || run.discovering > 0) continue;
       let bound = this.bound();
       for (const t of this.terminating.values()) if (t.ms < bound && selects(run.policy, t.namespace, t.labels)) bound = t.ms;
       for (const s of run.sinks.values()) {
