@@ -2,8 +2,9 @@
 // request goes through from TLS to the handler, with fakes only where
 // kube-apiserver would answer.
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
-import { connect } from 'node:tls';
-import { describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { connect, TLSSocket } from 'node:tls';
+import { describe, expect, it, vi } from 'vitest';
 import { VERSION_HEADER } from '../../api/src/version.ts';
 import { readJsonBody } from './http/body.ts';
 import { newServiceUnavailable } from './status/status-error.ts';
@@ -409,6 +410,27 @@ describe('HTTP/2, as kube-apiserver\'s proxy speaks it', () => {
       const r = await get(c, ONE, { 'x-remote-group': groups });
       expect(r.status, r.body).toBe(200);
       expect(s().authorizer.asked.at(-1)?.user.groups).toHaveLength(2_001);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('reads and verifies the proxy\'s certificate chain once per connection, not once per stream', async () => {
+    const c = session();
+    try {
+      expect((await get(c, ONE)).status).toBe(200);
+      // Node gives each stream a socket of its own (a proxy of the session's): the chain is the connection's.
+      const read = vi.spyOn(TLSSocket.prototype, 'getPeerX509Certificate');
+      const verified = vi.spyOn(X509Certificate.prototype, 'verify');
+      try {
+        for (let i = 0; i < 3; i++) expect((await get(c, ONE, { 'x-remote-user': `user-${i}` })).status).toBe(200);
+        expect(s().authorizer.asked.at(-1)?.user.name).toBe('user-2');
+        expect(read).not.toHaveBeenCalled();
+        expect(verified).not.toHaveBeenCalled();
+      } finally {
+        read.mockRestore();
+        verified.mockRestore();
+      }
     } finally {
       c.close();
     }

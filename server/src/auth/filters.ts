@@ -11,7 +11,7 @@ import { describeError, newForbidden, newForbiddenPath, newInternalError, newUna
 import { attributesOf } from './attributes.ts';
 import type { Authenticator, AuthnResult } from './authenticator.ts';
 import { forbiddenReason, type Authorizer, type Decision } from './delegated-authz.ts';
-import { peerChain } from './peer-chain.ts';
+import { peerChainOf } from './peer-chain.ts';
 import type { DistinctHeaders } from './request-header.ts';
 import type { UserInfo } from './user.ts';
 
@@ -19,7 +19,7 @@ export async function authenticateRequest(authenticator: Authenticator, req: Inc
   const headers = req.headersDistinct as DistinctHeaders;
   let authn: AuthnResult | undefined;
   try {
-    authn = await authenticator.authenticate({ peerCertificates: peerChain(req.socket), headers });
+    authn = await authenticator.authenticate({ peerCertificates: peerChainOf(req), headers });
   } catch (err) {
     log.error('unable to authenticate the request', { error: describeError(err) });
   } finally {

@@ -3,13 +3,27 @@
 // asked for a certificate without verifying it (the trusted CAs change at
 // run time); the authenticator verifies it.
 import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
-const chains = new WeakMap<Socket, X509Certificate[]>();
+const chains = new WeakMap<object, X509Certificate[]>();
 
-export function peerChain(socket: Socket): X509Certificate[] {
-  const cached = chains.get(socket);
+/**
+ * The chain of the connection `req` came on. Over HTTP/2 (kube-apiserver's
+ * proxy sends every request as a stream of one connection) `req.socket` is a
+ * proxy Node makes for each stream: the session is the connection, so the
+ * chain is read and kept once per session, and x509-chain.ts's memo of
+ * verified chains, keyed by the leaf object, holds across its requests.
+ */
+export function peerChainOf(req: IncomingMessage): X509Certificate[] {
+  const session = (req as unknown as Partial<Pick<Http2ServerRequest, 'stream'>>).stream?.session;
+  return session ? chainOf(session, session.socket as unknown as Socket) : chainOf(req.socket, req.socket);
+}
+
+function chainOf(connection: object, socket: Socket): X509Certificate[] {
+  const cached = chains.get(connection);
   if (cached) return cached;
   const tls = socket as TLSSocket;
   const chain: X509Certificate[] = [];
@@ -27,6 +41,6 @@ export function peerChain(socket: Socket): X509Certificate[] {
       chain.push(x);
     }
   }
-  chains.set(socket, chain);
+  chains.set(connection, chain);
   return chain;
 }
