@@ -22,6 +22,8 @@ export interface RequestOpts {
   /** Milliseconds; overrides the default (watches pass 0: none). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** How json() reads a 2xx body (JSON.parse unless given): a caller that needs a few fields of a large answer may scan them out of the text. */
+  parse?: (text: string) => unknown;
 }
 
 export interface ClientOptions {
@@ -271,7 +273,7 @@ export function newRestClient(config: ResolvedConfig, opts: ClientOptions): Rest
       const res = await send(method, path, ro);
       const code = res.statusCode ?? 0;
       if (code < 200 || code >= 300) throw await apiErrorFrom(res, path);
-      return JSON.parse(await readBody(res)) as T;
+      return (ro.parse ?? JSON.parse)(await readBody(res)) as T;
     },
     async stream(path: string, ro: RequestOpts = {}): Promise<IncomingMessage> {
       const res = await send('GET', path, { timeoutMs: 0, ...ro });

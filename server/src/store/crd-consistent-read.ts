@@ -25,7 +25,10 @@
 //   after the first carry its continue token) and compared with the cache as
 //   each page arrives, both in key order, keeping only the differences: a
 //   proof of a scope of thousands of objects holds one page of their
-//   metadata at a time (managedFields and all), not the whole scope.
+//   metadata at a time, not the whole scope; and of each page only the
+//   names and resourceVersions, scanned out of kube-apiserver's text
+//   (scanMetadataList), never its managedFields, labels and annotations as
+//   objects to collect.
 import { GROUP_RESOURCE, STORAGE_GROUP, STORAGE_VERSION } from '../../../api/src/names.ts';
 import type { StoredObject } from '../../../api/src/types.ts';
 import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
@@ -110,6 +113,34 @@ function storageError(err: unknown): unknown {
   }
   if (err instanceof ApiError && (err.code === 503 || err.code === 504 || err.code === 429)) return newServiceUnavailable(`kube-apiserver could not answer a consistent read: ${err.message}`);
   return err;
+}
+
+/**
+ * Each item of a PartialObjectMetadataList as kube-apiserver encodes it: Go
+ * writes the fields in their declared order (kind, apiVersion, then
+ * ObjectMeta's name, generateName, namespace, selfLink, uid,
+ * resourceVersion, …). Inside a JSON string every quote is escaped, so the
+ * item's opening can only be structure.
+ */
+const ITEM_OPENING = '{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{';
+const ITEM = /\{"kind":"PartialObjectMetadata","apiVersion":"meta\.k8s\.io\/v1","metadata":\{"name":"([^"\\]*)",(?:"generateName":"(?:[^"\\]|\\.)*",)?"namespace":"([^"\\]*)",(?:"selfLink":"(?:[^"\\]|\\.)*",)?(?:"uid":"[^"\\]*",)?"resourceVersion":"(\d+)"/g;
+const LIST_HEAD = /^\{"kind":"PartialObjectMetadataList","apiVersion":"meta\.k8s\.io\/v1","metadata":\{(?:"selfLink":"(?:[^"\\]|\\.)*",)?"resourceVersion":"(\d+)"(?:,"continue":"([^"\\]*)")?(?:,"remainingItemCount":\d+)?\},"items":/;
+
+/**
+ * The namespace, name and resourceVersion of each item of a
+ * PartialObjectMetadataList, and the list's resourceVersion and continue
+ * token, read from the text without parsing the rest; undefined when the
+ * text is not laid out as expected (then it is parsed as JSON).
+ */
+export function scanMetadataList(text: string): ListPage<Meta> | undefined {
+  const head = LIST_HEAD.exec(text);
+  if (!head) return undefined;
+  let openings = 0;
+  for (let at = text.indexOf(ITEM_OPENING); at >= 0; at = text.indexOf(ITEM_OPENING, at + ITEM_OPENING.length)) openings++;
+  const items: Meta[] = [];
+  for (const m of text.matchAll(ITEM)) items.push({ metadata: { name: m[1]!, namespace: m[2]!, resourceVersion: m[3]! } });
+  if (items.length !== openings) return undefined;
+  return { metadata: { resourceVersion: head[1]!, ...(head[2] ? { continue: head[2] } : {}) }, items };
 }
 
 /**
@@ -252,7 +283,7 @@ export class CrdConsistentReader {
     let rv: number | undefined;
     let cont: string | undefined;
     do {
-      const page = await this.read<Meta>(scope, METADATA_LIST, { limit: String(PROOF_PAGE), continue: cont });
+      const page = await this.metadataPage(scope, cont);
       rv ??= Number(page.metadata.resourceVersion);
       for (const m of page.items) {
         const k = key(m);
@@ -288,10 +319,22 @@ export class CrdConsistentReader {
     return { resourceVersion: Math.max(resourceVersion, this.cache.resourceVersion), fromCache: true };
   }
 
-  private async read<T>(scope: ListScope, accept: string, query: Record<string, string | undefined>): Promise<ListPage<T>> {
+  /**
+   * One page of the scope's metadata: each object's namespace, name and
+   * resourceVersion, scanned from kube-apiserver's answer as it encodes it
+   * (scanMetadataList) rather than parsed whole, so that the rest of each
+   * object's metadata (managedFields, labels, annotations) never becomes
+   * objects to collect; parsed as JSON when the scan does not account for
+   * every item.
+   */
+  private metadataPage(scope: ListScope, cont: string | undefined): Promise<ListPage<Meta>> {
+    return this.read<Meta>(scope, METADATA_LIST, { limit: String(PROOF_PAGE), continue: cont }, (text) => scanMetadataList(text) ?? JSON.parse(text));
+  }
+
+  private async read<T>(scope: ListScope, accept: string, query: Record<string, string | undefined>, parse?: (text: string) => unknown): Promise<ListPage<T>> {
     const path = scope.namespace !== undefined ? `${COLLECTION}/namespaces/${encodeURIComponent(scope.namespace)}/customresources` : `${COLLECTION}/customresources`;
     try {
-      const page = await this.client.json<ListPage<T>>('GET', path, { accept, timeoutMs: TIMEOUT_MS, query: { labelSelector: scope.labelSelector || undefined, fieldSelector: scope.fieldSelector || undefined, ...query } });
+      const page = await this.client.json<ListPage<T>>('GET', path, { accept, timeoutMs: TIMEOUT_MS, query: { labelSelector: scope.labelSelector || undefined, fieldSelector: scope.fieldSelector || undefined, ...query }, ...(parse ? { parse } : {}) });
       // An empty list comes as items: null.
       page.items ??= [];
       return page;
