@@ -383,12 +383,37 @@ export class NotificationDelivery {
     // Another life of the same name (the re-list after a gap saw it deleted and made again): the old one's deletion is in the archive.
     if (ev.prev && ev.prev.metadata.uid !== ev.object.metadata.uid) this.terminating.delete(ev.prev.metadata.uid ?? '');
     this.noteTerminating(ev.object, ev.type === 'DELETED');
+    if (ev.type !== 'DELETED' && ev.prev && ev.prev.metadata.uid === ev.object.metadata.uid) this.selectionChanged(ev.prev, ev.object);
     if (ev.type !== 'DELETED' && lastHash(ev.object) === lastHash(ev.prev) && failedRunsOf(ev.object) === failedRunsOf(ev.prev)) return;
     const obj = ev.object;
     const since = this.newsSince(ev);
     for (const run of this.runs.values()) {
       if (run.problem || !selects(run.policy, obj.metadata.namespace, obj.metadata.labels)) continue;
       this.enqueue(run, targetOf(obj), since);
+    }
+  }
+
+  /**
+   * An object a policy starts selecting (its labels changed): what it did
+   * before is not that policy's news, as a new policy does not send the past.
+   * Its sinks note it as handled up to its last entry then (a cursor, kept
+   * like any other), so whether its earlier entries go does not depend on
+   * where the watermark happens to be.
+   */
+  private selectionChanged(prev: StoredObject, obj: StoredObject): void {
+    const last = prev.status?.history?.at(-1);
+    if (!last?.seq) return;
+    const uid = obj.metadata.uid ?? '';
+    for (const run of this.runs.values()) {
+      if (run.problem || selects(run.policy, prev.metadata.namespace, prev.metadata.labels) || !selects(run.policy, obj.metadata.namespace, obj.metadata.labels)) continue;
+      for (const s of run.sinks.values()) {
+        if (s.pending.has(uid) || (s.cursors.get(uid)?.seq ?? 0) >= last.seq) continue;
+        s.cursors.delete(uid);
+        s.cursors.set(uid, { uid, namespace: obj.metadata.namespace, name: obj.metadata.name, seq: last.seq, time: last.time });
+        s.scanned.delete(uid);
+        this.trim(s);
+        run.statusDirty = true;
+      }
     }
   }
 

@@ -267,4 +267,26 @@ describe('NotificationDelivery watermark', () => {
     expect(w.sent).toEqual([]);
     await d.deactivate();
   });
+
+  it('an object relabelled into a policy: what it did before is not sent, what it does after is, and a restart sends nothing again', async () => {
+    const w = world();
+    const ops = (history: HistoryEntry[]) => ({ ...object('x', history), metadata: { ...object('x', history).metadata, labels: { team: 'ops' } } }) as StoredObject;
+    w.objects.set('x', ops([entry('u-x', 1, T0 + 1_000), entry('u-x', 2, T0 + 2_000)]));
+    w.now = T0 + 3_000;
+    const first = new NotificationDelivery(w.deps());
+    await first.activate();
+    await until('idle', () => first.idle);
+    // Relabelled into team pay, then moved.
+    w.change(object('x', [entry('u-x', 1, T0 + 1_000), entry('u-x', 2, T0 + 2_000)]));
+    w.change(object('x', [entry('u-x', 1, T0 + 1_000), entry('u-x', 2, T0 + 2_000), entry('u-x', 3, T0 + 4_000)]));
+    await until('seq 3 sent', () => w.sent.length > 0 && first.idle);
+    expect(w.sent.map((e) => e.id)).toEqual(['u-x-h3']);
+    await first.flush();
+    await first.deactivate();
+    const second = new NotificationDelivery(w.deps());
+    await second.activate();
+    await until('idle', () => second.idle);
+    expect(w.sent.map((e) => e.id)).toEqual(['u-x-h3']);
+    await second.deactivate();
+  });
 });
