@@ -144,9 +144,9 @@ describe("the backend's ServiceAccount", () => {
     expect(await can('create', 'statehistories.example.com', 'default')).toBe('no');
     expect(await can('update', 'statehistories.example.com', 'custom-system')).toBe('no');
     expect(await can('delete', 'statehistories.example.com', 'custom-system')).toBe('no');
-    // The status is written as a guarded merge patch of what changed.
-    expect(await can('patch', 'customresources.example.com', 'default', 'status')).toBe('yes');
-    expect(await can('update', 'customresources.example.com', 'default', 'status')).toBe('no');
+    // The status is written as a guarded update of the status subresource (the object as read, with its resourceVersion).
+    expect(await can('update', 'customresources.example.com', 'default', 'status')).toBe('yes');
+    expect(await can('patch', 'customresources.example.com', 'default', 'status')).toBe('no');
     expect(await can('watch', 'customresources.example.com')).toBe('yes');
     // GatePolicies are the platform team's: the backend reads and watches them, never writes them.
     expect(await can('watch', 'gatepolicies.example.com')).toBe('yes');

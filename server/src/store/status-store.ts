@@ -1,11 +1,10 @@
 // The storage CRD's status, read from the watch cache and written to
 // kube-apiserver with the read resourceVersion as precondition (a guarded
-// update, as registry.Store does it): a merge patch of the status fields
-// that changed, carrying that resourceVersion. Errors come back in the terms the
+// update, as registry.Store does it): an update of the status subresource
+// with the object as read, carrying that resourceVersion. Errors come back in the terms the
 // write path acts on: a lost precondition is a WriteConflict (re-read and
 // decide again); the rest are StatusErrors about our own resource.
-import { isDeepStrictEqual } from 'node:util';
-import { GROUP_RESOURCE, objectPath, STORAGE_PATH } from '../../../api/src/names.ts';
+import { GROUP_RESOURCE, KIND, objectPath, STORAGE_GROUP, STORAGE_PATH, STORAGE_VERSION } from '../../../api/src/names.ts';
 import type { StoredObject, StoredStatus } from '../../../api/src/types.ts';
 import { ApiError, ConnectionError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
@@ -40,23 +39,6 @@ export interface StatusStore {
   setFinalizers(obj: StoredObject, finalizers: string[]): Promise<StoredObject | undefined>;
 }
 
-/**
- * The JSON merge patch (RFC 7386) of `status` from `before` to `after`: the
- * top-level fields that changed (lists and objects whole, as merge patches
- * replace them), null for those that went.
- */
-export function statusPatch(before: StoredStatus | undefined, after: StoredStatus): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  const old = (before ?? {}) as Record<string, unknown>;
-  const now = after as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(old), ...Object.keys(now)])) {
-    if (now[k] === undefined) {
-      if (old[k] !== undefined) patch[k] = null;
-    } else if (!isDeepStrictEqual(old[k], now[k])) patch[k] = now[k];
-  }
-  return patch;
-}
-
 /** How long a write waits for the cache to show it, so a read right after sees it. */
 const READ_YOUR_WRITE_MS = 5_000;
 
@@ -89,13 +71,16 @@ export class CrdStatusStore implements StatusStore {
   }
 
   async writeStatus(obj: StoredObject, status: StoredStatus): Promise<StoredObject> {
-    const { name, namespace, resourceVersion } = obj.metadata;
+    const { name, namespace } = obj.metadata;
     let written: StoredObject;
     try {
-      // The resourceVersion makes it a guarded update: 409 if the object changed (or was made anew) since it was read.
-      written = await this.client.json<StoredObject>('PATCH', objectPath(namespace, name, 'status', STORAGE_PATH), {
-        body: { metadata: { resourceVersion }, status: statusPatch(obj.status, status) },
-        contentType: 'application/merge-patch+json',
+      // The object as read with its new status, as client-go's UpdateStatus sends it: kube-apiserver takes only the
+      // status from it (spec and metadata stay as stored), and the resourceVersion makes it a guarded update: 409 if
+      // the object changed (or was made anew) since it was read. It costs kube-apiserver less than a merge patch of
+      // the same change, which it first applies to the stored object serialized anew (issue 23: about a fifth less
+      // CPU per write of an object with a full history window).
+      written = await this.client.json<StoredObject>('PUT', objectPath(namespace, name, 'status', STORAGE_PATH), {
+        body: { ...obj, apiVersion: `${STORAGE_GROUP}/${STORAGE_VERSION}`, kind: KIND, metadata: withoutManagedFields(obj.metadata), status },
         timeoutMs: 15_000,
       });
     } catch (err) {
@@ -127,6 +112,12 @@ export class CrdStatusStore implements StatusStore {
     await this.cache.waitFor(Number(written.metadata.resourceVersion), READ_YOUR_WRITE_MS);
     return written;
   }
+}
+
+/** Metadata as written back: managedFields are kube-apiserver's to keep (the watch cache drops them anyway). */
+function withoutManagedFields(m: StoredObject['metadata']): StoredObject['metadata'] {
+  const { managedFields: _, ...rest } = m as StoredObject['metadata'] & { managedFields?: unknown };
+  return rest;
 }
 
 export function hasFinalizer(obj: StoredObject, f: string): boolean {

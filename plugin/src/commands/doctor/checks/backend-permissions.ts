@@ -30,7 +30,7 @@ export const BACKEND_NEEDS: readonly Need[] = [
   { what: 'the front-proxy CA', access: { verb: 'get', group: '', resource: 'configmaps', name: 'extension-apiserver-authentication', namespace: 'kube-system' }, grantedBy: READER },
   { what: 'watching the objects', access: { verb: 'watch', group: 'example.com', resource: 'customresources' }, grantedBy: BACKEND_ROLE },
   { what: 'the finalizer', access: { verb: 'patch', group: 'example.com', resource: 'customresources' }, grantedBy: BACKEND_ROLE },
-  { what: 'state changes', access: { verb: 'patch', group: 'example.com', resource: 'customresources', subresource: 'status' }, grantedBy: BACKEND_ROLE },
+  { what: 'state changes', access: { verb: 'update', group: 'example.com', resource: 'customresources', subresource: 'status' }, grantedBy: BACKEND_ROLE },
   { what: 'GatePolicies', access: { verb: 'watch', group: 'example.com', resource: 'gatepolicies' }, grantedBy: BACKEND_ROLE },
   { what: 'Freezes', access: { verb: 'watch', group: 'example.com', resource: 'freezes' }, grantedBy: BACKEND_ROLE },
   { what: "Freezes' status", access: { verb: 'update', group: 'example.com', resource: 'freezes', subresource: 'status' }, grantedBy: BACKEND_ROLE },
