@@ -220,3 +220,29 @@ describe('a continuation', () => {
     expect(l.metadata.resourceVersion).toBe('15');
   });
 });
+
+describe('a first page without resourceVersion', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => obj(`o${String(i).padStart(4, '0')}`, 10 + i));
+
+  it('as large as a page of the proof (kubectl\'s and client-go\'s 500): served from the cache once proved fresh, no whole objects read through, its continue token at the proof\'s revision', async () => {
+    const all = many(600);
+    const cache = new FakeCache(609, all);
+    const c = client((call) => (call.accept?.includes('PartialObjectMetadataList') ? metaList(700, all) : new Error('no whole objects expected')));
+    const l = await storage(cache, c).list('shop', opts('limit=500'));
+    expect(c.calls.every((x) => x.accept?.includes('PartialObjectMetadataList'))).toBe(true);
+    expect(l.objects).toHaveLength(500);
+    expect(l.metadata.resourceVersion).toBe('700');
+    expect(l.metadata.continue).toBe(encodeContinue({ rv: 700, after: 'shop/o0499' }));
+    expect(l.metadata.remainingItemCount).toBe(100);
+  });
+
+  it('smaller (a count, limit=1): read through, as before', async () => {
+    const all = many(600);
+    const cache = new FakeCache(609, all);
+    const c = client(() => fullList(700, [all[0]!], 'more'));
+    const l = await storage(cache, c).list('shop', opts('limit=1'));
+    expect(c.calls).toHaveLength(1);
+    expect(c.calls[0]!.query).toEqual({ limit: '1' });
+    expect(l.metadata.resourceVersion).toBe('700');
+  });
+});

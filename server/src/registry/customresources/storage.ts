@@ -10,7 +10,7 @@ import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
 import type { CustomResource, ListMeta, StoredObject } from '../../../../api/src/types.ts';
 import type { Clock } from '../../clock.ts';
 import type { GateSources } from '../../state/gate-sources.ts';
-import type { CrdConsistentReader, Freshness, ListScope } from '../../store/crd-consistent-read.ts';
+import { PROOF_PAGE, type CrdConsistentReader, type Freshness, type ListScope } from '../../store/crd-consistent-read.ts';
 import type { CrdWatchCache, Subscriber } from '../../store/crd-watch-cache.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
 import { encodeContinue, type ListOptions } from './list-options.ts';
@@ -175,7 +175,13 @@ export class CustomResourceStorage {
       const page = await reader.page(scope, fresh, 0);
       return this.select(page.objects, namespace, opts, page.resourceVersion);
     }
-    if (expressible && (opts.limit > 0 || fresh.kind === 'exact')) {
+    // A first page as large as a page of the proof, without resourceVersion, is served from the cache once the scope is proved
+    // fresh, as kube-apiserver 1.37 serves a paged consistent LIST from its cache: the proof holds one page of names and
+    // resourceVersions at a time, where reading the page through would hold that many whole objects parsed (kubectl's chunks
+    // and client-go's lists are 500); its continue token is at the proof's revision, so the next pages come from the cache
+    // while it is still there. Smaller pages (a count, limit=1) are cheaper read through than a proof of the whole scope.
+    const largePage = fresh.kind === 'consistent' && opts.limit >= PROOF_PAGE;
+    if (expressible && ((opts.limit > 0 && !largePage) || fresh.kind === 'exact')) {
       // A page, a continuation or a past revision: kube-apiserver answers it as asked, continue token and all.
       const page = await reader.page(scope, fresh, opts.limit, cont);
       const at = cont?.rv ?? page.resourceVersion;
