@@ -63,5 +63,7 @@ describe('scanMetadataList', () => {
     const odd = JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: '9' }, items: [{ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'a', resourceVersion: '3', namespace: 'shop' } }] });
     expect(scanMetadataList(odd)).toBeUndefined();
     expect(scanMetadataList(JSON.stringify({ metadata: { resourceVersion: '9' }, items: [{ metadata: { name: 'a', namespace: 'shop', resourceVersion: '3' } }] }))).toBeUndefined();
+    // Items without their kind and apiVersion: none found, yet the list is not empty.
+    expect(scanMetadataList(JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: '9' }, items: [{ metadata: { name: 'a', namespace: 'shop', resourceVersion: '3' } }] }))).toBeUndefined();
   });
 });

@@ -140,6 +140,8 @@ export function scanMetadataList(text: string): ListPage<Meta> | undefined {
   const items: Meta[] = [];
   for (const m of text.matchAll(ITEM)) items.push({ metadata: { name: m[1]!, namespace: m[2]!, resourceVersion: m[3]! } });
   if (items.length !== openings) return undefined;
+  // None found: only when the list is empty (items [] or null), else the items are laid out otherwise.
+  if (items.length === 0 && !/"items":(?:\[\]|null)\}?\s*$/.test(text)) return undefined;
   return { metadata: { resourceVersion: head[1]!, ...(head[2] ? { continue: head[2] } : {}) }, items };
 }
 
@@ -158,7 +160,7 @@ export class CrdConsistentReader {
   private readonly cache: CrdWatchCache;
   private readonly counts = { fences: 0, fromCache: 0, readThrough: 0, quorumGets: 0 };
   /** Consistent reads of each scope: the one in flight and the one callers arriving meanwhile wait for. */
-  private readonly rounds = new Map<string, { running?: Promise<ScopeRead>; queued?: Promise<ScopeRead> }>();
+  private readonly rounds = new Map<string, { running?: Promise<unknown>; queued?: Promise<unknown> }>();
 
   constructor(client: RestClient, cache: CrdWatchCache) {
     this.client = client;
@@ -207,18 +209,32 @@ export class CrdConsistentReader {
   }
 
   /**
+   * Whether the cache holds the scope at etcd's current revision (and that
+   * revision), without reading the scope through when it does not: for a
+   * caller that reads a page through instead (a first page of a paged LIST).
+   * Shared as list's reads are.
+   */
+  proved(scope: ListScope): Promise<{ resourceVersion: number; held: boolean }> {
+    return this.shared(`proof\u0000${scope.namespace ?? ''}\u0000${scope.labelSelector}\u0000${scope.fieldSelector}`, async () => {
+      const r = await this.proveScope(scope);
+      if (r.held) this.counts.fromCache++;
+      return r;
+    });
+  }
+
+  /**
    * One consistent read of a scope for every LIST of it waiting: a caller
    * arriving while one is in flight waits for the next (the one in flight
    * may have been answered before the caller's write was), so many LISTs of
    * one scope cost kube-apiserver (and this heap) at most two at a time.
    * Detached: one request's end does not cancel it for the others.
    */
-  private shared(key: string, read: () => Promise<ScopeRead>): Promise<ScopeRead> {
-    let r = this.rounds.get(key);
+  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let r = this.rounds.get(key) as { running?: Promise<T>; queued?: Promise<T> } | undefined;
     if (!r) this.rounds.set(key, (r = {}));
     const round = r;
-    const start = (): Promise<ScopeRead> => {
-      const p: Promise<ScopeRead> = detached(read).finally(() => {
+    const start = (): Promise<T> => {
+      const p: Promise<T> = detached(read).finally(() => {
         if (round.running === p) round.running = undefined;
         if (!round.running && !round.queued) this.rounds.delete(key);
       });
@@ -236,6 +252,14 @@ export class CrdConsistentReader {
   }
 
   private async prove(scope: ListScope): Promise<ScopeRead> {
+    const proof = await this.proveScope(scope);
+    if (proof.held) return this.cached(proof.resourceVersion);
+    const full = await this.page(scope, { kind: 'notOlderThan', rv: proof.resourceVersion }, 0);
+    return { resourceVersion: full.resourceVersion, fromCache: false, objects: full.objects };
+  }
+
+  /** Proves the cache fresh for the scope: etcd's current revision, and whether the cache holds the scope at it (after waiting a little for events on their way). */
+  private async proveScope(scope: ListScope): Promise<{ resourceVersion: number; held: boolean }> {
     this.counts.fences++;
     this.cache.noteConsistentRead();
     const touched = new Set<string>();
@@ -250,12 +274,10 @@ export class CrdConsistentReader {
         if (!(err instanceof StatusError && err.status.code === 410)) throw err;
         proof = await this.compare(scope);
       }
-      if (await this.caughtUp(scope, proof, touched)) return this.cached(proof.rv);
+      return { resourceVersion: proof.rv, held: await this.caughtUp(scope, proof, touched) };
     } finally {
       unsubscribe();
     }
-    const full = await this.page(scope, { kind: 'notOlderThan', rv: proof.rv }, 0);
-    return { resourceVersion: full.resourceVersion, fromCache: false, objects: full.objects };
   }
 
   /**

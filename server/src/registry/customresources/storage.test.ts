@@ -236,6 +236,18 @@ describe('a first page without resourceVersion', () => {
     expect(l.metadata.remainingItemCount).toBe(100);
   });
 
+  it('as large, when the cache cannot be shown to hold the scope (it holds an object kube-apiserver no longer lists): that page alone is read through, not the whole scope', async () => {
+    const all = many(600);
+    const cache = new FakeCache(609, [...all, obj('zz-gone', 5)]);
+    const c = client((call) => (call.accept?.includes('PartialObjectMetadataList') ? metaList(700, all) : fullList(700, all.slice(0, 500), 'more')));
+    const l = await storage(cache, c).list('shop', opts('limit=500'));
+    const whole = c.calls.filter((x) => !x.accept?.includes('PartialObjectMetadataList'));
+    expect(whole.map((x) => x.query)).toEqual([{ limit: '500', resourceVersion: '700', resourceVersionMatch: 'NotOlderThan' }]);
+    expect(l.objects).toHaveLength(500);
+    expect(l.metadata.resourceVersion).toBe('700');
+    expect(l.metadata.continue).toBe(encodeContinue({ rv: 700, after: 'shop/o0499' }));
+  });
+
   it('smaller (a count, limit=1): read through, as before', async () => {
     const all = many(600);
     const cache = new FakeCache(609, all);

@@ -181,6 +181,18 @@ export class CustomResourceStorage {
     // and client-go's lists are 500); its continue token is at the proof's revision, so the next pages come from the cache
     // while it is still there. Smaller pages (a count, limit=1) are cheaper read through than a proof of the whole scope.
     const largePage = fresh.kind === 'consistent' && opts.limit >= PROOF_PAGE;
+    if (largePage && expressible) {
+      const proof = await reader.proved(scope);
+      // The cache as it is now, which may have moved past the proof's revision since.
+      if (proof.held) return this.select(this.cache.list(namespace), namespace, opts, Math.max(proof.resourceVersion, this.cache.resourceVersion));
+      // Not shown to hold it (an event late): this page alone read through at that revision, not the whole scope.
+      const page = await reader.page(scope, { kind: 'notOlderThan', rv: proof.resourceVersion }, opts.limit);
+      const next = page.continueAfter !== undefined ? encodeContinue({ rv: page.resourceVersion, after: page.continueAfter }) : undefined;
+      return {
+        metadata: { resourceVersion: String(page.resourceVersion), ...(next ? { continue: next } : {}), ...(next && page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}) },
+        objects: page.objects,
+      };
+    }
     if (expressible && ((opts.limit > 0 && !largePage) || fresh.kind === 'exact')) {
       // A page, a continuation or a past revision: kube-apiserver answers it as asked, continue token and all.
       const page = await reader.page(scope, fresh, opts.limit, cont);
