@@ -556,6 +556,8 @@ describe('two replicas', () => {
       // The first comes back to serve the API (the APIService points at it); the second keeps the Lease and delivers.
       const b = await restartBackend(stack.backend);
       stack.backend.pid = b.pid;
+      // kube-apiserver's proxy reaches the restarted replica a moment after it is ready (its connection to the stopped one is dropped first).
+      await eventually('the API is served through kube-apiserver again', async () => (await api('GET', `${CUSTOM}/namespaces/${NS}/customresources/drawer`)).status === 200, 30_000);
       for (let i = 4; i < 6; i++) await move('drawer', i % 2 === 0 ? 'dev' : 'staging', i % 2 === 0 ? 'staging' : 'dev');
       await eventually('six events arrived', async () => r.of('drawer').length >= 6, 30_000);
       expect(r.of('drawer').map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
