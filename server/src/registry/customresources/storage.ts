@@ -10,7 +10,7 @@ import { GROUP_RESOURCE } from '../../../../api/src/names.ts';
 import type { CustomResource, ListMeta, StoredObject } from '../../../../api/src/types.ts';
 import type { Clock } from '../../clock.ts';
 import type { GateSources } from '../../state/gate-sources.ts';
-import { PROOF_PAGE, type CrdConsistentReader, type Freshness, type ListScope } from '../../store/crd-consistent-read.ts';
+import { PROOF_PAGE, type CrdConsistentReader, type Freshness, type ListScope, type PageRead } from '../../store/crd-consistent-read.ts';
 import type { CrdWatchCache, Subscriber } from '../../store/crd-watch-cache.ts';
 import { newNotFound, newResourceExpired, newServiceUnavailable, newTooLargeResourceVersion } from '../../status/status-error.ts';
 import { encodeContinue, type ListOptions } from './list-options.ts';
@@ -187,21 +187,12 @@ export class CustomResourceStorage {
       if (proof.held) return this.select(this.cache.list(namespace), namespace, opts, Math.max(proof.resourceVersion, this.cache.resourceVersion));
       // Not shown to hold it (an event late): this page alone read through at that revision, not the whole scope.
       const page = await reader.page(scope, { kind: 'notOlderThan', rv: proof.resourceVersion }, opts.limit);
-      const next = page.continueAfter !== undefined ? encodeContinue({ rv: page.resourceVersion, after: page.continueAfter }) : undefined;
-      return {
-        metadata: { resourceVersion: String(page.resourceVersion), ...(next ? { continue: next } : {}), ...(next && page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}) },
-        objects: page.objects,
-      };
+      return pageAnswer(page, page.resourceVersion);
     }
     if (expressible && ((opts.limit > 0 && !largePage) || fresh.kind === 'exact')) {
       // A page, a continuation or a past revision: kube-apiserver answers it as asked, continue token and all.
       const page = await reader.page(scope, fresh, opts.limit, cont);
-      const at = cont?.rv ?? page.resourceVersion;
-      const next = page.continueAfter !== undefined ? encodeContinue({ rv: at, after: page.continueAfter }) : undefined;
-      return {
-        metadata: { resourceVersion: String(at), ...(next ? { continue: next } : {}), ...(next && page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}) },
-        objects: page.objects,
-      };
+      return pageAnswer(page, cont?.rv ?? page.resourceVersion);
     }
     const read = await reader.list(scope, fresh as Exclude<Freshness, { kind: 'exact' }>);
     if (fresh.kind === 'notOlderThan' && read.resourceVersion < fresh.rv) {
@@ -237,4 +228,13 @@ export class CustomResourceStorage {
       objects,
     };
   }
+}
+
+/** A page kube-apiserver answered, as this list answers it: at `at` (a continuation's revision, or the page's), with our continue token after its last object. */
+function pageAnswer(page: PageRead, at: number): { metadata: ListMeta; objects: StoredObject[] } {
+  const next = page.continueAfter !== undefined ? encodeContinue({ rv: at, after: page.continueAfter }) : undefined;
+  return {
+    metadata: { resourceVersion: String(at), ...(next ? { continue: next } : {}), ...(next && page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}) },
+    objects: page.objects,
+  };
 }
