@@ -171,7 +171,7 @@ export async function complete(o: ServerOptions): Promise<CompletedConfig> {
   const store = new CrdStatusStore(client, cache);
   const archive = new CrdHistoryArchive(client);
   const events = new DetachedEventRecorder(client, log, COMPONENT, { onDrop: () => metrics.eventsDropped.inc() });
-  const notifications = new Notifications({ client, cache, freezes, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 });
+  const notifications = new Notifications({ client, cache, archive, freezes, log, clock, registry: metrics.registry, replica: replicaName(process.env, hostname()), approvalsInto: (obj, state) => gates.effective(obj).spec.requiredApprovals?.[state] ?? 0 });
   const stateRest = new StateRest({ gates, store, archive, authorizer, events, metrics, log, clock, onRefused: (obj, user, request, err) => notifications.refused(obj, user, request, err) });
   const measureCheck = measuring(secretReader(client), measure);
   // Admission refuses on a denial, so a denial is never taken from the cache: a permission just granted

@@ -71,8 +71,7 @@ function fakes(opts: { hang?: boolean } = {}) {
     clock: { now: () => T0 },
     metrics: newNotificationMetrics(new Registry()),
     approvalsInto: () => 0,
-    readArchive: () => Promise.resolve([]),
-    readDeletions: () => Promise.resolve([]),
+    archive: { entriesOf: () => Promise.resolve([]), deletedOn: () => Promise.resolve([]) },
     statusIntervalMs: 3_600_000,
   };
   return {

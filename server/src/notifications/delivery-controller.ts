@@ -31,7 +31,7 @@
 // delivered (changed and deleted, say, while the Lease was changing hands)
 // are found on activation in the archive: the segment of a deletion is
 // labelled with its day and keeps the object's labels.
-import { HISTORY_LABELS, HISTORY_RESOURCE, NOTIFICATION_POLICY_RESOURCE, STORAGE_PATH, SYSTEM_NAMESPACE } from '../../../api/src/names.ts';
+import { NOTIFICATION_POLICY_RESOURCE, STORAGE_PATH } from '../../../api/src/names.ts';
 import type { Condition, Freeze, HistoryEntry, NotificationCursor, NotificationFreezeCursor, NotificationPolicy, NotificationPolicyStatus, NotificationSink, NotificationSinkStatus, StateHistorySegment, StoredObject } from '../../../api/src/types.ts';
 import { ApiError } from '../../../client/src/errors.ts';
 import type { RestClient } from '../../../client/src/rest-client.ts';
@@ -39,6 +39,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log/logger.ts';
 import type { NotificationMetrics } from '../metrics/notification-metrics.ts';
 import type { CacheEvent, Subscriber } from '../store/crd-watch-cache.ts';
+import type { ArchivedLives } from '../store/history-archive.ts';
 import { policyKey, type NotificationPolicyStore } from '../store/notification-policy-cache.ts';
 import type { CloudEvent } from './cloudevent.ts';
 import type { SinkSender } from './sink-sender.ts';
@@ -87,10 +88,8 @@ export interface DeliveryDeps {
   metrics: NotificationMetrics;
   /** Approvals a move of `obj` into `state` needs (its effective gates). */
   approvalsInto(obj: StoredObject, state: string): number;
-  /** Archived entries of one life (oldest first); by default read from the StateHistory segments. */
-  readArchive?(uid: string): Promise<HistoryEntry[]>;
-  /** The segments that hold a `deleted` entry of a day in `days` (undefined: of any day); by default read from the StateHistory segments. */
-  readDeletions?(days: readonly string[] | undefined): Promise<StateHistorySegment[]>;
+  /** The StateHistory segments: a life's archived entries, and the lives that ended. */
+  archive: ArchivedLives;
   /** How long an entry may take from its time to this cache (a write on its way, clocks apart): the watermark trails the present by this much. */
   settleMs?: number;
   baseBackoffMs?: number;
@@ -191,6 +190,8 @@ export class NotificationDelivery {
    * watermark waits at the gap's start.
    */
   private gapSince: number | undefined;
+  /** Reads of the archive's deletions begun this turn, by days (deletedOn). */
+  private readonly deletionReads = new Map<string, Promise<StateHistorySegment[]>>();
   private readonly onUnready = () => {
     this.gapSince ??= this.d.clock.now().getTime();
   };
@@ -468,7 +469,7 @@ export class NotificationDelivery {
     const attempt = async (n: number): Promise<void> => {
       if (this.runs.get(run.key) !== run || !this.active) return;
       try {
-        const segments = await this.readDeletions(daysBetween(from, this.d.clock.now().getTime()));
+        const segments = await this.deletedOn(daysBetween(from, this.d.clock.now().getTime()));
         if (this.runs.get(run.key) !== run) return;
         for (const seg of segments) {
           const o = seg.spec.object;
@@ -588,7 +589,7 @@ export class NotificationDelivery {
     const needArchive = from === undefined
       ? !first || ((first.seq ?? 1) > 1 && Date.parse(first.time) >= handledBefore)
       : !first || (first.seq ?? 0) > from;
-    if (needArchive) entries = merge(await this.readArchive(t.uid), window);
+    if (needArchive) entries = merge(await this.d.archive.entriesOf(t.uid), window);
     let after = from;
     if (after === undefined) {
       // Not sent anything of this life (or not since the watermark): from the policy's start or the watermark.
@@ -690,28 +691,20 @@ export class NotificationDelivery {
     });
   }
 
-  private async readArchive(uid: string): Promise<HistoryEntry[]> {
-    if (this.d.readArchive) return this.d.readArchive(uid);
-    const out: HistoryEntry[] = [];
-    for (const seg of await this.segments(`${HISTORY_LABELS.uid}=${uid}`)) out.push(...seg.spec.entries);
-    return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-  }
-
-  private readDeletions(days: readonly string[] | undefined): Promise<StateHistorySegment[]> {
-    if (this.d.readDeletions) return this.d.readDeletions(days);
-    return this.segments(days ? `${HISTORY_LABELS.deletedOn} in (${days.join(',')})` : HISTORY_LABELS.deletedOn);
-  }
-
-  /** The StateHistory segments a label selector selects, page by page. */
-  private async segments(labelSelector: string): Promise<StateHistorySegment[]> {
-    const out: StateHistorySegment[] = [];
-    let cont: string | undefined;
-    do {
-      const page = await this.d.client.json<{ metadata: { continue?: string }; items: StateHistorySegment[] }>('GET', `${STORAGE_PATH}/namespaces/${SYSTEM_NAMESPACE}/${HISTORY_RESOURCE}`, { query: { labelSelector, limit: '500', continue: cont }, timeoutMs: 15_000 });
-      out.push(...page.items);
-      cont = page.metadata.continue || undefined;
-    } while (cont);
-    return out;
+  /**
+   * The lives that ended on `days`: one read of the archive for every
+   * search begun in the same turn (activation, or the watch coming back,
+   * begins one per policy), not one each.
+   */
+  private deletedOn(days: readonly string[] | undefined): Promise<StateHistorySegment[]> {
+    const k = days?.join(',') ?? '';
+    let read = this.deletionReads.get(k);
+    if (!read) {
+      read = this.d.archive.deletedOn(days);
+      this.deletionReads.set(k, read);
+      queueMicrotask(() => this.deletionReads.delete(k));
+    }
+    return read;
   }
 
   /** Whether a cursor is older than the sink's watermark (one written before cursors had a time counts as older). */

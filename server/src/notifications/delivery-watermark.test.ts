@@ -70,8 +70,10 @@ function world() {
     clock: { now: () => new Date(now) },
     metrics: newNotificationMetrics(new Registry()),
     approvalsInto: () => 0,
-    readArchive: (uid) => Promise.resolve(archive.filter((s) => s.spec.object.uid === uid).flatMap((s) => s.spec.entries)),
-    readDeletions: (days) => Promise.resolve(archive.filter((s) => s.spec.entries.some((e) => e.action === 'deleted' && (!days || days.includes(e.time.slice(0, 10)))))),
+    archive: {
+      entriesOf: (uid) => Promise.resolve(archive.filter((s) => s.spec.object.uid === uid).flatMap((s) => s.spec.entries)),
+      deletedOn: (days) => Promise.resolve(archive.filter((s) => s.spec.entries.some((e) => e.action === 'deleted' && (!days || days.includes(e.time.slice(0, 10)))))),
+    },
     statusIntervalMs: 3_600_000,
     settleMs: 60_000,
     baseBackoffMs: 1,
@@ -288,5 +290,21 @@ describe('NotificationDelivery watermark', () => {
     await until('idle', () => second.idle);
     expect(w.sent.map((e) => e.id)).toEqual(['u-x-h3']);
     await second.deactivate();
+  });
+
+  it('two policies taken up at once search the archive for ended lives with one read', async () => {
+    const w = world();
+    const second = structuredClone(POLICY);
+    second.metadata.name = 'q';
+    w.policies.apply('ADDED', second);
+    const deps = w.deps();
+    let reads = 0;
+    const deletedOn = deps.archive.deletedOn.bind(deps.archive);
+    deps.archive = { ...deps.archive, deletedOn: (days) => (reads++, deletedOn(days)) };
+    const d = new NotificationDelivery(deps);
+    await d.activate();
+    expect(d.delivering.sort()).toEqual(['shop/p', 'shop/q']);
+    expect(reads).toBe(1);
+    await d.deactivate();
   });
 });

@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.ts';
 import { newNotificationMetrics } from '../metrics/notification-metrics.ts';
 import type { RequestInfo } from '../request/request-info.ts';
 import type { CrdWatchCache } from '../store/crd-watch-cache.ts';
+import type { ArchivedLives } from '../store/history-archive.ts';
 import { NotificationPolicyCache } from '../store/notification-policy-cache.ts';
 import { NotificationDelivery, type FreezeFeed } from './delivery-controller.ts';
 import { serveNotifyTest } from './notify-test.ts';
@@ -26,6 +27,8 @@ import type { ServerResponse } from 'node:http';
 export interface NotificationsDeps {
   client: RestClient;
   cache: CrdWatchCache;
+  /** The StateHistory segments, read for entries that left an object's window and for lives that ended. */
+  archive: ArchivedLives;
   /** The Freezes (for frozen and unfrozen). */
   freezes?: FreezeFeed;
   log: Logger;
@@ -51,7 +54,7 @@ export class Notifications {
     this.policies = new NotificationPolicyCache({ client: d.client, log });
     this.sender = new SinkSender({ client: d.client, now: () => d.clock.now() });
     const metrics = newNotificationMetrics(d.registry);
-    this.delivery = new NotificationDelivery({ cache: d.cache, policies: this.policies.store, ...(d.freezes ? { freezes: d.freezes } : {}), sender: this.sender, client: d.client, log, clock: d.clock, metrics, approvalsInto: d.approvalsInto });
+    this.delivery = new NotificationDelivery({ cache: d.cache, policies: this.policies.store, ...(d.freezes ? { freezes: d.freezes } : {}), sender: this.sender, client: d.client, archive: d.archive, log, clock: d.clock, metrics, approvalsInto: d.approvalsInto });
     const store = this.policies.store;
     // Every replica sends the refusals it made: each is made by one replica only.
     this.refusals = new RefusalSender({ sender: this.sender, metrics, log, now: () => d.clock.now(), policies: () => store.keys().map((k) => store.get(k)).filter((p): p is NotificationPolicy => p !== undefined) });

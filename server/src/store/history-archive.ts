@@ -27,6 +27,14 @@ export interface HistoryArchive {
   segmentsOf(namespace: string, name: string): Promise<StateHistorySegment[]>;
 }
 
+/** What notifications read of the archive: one life's entries, and the lives that ended on given days. */
+export interface ArchivedLives {
+  /** The archived entries of one life (uid), oldest first. */
+  entriesOf(uid: string): Promise<HistoryEntry[]>;
+  /** The segments holding a `deleted` entry of a day in `days` (YYYY-MM-DD, UTC; undefined: of any day). */
+  deletedOn(days: readonly string[] | undefined): Promise<StateHistorySegment[]>;
+}
+
 const SEGMENTS_PATH = `${STORAGE_PATH}/namespaces/${SYSTEM_NAMESPACE}/${HISTORY_RESOURCE}`;
 
 /** Label values are at most 63 characters: a hash of namespace/name finds every life of a name. */
@@ -66,7 +74,7 @@ function unavailable(err: unknown, what: string): unknown {
   return err;
 }
 
-export class CrdHistoryArchive implements HistoryArchive {
+export class CrdHistoryArchive implements HistoryArchive, ArchivedLives {
   private readonly client: RestClient;
 
   constructor(client: RestClient) {
@@ -108,6 +116,16 @@ export class CrdHistoryArchive implements HistoryArchive {
     let max = 0;
     for (const s of await this.list(`${HISTORY_LABELS.uid}=${uid}`)) for (const e of s.spec.entries) max = Math.max(max, e.seq ?? 0);
     return max;
+  }
+
+  async entriesOf(uid: string): Promise<HistoryEntry[]> {
+    const out: HistoryEntry[] = [];
+    for (const s of await this.list(`${HISTORY_LABELS.uid}=${uid}`)) out.push(...s.spec.entries);
+    return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  }
+
+  deletedOn(days: readonly string[] | undefined): Promise<StateHistorySegment[]> {
+    return this.list(days ? `${HISTORY_LABELS.deletedOn} in (${days.join(',')})` : HISTORY_LABELS.deletedOn);
   }
 
   async segmentsOf(namespace: string, name: string): Promise<StateHistorySegment[]> {
